@@ -1,0 +1,60 @@
+//! Consent selection (同意選択, SPEC §6 step 4) and what an institution may see because of it.
+
+use serde::{Deserialize, Serialize};
+
+/// A category of medical information shared on consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InfoCategory {
+    /// 薬剤情報.
+    Medication,
+    /// 特定健診等情報.
+    Checkup,
+    /// 診療情報 (including surgery).
+    Clinical,
+}
+
+impl InfoCategory {
+    /// All categories.
+    pub const ALL: [InfoCategory; 3] = [InfoCategory::Medication, InfoCategory::Checkup, InfoCategory::Clinical];
+
+    /// Code name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InfoCategory::Medication => "medication",
+            InfoCategory::Checkup => "checkup",
+            InfoCategory::Clinical => "clinical",
+        }
+    }
+
+    /// Parses the code name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// The patient's choices at the reader, scoped to one institution and one visit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentSelection {
+    pub medication: bool,
+    pub checkup: bool,
+    pub clinical: bool,
+    /// 限度額適用区分 may be shown (限度額適用認定証情報の提供に同意).
+    pub limit_amount: bool,
+}
+
+impl ConsentSelection {
+    /// Whether `category` may be viewed.
+    pub fn allows(&self, category: InfoCategory) -> bool {
+        match category {
+            InfoCategory::Medication => self.medication,
+            InfoCategory::Checkup => self.checkup,
+            InfoCategory::Clinical => self.clinical,
+        }
+    }
+
+    /// The consented categories.
+    pub fn categories(&self) -> Vec<InfoCategory> {
+        InfoCategory::ALL.into_iter().filter(|c| self.allows(*c)).collect()
+    }
+}

@@ -1,0 +1,91 @@
+//! 被保険者資格申立書 (eligibility self-declaration form, SPEC §6): what a patient without a
+//! usable card or certificate fills in "as far as they can".
+
+use serde::{Deserialize, Serialize};
+
+/// The form's fields, exactly those of the seed: card-face information (name, birth date, sex,
+/// address), contact, insurer items (insurance type, insurer name, employer name), copay ratio.
+/// Every field is optional: the form is saved as far as it is filled, and flagged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfDeclaration {
+    pub name: Option<String>,
+    /// yyyy-mm-dd.
+    pub birth_date: Option<chrono::NaiveDate>,
+    /// "male" / "female".
+    pub sex: Option<String>,
+    pub address: Option<String>,
+    pub contact: Option<String>,
+    /// 加入医療保険種別, e.g. 協会けんぽ, 国民健康保険, 後期高齢者医療.
+    pub insurance_type: Option<String>,
+    /// 保険者等名称.
+    pub insurer_name: Option<String>,
+    /// 事業所名.
+    pub employer_name: Option<String>,
+    /// 一部負担金の割合, in percent (10, 20, 30).
+    pub copay_percent: Option<u8>,
+}
+
+impl SelfDeclaration {
+    /// Names of the fields left empty, in form order.
+    pub fn missing_fields(&self) -> Vec<&'static str> {
+        let blank = |s: &Option<String>| s.as_deref().map(str::trim).unwrap_or("").is_empty();
+        let mut m = vec![];
+        if blank(&self.name) { m.push("name") }
+        if self.birth_date.is_none() { m.push("birth_date") }
+        if blank(&self.sex) { m.push("sex") }
+        if blank(&self.address) { m.push("address") }
+        if blank(&self.contact) { m.push("contact") }
+        if blank(&self.insurance_type) { m.push("insurance_type") }
+        if blank(&self.insurer_name) { m.push("insurer_name") }
+        if blank(&self.employer_name) { m.push("employer_name") }
+        if self.copay_percent.is_none() { m.push("copay_percent") }
+        m
+    }
+
+    /// Whether what was filled in can be matched against the insured-person records: name and
+    /// birth date are the minimum.
+    pub fn matchable(&self) -> bool {
+        self.name.as_deref().is_some_and(|n| !n.trim().is_empty()) && self.birth_date.is_some()
+    }
+}
+
+/// Where a stored declaration stands with the automatic re-check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclarationStatus {
+    /// Waiting for the online check to work again.
+    Pending,
+    /// The re-check found one qualification matching what was declared.
+    Confirmed,
+    /// The re-check found the person, but the declared copay or insurer differs.
+    Mismatch,
+    /// Nobody matches (or too little was filled in to match): staff follow up.
+    NotFound,
+}
+
+impl DeclarationStatus {
+    /// Code name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeclarationStatus::Pending => "pending",
+            DeclarationStatus::Confirmed => "confirmed",
+            DeclarationStatus::Mismatch => "mismatch",
+            DeclarationStatus::NotFound => "not_found",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_fields_listed_in_form_order() {
+        let d = SelfDeclaration { name: Some("山田 花子".into()), copay_percent: Some(30), contact: Some("  ".into()), ..Default::default() };
+        assert_eq!(
+            d.missing_fields(),
+            ["birth_date", "sex", "address", "contact", "insurance_type", "insurer_name", "employer_name"]
+        );
+        assert!(!d.matchable());
+    }
+}

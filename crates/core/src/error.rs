@@ -1,0 +1,70 @@
+use serde::Serialize;
+
+/// A stable, machine-readable code for every refusal the domain can give.
+///
+/// The API returns it as `error.code`; screens map it to Japanese text. Codes never change once
+/// published, so clients may match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidFormat,
+    InvalidCheckDigit,
+    PinNotAllowedOnFaceAuth,
+    PinFormat,
+    PinWrong,
+    PinLocked,
+    PinRequiredForChannel,
+    ChannelNotForStandardCard,
+    IdentityMethodNotAllowed,
+    RegisterBeforeSwitch,
+    AlreadyThatKind,
+    AlreadyRegistered,
+    NotRegistered,
+    ServiceRefused,
+    InvalidTransition,
+    VisualRequiresPresence,
+    ProxyNeedsDocument,
+    ConsentMissing,
+}
+
+impl ErrorCode {
+    /// The code as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidFormat => "invalid_format",
+            ErrorCode::InvalidCheckDigit => "invalid_check_digit",
+            ErrorCode::PinNotAllowedOnFaceAuth => "pin_not_allowed_on_face_auth",
+            ErrorCode::PinFormat => "pin_format",
+            ErrorCode::PinWrong => "pin_wrong",
+            ErrorCode::PinLocked => "pin_locked",
+            ErrorCode::PinRequiredForChannel => "pin_required_for_channel",
+            ErrorCode::ChannelNotForStandardCard => "channel_not_for_standard_card",
+            ErrorCode::IdentityMethodNotAllowed => "identity_method_not_allowed",
+            ErrorCode::RegisterBeforeSwitch => "register_before_switch",
+            ErrorCode::AlreadyThatKind => "already_that_kind",
+            ErrorCode::AlreadyRegistered => "already_registered",
+            ErrorCode::NotRegistered => "not_registered",
+            ErrorCode::ServiceRefused => "service_refused",
+            ErrorCode::InvalidTransition => "invalid_transition",
+            ErrorCode::VisualRequiresPresence => "visual_requires_presence",
+            ErrorCode::ProxyNeedsDocument => "proxy_needs_document",
+            ErrorCode::ConsentMissing => "consent_missing",
+        }
+    }
+}
+
+/// A refusal by a domain rule: what happened and what the person should do next.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DomainError {
+    /// Stable code (see [`ErrorCode`]).
+    pub code: ErrorCode,
+    /// English sentence for logs and API clients: what happened, what to do.
+    pub message: String,
+}
+
+impl DomainError {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        DomainError { code, message: message.into() }
+    }
+}

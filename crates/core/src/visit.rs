@@ -1,0 +1,290 @@
+//! A visit (受付) at a clinic or pharmacy, as a state machine (SPEC §6), and the fallbacks when the
+//! online check cannot be done.
+//!
+//! ```text
+//! CardPlaced ──certificate ok──▶ AwaitingIdentity ──verified──▶ (RegistrationOffered) ──▶ AwaitingConsent ──▶ Completed
+//!     │                            │  face fails ×N / staff asked         │ declined
+//!     │ certificate bad            ▼                                        ▼
+//!     └──────────────▶ Fallback ◀── AwaitingVisual ──rejected──▶ Fallback(not registered / identity not confirmed)
+//! ```
+
+use crate::card::CardKind;
+use crate::consent::ConsentSelection;
+use crate::error::{DomainError, ErrorCode};
+use crate::matrix::{identity_method_allowed, registration_allowed, IdentityMethod, RegistrationChannel};
+use serde::{Deserialize, Serialize};
+
+/// Failed face-recognition attempts before the kiosk sends the patient to staff (SPEC §3).
+pub const DEFAULT_FACE_ATTEMPTS: u8 = 3;
+
+/// Who put the card on the reader (SPEC §3: a helper may, at the patient's request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PlacedBy {
+    #[default]
+    Patient,
+    /// Family, caregiver or facility staff.
+    Helper,
+}
+
+/// Why the online check by card cannot go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FallbackReason {
+    /// The card could not be read.
+    CardUnreadable,
+    /// The certificate failed chain, expiry or revocation checks.
+    CertificateRejected,
+    /// The central service or the network is down.
+    ServiceDown,
+    /// The card is not registered for insurance use and registration was declined.
+    NotRegistered,
+    /// Staff could not confirm the person is the card holder.
+    IdentityNotConfirmed,
+}
+
+/// Where a visit stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum VisitState {
+    CardPlaced,
+    AwaitingIdentity,
+    /// Handed to reception staff for visual confirmation (目視モード).
+    AwaitingVisual,
+    RegistrationOffered,
+    AwaitingConsent,
+    Completed,
+    Fallback { reason: FallbackReason },
+}
+
+impl VisitState {
+    /// Code name of the state.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VisitState::CardPlaced => "card_placed",
+            VisitState::AwaitingIdentity => "awaiting_identity",
+            VisitState::AwaitingVisual => "awaiting_visual",
+            VisitState::RegistrationOffered => "registration_offered",
+            VisitState::AwaitingConsent => "awaiting_consent",
+            VisitState::Completed => "completed",
+            VisitState::Fallback { .. } => "fallback",
+        }
+    }
+}
+
+/// An outcome of one identity attempt, as verified by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    Verified,
+    /// The face did not match, or the PIN was wrong.
+    Failed,
+    /// The reader suspected a printed photo or a screen.
+    SpoofSuspected,
+}
+
+/// Something that happens during a visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum VisitEvent {
+    CertificateChecked { ok: bool },
+    /// A PIN or face attempt (visual goes through `VisualDecision`).
+    IdentityAttempt { method: IdentityMethod, outcome: AttemptOutcome },
+    /// Staff or the patient ask for visual mode.
+    VisualRequested,
+    VisualDecision { confirmed: bool, staff: String, holder_present: bool },
+    RegistrationAnswer { accept: bool },
+    ConsentGiven { selection: ConsentSelection, assisted: bool },
+    ServiceDown,
+}
+
+/// One visit's state and what has been recorded in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    pub state: VisitState,
+    pub card_kind: CardKind,
+    pub placed_by: PlacedBy,
+    /// Whether the card was registered for insurance use (at start, or on the spot).
+    pub registered: bool,
+    /// Registered during this visit at the reader.
+    pub registered_here: bool,
+    pub face_attempts: u8,
+    pub max_face_attempts: u8,
+    /// How identity was finally verified.
+    pub identity: Option<IdentityMethod>,
+    /// Staff who confirmed (visual mode).
+    pub visual_staff: Option<String>,
+    pub consent: Option<ConsentSelection>,
+    /// A helper operated the consent screen at the patient's request.
+    pub consent_assisted: bool,
+}
+
+fn transition_error(state: &VisitState, what: &str) -> DomainError {
+    DomainError::new(ErrorCode::InvalidTransition, format!("{what} is not possible while the visit is {}; follow the kiosk's current step", state.as_str()))
+}
+
+impl Visit {
+    /// A card was placed on the reader.
+    pub fn start(card_kind: CardKind, registered: bool, placed_by: PlacedBy) -> Visit {
+        Visit {
+            state: VisitState::CardPlaced,
+            card_kind,
+            placed_by,
+            registered,
+            registered_here: false,
+            face_attempts: 0,
+            max_face_attempts: DEFAULT_FACE_ATTEMPTS,
+            identity: None,
+            visual_staff: None,
+            consent: None,
+            consent_assisted: false,
+        }
+    }
+
+    /// Applies `event`; on refusal nothing changes.
+    pub fn apply(&mut self, event: VisitEvent) -> Result<(), DomainError> {
+        use VisitState::*;
+        let next = match (self.state, event) {
+            (_, VisitEvent::ServiceDown) if !matches!(self.state, Completed) => Fallback { reason: FallbackReason::ServiceDown },
+            (CardPlaced, VisitEvent::CertificateChecked { ok: true }) => AwaitingIdentity,
+            (CardPlaced, VisitEvent::CertificateChecked { ok: false }) => Fallback { reason: FallbackReason::CertificateRejected },
+            (AwaitingIdentity, VisitEvent::IdentityAttempt { method, outcome }) => {
+                identity_method_allowed(self.card_kind, method)?;
+                if method == IdentityMethod::Visual {
+                    return Err(DomainError::new(ErrorCode::IdentityMethodNotAllowed, "visual confirmation is recorded by staff in visual mode, not as an attempt"));
+                }
+                match outcome {
+                    AttemptOutcome::Verified => {
+                        self.identity = Some(method);
+                        self.after_identity()
+                    }
+                    AttemptOutcome::Failed | AttemptOutcome::SpoofSuspected if method == IdentityMethod::Face => {
+                        self.face_attempts += 1;
+                        if self.face_attempts >= self.max_face_attempts {
+                            AwaitingVisual
+                        } else {
+                            AwaitingIdentity
+                        }
+                    }
+                    // A wrong PIN is counted by the card; the holder may try again or use face.
+                    AttemptOutcome::Failed | AttemptOutcome::SpoofSuspected => AwaitingIdentity,
+                }
+            }
+            (AwaitingIdentity, VisitEvent::VisualRequested) => AwaitingVisual,
+            (AwaitingIdentity | AwaitingVisual, VisitEvent::VisualDecision { confirmed, staff, holder_present }) => {
+                if !holder_present {
+                    return Err(DomainError::new(
+                        ErrorCode::VisualRequiresPresence,
+                        "visual confirmation needs the card holder in person; for a proxy pickup check the prescription or the eligibility certificate",
+                    ));
+                }
+                if confirmed {
+                    self.identity = Some(IdentityMethod::Visual);
+                    self.visual_staff = Some(staff);
+                    self.after_identity()
+                } else {
+                    self.visual_staff = Some(staff);
+                    Fallback { reason: FallbackReason::IdentityNotConfirmed }
+                }
+            }
+            (RegistrationOffered, VisitEvent::RegistrationAnswer { accept: true }) => {
+                let method = self.identity.expect("identity is set before registration is offered");
+                registration_allowed(RegistrationChannel::CardReader, self.card_kind, Some(method))?;
+                self.registered = true;
+                self.registered_here = true;
+                AwaitingConsent
+            }
+            (RegistrationOffered, VisitEvent::RegistrationAnswer { accept: false }) => Fallback { reason: FallbackReason::NotRegistered },
+            (AwaitingConsent, VisitEvent::ConsentGiven { selection, assisted }) => {
+                self.consent = Some(selection);
+                self.consent_assisted = assisted;
+                Completed
+            }
+            (state, event) => return Err(transition_error(&state, event_name(&event))),
+        };
+        self.state = next;
+        Ok(())
+    }
+
+    fn after_identity(&self) -> VisitState {
+        if self.registered {
+            VisitState::AwaitingConsent
+        } else {
+            VisitState::RegistrationOffered
+        }
+    }
+
+    /// Whether the eligibility result may be given to reception.
+    pub fn result_ready(&self) -> bool {
+        self.state == VisitState::Completed
+    }
+}
+
+fn event_name(e: &VisitEvent) -> &'static str {
+    match e {
+        VisitEvent::CertificateChecked { .. } => "checking the certificate",
+        VisitEvent::IdentityAttempt { .. } => "an identity attempt",
+        VisitEvent::VisualRequested => "visual mode",
+        VisitEvent::VisualDecision { .. } => "visual confirmation",
+        VisitEvent::RegistrationAnswer { .. } => "answering the registration offer",
+        VisitEvent::ConsentGiven { .. } => "consent selection",
+        VisitEvent::ServiceDown => "reporting the service down",
+    }
+}
+
+/// What the patient has with them when the online check by card cannot be done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientHas {
+    /// A health insurance card or an eligibility certificate (資格確認書).
+    pub insurance_card_or_certificate: bool,
+    /// A smartphone that can show Mynaportal's eligibility screen.
+    pub phone: bool,
+}
+
+/// How eligibility is confirmed instead (SPEC §6 step 6; 保発0710第1号 2(1), 2(2)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fallback {
+    /// Check with the health insurance card or eligibility certificate (by its numbers).
+    InsuranceCardOrCertificate,
+    /// The patient shows Mynaportal's eligibility screen (standard cards only).
+    MynaportalScreen,
+    /// The patient fills the self-declaration form as far as they can.
+    SelfDeclarationForm,
+}
+
+/// The fallback for a patient holding a card of `kind` (None: no card at all).
+/// Face-auth cards cannot use Mynaportal, so without a card or certificate they go to the form.
+pub fn fallback_for(kind: Option<CardKind>, has: PatientHas) -> Fallback {
+    if has.insurance_card_or_certificate {
+        Fallback::InsuranceCardOrCertificate
+    } else if kind == Some(CardKind::Standard) && has.phone {
+        Fallback::MynaportalScreen
+    } else {
+        Fallback::SelfDeclarationForm
+    }
+}
+
+/// What a proxy (代理人) brings to a pharmacy when the holder is absent (SPEC §6 step 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProxyDocument {
+    /// 処方箋, which carries the insurer numbers.
+    Prescription,
+    /// 資格確認書.
+    EligibilityCertificate,
+}
+
+/// The basis for a proxy pickup check: visual confirmation is impossible with the holder absent,
+/// so a prescription or an eligibility certificate is required.
+pub fn proxy_pickup_basis(document: Option<ProxyDocument>) -> Result<ProxyDocument, DomainError> {
+    document.ok_or_else(|| {
+        DomainError::new(
+            ErrorCode::ProxyNeedsDocument,
+            "the holder is absent, so visual confirmation is impossible: check eligibility with the prescription or the eligibility certificate",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests;

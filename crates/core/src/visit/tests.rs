@@ -1,0 +1,133 @@
+//! Every branch of SPEC §6, table-driven: each row is a card, a starting registration, the events
+//! in order, and where the visit must end (or which event must be refused).
+
+use super::*;
+use crate::card::CardKind::{FaceAuth, Standard};
+use AttemptOutcome::*;
+use IdentityMethod::*;
+use VisitEvent as E;
+
+fn cert_ok() -> E {
+    E::CertificateChecked { ok: true }
+}
+fn attempt(method: IdentityMethod, outcome: AttemptOutcome) -> E {
+    E::IdentityAttempt { method, outcome }
+}
+fn visual(confirmed: bool) -> E {
+    E::VisualDecision { confirmed, staff: "staff-7".into(), holder_present: true }
+}
+fn consent(assisted: bool) -> E {
+    E::ConsentGiven { selection: ConsentSelection { medication: true, checkup: false, clinical: true, limit_amount: true }, assisted }
+}
+
+struct Case {
+    name: &'static str,
+    kind: CardKind,
+    registered: bool,
+    events: Vec<E>,
+    /// Index of the event that must be refused, with its code; later events are not applied.
+    refused: Option<(usize, ErrorCode)>,
+    end: VisitState,
+}
+
+fn cases() -> Vec<Case> {
+    use VisitState::*;
+    vec![
+        Case { name: "face-auth, face matches, registered", kind: FaceAuth, registered: true,
+            events: vec![cert_ok(), attempt(Face, Verified), consent(false)], refused: None, end: Completed },
+        Case { name: "standard, PIN, registered", kind: Standard, registered: true,
+            events: vec![cert_ok(), attempt(Pin, Verified), consent(false)], refused: None, end: Completed },
+        Case { name: "standard, wrong PIN then face", kind: Standard, registered: true,
+            events: vec![cert_ok(), attempt(Pin, Failed), attempt(Face, Verified), consent(false)], refused: None, end: Completed },
+        Case { name: "face-auth never takes a PIN", kind: FaceAuth, registered: true,
+            events: vec![cert_ok(), attempt(Pin, Verified)], refused: Some((1, ErrorCode::PinNotAllowedOnFaceAuth)), end: AwaitingIdentity },
+        Case { name: "certificate rejected", kind: FaceAuth, registered: true,
+            events: vec![E::CertificateChecked { ok: false }], refused: None, end: Fallback { reason: FallbackReason::CertificateRejected } },
+        Case { name: "three failed faces go to staff, who confirm", kind: FaceAuth, registered: true,
+            events: vec![cert_ok(), attempt(Face, Failed), attempt(Face, SpoofSuspected), attempt(Face, Failed), visual(true), consent(false)],
+            refused: None, end: Completed },
+        Case { name: "two failed faces stay at the kiosk", kind: FaceAuth, registered: true,
+            events: vec![cert_ok(), attempt(Face, Failed), attempt(Face, Failed)], refused: None, end: AwaitingIdentity },
+        Case { name: "visual mode asked directly, staff reject", kind: FaceAuth, registered: true,
+            events: vec![cert_ok(), E::VisualRequested, visual(false)], refused: None, end: Fallback { reason: FallbackReason::IdentityNotConfirmed } },
+        Case { name: "visual with holder absent refused", kind: FaceAuth, registered: true,
+            events: vec![cert_ok(), E::VisualRequested, E::VisualDecision { confirmed: true, staff: "s".into(), holder_present: false }],
+            refused: Some((2, ErrorCode::VisualRequiresPresence)), end: AwaitingVisual },
+        Case { name: "visual cannot be sent as an attempt", kind: Standard, registered: true,
+            events: vec![cert_ok(), attempt(Visual, Verified)], refused: Some((1, ErrorCode::IdentityMethodNotAllowed)), end: AwaitingIdentity },
+        Case { name: "unregistered face-auth registers on the spot by face", kind: FaceAuth, registered: false,
+            events: vec![cert_ok(), attempt(Face, Verified), E::RegistrationAnswer { accept: true }, consent(true)], refused: None, end: Completed },
+        Case { name: "unregistered registers after visual confirmation", kind: FaceAuth, registered: false,
+            events: vec![cert_ok(), E::VisualRequested, visual(true), E::RegistrationAnswer { accept: true }, consent(false)], refused: None, end: Completed },
+        Case { name: "registration declined", kind: Standard, registered: false,
+            events: vec![cert_ok(), attempt(Pin, Verified), E::RegistrationAnswer { accept: false }], refused: None, end: Fallback { reason: FallbackReason::NotRegistered } },
+        Case { name: "service down mid-visit", kind: FaceAuth, registered: true,
+            events: vec![cert_ok(), E::ServiceDown], refused: None, end: Fallback { reason: FallbackReason::ServiceDown } },
+        Case { name: "consent before identity refused", kind: Standard, registered: true,
+            events: vec![cert_ok(), consent(false)], refused: Some((1, ErrorCode::InvalidTransition)), end: AwaitingIdentity },
+        Case { name: "identity before certificate refused", kind: Standard, registered: true,
+            events: vec![attempt(Face, Verified)], refused: Some((0, ErrorCode::InvalidTransition)), end: CardPlaced },
+        Case { name: "nothing after completion", kind: Standard, registered: true,
+            events: vec![cert_ok(), attempt(Face, Verified), consent(false), E::ServiceDown], refused: Some((3, ErrorCode::InvalidTransition)), end: Completed },
+    ]
+}
+
+#[test]
+fn every_branch_of_a_visit() {
+    for case in cases() {
+        let mut v = Visit::start(case.kind, case.registered, PlacedBy::Helper);
+        for (i, ev) in case.events.into_iter().enumerate() {
+            let before = v.clone();
+            match (v.apply(ev), case.refused) {
+                (Err(e), Some((at, code))) if at == i => {
+                    assert_eq!(e.code, code, "{}", case.name);
+                    assert_eq!(v, before, "{}: a refused event changes nothing", case.name);
+                    break;
+                }
+                (Ok(()), _) => {}
+                (r, _) => panic!("{}: event {i} gave {r:?}", case.name),
+            }
+        }
+        assert_eq!(v.state, case.end, "{}", case.name);
+        assert_eq!(v.placed_by, PlacedBy::Helper);
+    }
+}
+
+#[test]
+fn recorded_details_of_a_completed_visit() {
+    let mut v = Visit::start(FaceAuth, false, PlacedBy::Patient);
+    for e in [cert_ok(), E::VisualRequested, visual(true), E::RegistrationAnswer { accept: true }, consent(true)] {
+        v.apply(e).unwrap();
+    }
+    assert!(v.result_ready());
+    assert_eq!(v.identity, Some(Visual));
+    assert_eq!(v.visual_staff.as_deref(), Some("staff-7"));
+    assert!(v.registered && v.registered_here && v.consent_assisted);
+    assert!(v.consent.unwrap().medication && !v.consent.unwrap().checkup);
+}
+
+#[test]
+fn fallbacks_every_branch() {
+    let has = |card, phone| PatientHas { insurance_card_or_certificate: card, phone };
+    let table = [
+        (Some(Standard), has(true, true), Fallback::InsuranceCardOrCertificate),
+        (Some(Standard), has(true, false), Fallback::InsuranceCardOrCertificate),
+        (Some(Standard), has(false, true), Fallback::MynaportalScreen),
+        (Some(Standard), has(false, false), Fallback::SelfDeclarationForm),
+        (Some(FaceAuth), has(true, true), Fallback::InsuranceCardOrCertificate),
+        (Some(FaceAuth), has(false, true), Fallback::SelfDeclarationForm),
+        (Some(FaceAuth), has(false, false), Fallback::SelfDeclarationForm),
+        (None, has(true, false), Fallback::InsuranceCardOrCertificate),
+        (None, has(false, true), Fallback::SelfDeclarationForm),
+    ];
+    for (kind, h, want) in table {
+        assert_eq!(fallback_for(kind, h), want, "{kind:?} {h:?}");
+    }
+}
+
+#[test]
+fn proxy_pickup_needs_a_document() {
+    assert_eq!(proxy_pickup_basis(Some(ProxyDocument::Prescription)).unwrap(), ProxyDocument::Prescription);
+    assert_eq!(proxy_pickup_basis(Some(ProxyDocument::EligibilityCertificate)).unwrap(), ProxyDocument::EligibilityCertificate);
+    assert_eq!(proxy_pickup_basis(None).unwrap_err().code, ErrorCode::ProxyNeedsDocument);
+}
