@@ -9,9 +9,11 @@ pub mod audit;
 pub mod card;
 pub mod consent;
 pub mod declaration;
+pub mod eligibility;
 mod error;
 pub mod matrix;
 pub mod numbers;
+pub mod roles;
 pub mod visit;
 
 pub use error::{DomainError, ErrorCode};

@@ -1,1 +1,139 @@
-//! placeholder
+//! kakunin's storage: one set of migrations and one set of queries for embedded SQLite and for
+//! PostgreSQL, through sqlx's `Any` driver.
+//!
+//! Portability rules (see `migrations/0001_init.sql`): integers are BIGINT, flags 0/1, times TEXT
+//! in UTC RFC 3339 (microseconds, `Z`), placeholders `$n`. Audit records go through one
+//! [`audit::AuditWriter`] per process, which chains and commits them in batches.
+
+pub mod audit;
+pub mod cards;
+pub mod declarations;
+pub mod directory;
+pub mod persons;
+pub mod seed;
+pub mod testing;
+pub mod visits;
+
+use chrono::{DateTime, Utc};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+pub use sqlx::Row;
+
+/// Storage errors. Each says what happened and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}; check that the database is reachable and migrated (`kakunin migrate`)")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Domain(#[from] kakunin_core::DomainError),
+    #[error("card {0} was changed by another request at the same time; retry")]
+    CardChanged(String),
+    #[error("visit {0} was changed by another request at the same time; reload it and retry")]
+    VisitChanged(String),
+    #[error("the audit writer has stopped; restart the server")]
+    AuditWriterStopped,
+}
+
+/// Result alias.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database engine a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool plus what the queries need to know about the engine.
+#[derive(Clone)]
+pub struct Store {
+    pub pool: AnyPool,
+    pub engine: Engine,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`). SQLite runs in WAL mode
+    /// with `synchronous=NORMAL`: a committed transaction survives a killed process.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let engine = if url.starts_with("sqlite:") { Engine::Sqlite } else { Engine::Postgres };
+        let max = if engine == Engine::Sqlite { 8 } else { 16 };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        conn.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        Ok(Store { pool, engine })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<()> {
+        sqlx::migrate!("./migrations").run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Readiness: one round trip.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether the database holds no persons yet (first start).
+    pub async fn is_empty(&self) -> Result<bool> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM institutions").fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(n == 0)
+    }
+}
+
+/// The SQLite URL for a file path, created if missing.
+pub fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// The current time at the precision stored (microseconds), so that what is written reads back
+/// equal.
+pub fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Formats a time the way it is stored.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Parses a stored time.
+pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
+}
+
+/// Parses a stored date.
+pub fn parse_date(s: &str) -> Result<chrono::NaiveDate> {
+    s.parse().map_err(|e| StoreError::Corrupt(format!("date {s:?}: {e}")))
+}
+
+fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(row: &'r AnyRow, col: &str) -> Result<T> {
+    Ok(row.try_get(col)?)
+}
+
+/// A random id with a readable prefix, e.g. `v-3f9a…`.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}-{}", hex::encode(rand::random::<[u8; 12]>()))
+}
+

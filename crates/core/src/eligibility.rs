@@ -1,0 +1,155 @@
+//! The eligibility result (SPEC §6 step 5): what reception sees, computed from the stored
+//! qualification, and filtered by consent.
+
+use crate::consent::ConsentSelection;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// A person's qualification as stored (one period under one insurer), with the person's
+/// card-face data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QualificationRecord {
+    pub person_id: i64,
+    pub insurer_number: String,
+    pub insurer_name: String,
+    /// 加入医療保険種別.
+    pub insurance_type: String,
+    pub symbol: String,
+    pub number: String,
+    pub branch: String,
+    /// 1 本人, 2 家族.
+    pub personal_family: i64,
+    pub name: String,
+    pub name_kana: String,
+    pub birth_date: NaiveDate,
+    /// 1 male, 2 female.
+    pub sex: i64,
+    pub address: String,
+    pub post_number: String,
+    pub copay_percent: i64,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    /// 限度額適用区分 (A01–A06, B01–B10).
+    pub limit_category: Option<String>,
+}
+
+/// 資格有効性 (SPEC §13 `QualificationValidity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QualificationValidity {
+    /// 1: valid on the day.
+    Valid,
+    /// 2: the period has ended (or not yet begun).
+    Invalid,
+    /// 4: no qualification found.
+    NotFound,
+}
+
+impl QualificationValidity {
+    /// The code of the clinic-software interface.
+    pub fn code(self) -> u8 {
+        match self {
+            QualificationValidity::Valid => 1,
+            QualificationValidity::Invalid => 2,
+            QualificationValidity::NotFound => 4,
+        }
+    }
+}
+
+/// Validity of `q` on `day`.
+pub fn validity_on(q: &QualificationRecord, day: NaiveDate) -> QualificationValidity {
+    if q.valid_from <= day && q.valid_to.is_none_or(|to| day <= to) {
+        QualificationValidity::Valid
+    } else {
+        QualificationValidity::Invalid
+    }
+}
+
+/// What reception sees. `limit_category` appears only with consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EligibilityResult {
+    pub validity: QualificationValidity,
+    pub insurer_number: String,
+    pub insurer_name: String,
+    pub insurance_type: String,
+    pub symbol: String,
+    pub number: String,
+    pub branch: String,
+    pub personal_family: i64,
+    pub name: String,
+    pub name_kana: String,
+    pub birth_date: NaiveDate,
+    pub sex: i64,
+    pub copay_percent: i64,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    /// Present only when the patient consented to limit-amount information.
+    pub limit_category: Option<String>,
+}
+
+impl EligibilityResult {
+    /// The result for `q` on `day`, showing only what `consent` allows. Without a consent
+    /// (a check by eligibility-certificate numbers) the limit category is withheld.
+    pub fn new(q: &QualificationRecord, day: NaiveDate, consent: Option<&ConsentSelection>) -> Self {
+        EligibilityResult {
+            validity: validity_on(q, day),
+            insurer_number: q.insurer_number.clone(),
+            insurer_name: q.insurer_name.clone(),
+            insurance_type: q.insurance_type.clone(),
+            symbol: q.symbol.clone(),
+            number: q.number.clone(),
+            branch: q.branch.clone(),
+            personal_family: q.personal_family,
+            name: q.name.clone(),
+            name_kana: q.name_kana.clone(),
+            birth_date: q.birth_date,
+            sex: q.sex,
+            copay_percent: q.copay_percent,
+            valid_from: q.valid_from,
+            valid_to: q.valid_to,
+            limit_category: if consent.is_some_and(|c| c.limit_amount) { q.limit_category.clone() } else { None },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q() -> QualificationRecord {
+        QualificationRecord {
+            person_id: 1,
+            insurer_number: "01130012".into(),
+            insurer_name: "全国健康保険協会東京支部".into(),
+            insurance_type: "協会けんぽ".into(),
+            symbol: "1234".into(),
+            number: "56".into(),
+            branch: "00".into(),
+            personal_family: 1,
+            name: "山田 太郎".into(),
+            name_kana: "ヤマダ タロウ".into(),
+            birth_date: "1980-02-17".parse().unwrap(),
+            sex: 1,
+            address: "東京都".into(),
+            post_number: "100-0001".into(),
+            copay_percent: 30,
+            valid_from: "2020-04-01".parse().unwrap(),
+            valid_to: Some("2026-03-31".parse().unwrap()),
+            limit_category: Some("A03".into()),
+        }
+    }
+
+    #[test]
+    fn validity_and_consent_filter() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(validity_on(&q(), d("2025-01-01")), QualificationValidity::Valid);
+        assert_eq!(validity_on(&q(), d("2026-03-31")), QualificationValidity::Valid);
+        assert_eq!(validity_on(&q(), d("2026-04-01")), QualificationValidity::Invalid);
+        assert_eq!(validity_on(&q(), d("2020-03-31")), QualificationValidity::Invalid);
+        let yes = ConsentSelection { limit_amount: true, ..Default::default() };
+        let no = ConsentSelection::default();
+        assert_eq!(EligibilityResult::new(&q(), d("2025-01-01"), Some(&yes)).limit_category.as_deref(), Some("A03"));
+        assert_eq!(EligibilityResult::new(&q(), d("2025-01-01"), Some(&no)).limit_category, None);
+        assert_eq!(EligibilityResult::new(&q(), d("2025-01-01"), None).limit_category, None);
+    }
+}

@@ -1,0 +1,107 @@
+//! Insured persons, qualifications, insurers and medical information: the lookups on the hot path
+//! of an eligibility check.
+
+use crate::{get, parse_date, Result, Store, StoreError};
+use chrono::NaiveDate;
+use kakunin_core::consent::InfoCategory;
+use kakunin_core::eligibility::QualificationRecord;
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+
+const RECORD_SELECT: &str = "SELECT q.person_id, q.insurer_number, i.name AS insurer_name, i.insurance_type, q.symbol, q.number, q.branch, \
+     q.personal_family, p.family_name, p.given_name, p.family_kana, p.given_kana, p.birth_date, p.sex, p.address, p.post_number, \
+     q.copay_percent, q.valid_from, q.valid_to, q.limit_category \
+     FROM qualifications q JOIN persons p ON p.id = q.person_id JOIN insurers i ON i.number = q.insurer_number";
+
+fn record(row: &AnyRow) -> Result<QualificationRecord> {
+    let family: String = get(row, "family_name")?;
+    let given: String = get(row, "given_name")?;
+    let family_kana: String = get(row, "family_kana")?;
+    let given_kana: String = get(row, "given_kana")?;
+    let valid_to: Option<String> = get(row, "valid_to")?;
+    Ok(QualificationRecord {
+        person_id: get(row, "person_id")?,
+        insurer_number: get(row, "insurer_number")?,
+        insurer_name: get(row, "insurer_name")?,
+        insurance_type: get(row, "insurance_type")?,
+        symbol: get(row, "symbol")?,
+        number: get(row, "number")?,
+        branch: get(row, "branch")?,
+        personal_family: get(row, "personal_family")?,
+        name: format!("{family} {given}"),
+        name_kana: format!("{family_kana} {given_kana}"),
+        birth_date: parse_date(&get::<String>(row, "birth_date")?)?,
+        sex: get(row, "sex")?,
+        address: get(row, "address")?,
+        post_number: get(row, "post_number")?,
+        copay_percent: get(row, "copay_percent")?,
+        valid_from: parse_date(&get::<String>(row, "valid_from")?)?,
+        valid_to: valid_to.as_deref().map(parse_date).transpose()?,
+        limit_category: get(row, "limit_category")?,
+    })
+}
+
+/// One item of medical information.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MedicalItem {
+    pub category: InfoCategory,
+    pub recorded_on: NaiveDate,
+    pub content: serde_json::Value,
+}
+
+impl Store {
+    /// The person's latest qualification (by start date).
+    pub async fn qualification_of_person(&self, person_id: i64) -> Result<QualificationRecord> {
+        let sql = format!("{RECORD_SELECT} WHERE q.person_id = $1 ORDER BY q.valid_from DESC LIMIT 1");
+        let row = sqlx::query(&sql)
+            .bind(person_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { what: "qualification of person", id: person_id.to_string() })?;
+        record(&row)
+    }
+
+    /// The latest qualification under 保険者番号・番号・枝番 and 記号 (empty symbol matches empty).
+    pub async fn qualification_by_numbers(&self, insurer: &str, symbol: &str, number: &str, branch: &str) -> Result<Option<QualificationRecord>> {
+        let sql = format!(
+            "{RECORD_SELECT} WHERE q.insurer_number = $1 AND q.number = $2 AND q.branch = $3 AND q.symbol = $4 ORDER BY q.valid_from DESC LIMIT 1"
+        );
+        let row = sqlx::query(&sql).bind(insurer).bind(number).bind(branch).bind(symbol).fetch_optional(&self.pool).await?;
+        row.map(|r| record(&r)).transpose()
+    }
+
+    /// Persons with this name and birth date (for re-checking self-declarations).
+    pub async fn persons_by_name_and_birth(&self, family: &str, given: &str, birth: NaiveDate) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT id FROM persons WHERE family_name = $1 AND given_name = $2 AND birth_date = $3 LIMIT 10")
+            .bind(family)
+            .bind(given)
+            .bind(birth.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| get(r, "id")).collect()
+    }
+
+    /// Whether an insurer exists.
+    pub async fn insurer_exists(&self, number: &str) -> Result<bool> {
+        Ok(sqlx::query("SELECT 1 FROM insurers WHERE number = $1").bind(number).fetch_optional(&self.pool).await?.is_some())
+    }
+
+    /// Medical information of a person in one category, newest first.
+    pub async fn medical_information(&self, person_id: i64, category: InfoCategory) -> Result<Vec<MedicalItem>> {
+        let rows = sqlx::query("SELECT recorded_on, content FROM medical_information WHERE person_id = $1 AND category = $2 ORDER BY recorded_on DESC")
+            .bind(person_id)
+            .bind(category.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let content: String = get(r, "content")?;
+                Ok(MedicalItem {
+                    category,
+                    recorded_on: parse_date(&get::<String>(r, "recorded_on")?)?,
+                    content: serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,184 @@
+//! Repository tests, run on SQLite and (with KAKUNIN_TEST_POSTGRES_URL) on PostgreSQL.
+
+use chrono::Duration;
+use kakunin_core::audit::{AuditAction, AuditEvent};
+use kakunin_core::card::{CardKind, CounterContext, Pin, RegistrationChoice};
+use kakunin_core::consent::{ConsentSelection, InfoCategory};
+use kakunin_core::declaration::{DeclarationStatus, SelfDeclaration};
+use kakunin_core::visit::{PlacedBy, Visit};
+use kakunin_core::ErrorCode;
+use kakunin_store::audit::AuditWriter;
+use kakunin_store::seed::{demo_card_id, demo_institution_codes};
+use kakunin_store::testing::stores;
+use kakunin_store::visits::{ConsentRecord, VisitRecord};
+use kakunin_store::{new_id, StoreError};
+
+#[tokio::test]
+async fn seeded_persons_are_found_by_numbers_and_card() {
+    for (store, _dir) in stores().await {
+        let mut seen = vec![];
+        store.seed_persons(60, |n| seen.push(n)).await.unwrap();
+        assert_eq!(seen.last(), Some(&60));
+        let q = store.qualification_of_person(1).await.unwrap();
+        kakunin_core::numbers::InsurerNumber::parse(&q.insurer_number).unwrap();
+        let again = store.qualification_by_numbers(&q.insurer_number, &q.symbol, &q.number, &q.branch).await.unwrap().unwrap();
+        assert_eq!(again, q);
+        assert!(store.qualification_by_numbers(&q.insurer_number, &q.symbol, "nope", "00").await.unwrap().is_none());
+        let card = store.card(&demo_card_id(1)).await.unwrap();
+        assert_eq!((card.card.kind, card.card.registered), (CardKind::Standard, true));
+        let face = store.card(&demo_card_id(2)).await.unwrap();
+        assert_eq!(face.card.kind, CardKind::FaceAuth);
+        assert_eq!(face.card.memo[0].text, "顔認証");
+        assert!(store.card_by_serial(&card.cert_serial).await.unwrap().is_some());
+        let meds = store.medical_information(1, InfoCategory::Medication).await.unwrap();
+        assert_eq!(meds.len(), 1);
+        let (family, given) = q.name.split_once(' ').unwrap();
+        assert!(store.persons_by_name_and_birth(family, given, q.birth_date).await.unwrap().contains(&1));
+        // Seeding more appends after the last id.
+        store.seed_persons(5, |_| {}).await.unwrap();
+        store.qualification_of_person(65).await.unwrap();
+        assert!(matches!(store.card("nope").await, Err(StoreError::NotFound { .. })));
+    }
+}
+
+#[tokio::test]
+async fn card_changes_round_trip_and_conflicts_are_refused() {
+    for (store, _dir) in stores().await {
+        store.seed_persons(4, |_| {}).await.unwrap();
+        let before = store.card(&demo_card_id(1)).await.unwrap();
+        let mut card = before.card.clone();
+        for _ in 0..3 {
+            let _ = card.verify_pin("0000", "clinic", kakunin_store::now());
+        }
+        store.save_card(&before, &card).await.unwrap();
+        let locked = store.card(&demo_card_id(1)).await.unwrap();
+        assert!(locked.card.pin.as_ref().unwrap().locked());
+        assert_eq!(locked.card.history.len(), before.card.history.len() + 1);
+        // A second writer holding the old version is refused.
+        assert!(matches!(store.save_card(&before, &card).await, Err(StoreError::CardChanged(_))));
+
+        let ctx = CounterContext { municipality: "131016".into(), staff: Some("staff-clerk".into()), at: kakunin_store::now() };
+        let mut c = locked.card.clone();
+        c.switch_kind(CardKind::FaceAuth, None, RegistrationChoice::NotAsked, &ctx).unwrap();
+        store.save_card(&locked, &c).await.unwrap();
+        let face = store.card(&demo_card_id(1)).await.unwrap();
+        let mut c = face.card.clone();
+        c.switch_kind(CardKind::Standard, Some((&Pin::parse("9876").unwrap(), [7; 16])), RegistrationChoice::NotAsked, &ctx).unwrap();
+        store.save_card(&face, &c).await.unwrap();
+        let back = store.card(&demo_card_id(1)).await.unwrap();
+        assert_eq!(back.card, c, "memo strike and history survive the round trip");
+        assert!(back.card.memo[0].struck_on.is_some());
+        assert!(back.card.registered);
+        let mut c = back.card.clone();
+        c.verify_pin("9876", "x", kakunin_store::now()).unwrap();
+        assert_eq!(c.verify_pin("1", "x", kakunin_store::now()).unwrap_err().code, ErrorCode::PinWrong);
+    }
+}
+
+#[tokio::test]
+async fn audit_chain_survives_concurrency_and_detects_tampering() {
+    for (store, _dir) in stores().await {
+        let writer = AuditWriter::start(store.clone()).await.unwrap();
+        let mut tasks = vec![];
+        for i in 0..400 {
+            let w = writer.clone();
+            tasks.push(tokio::spawn(async move {
+                w.append(AuditEvent {
+                    at: kakunin_store::now(),
+                    actor: "staff-reception".into(),
+                    institution: Some("1310123452".into()),
+                    action: AuditAction::EligibilityCheck,
+                    subject: format!("person-{i}"),
+                    detail: "{}".into(),
+                })
+                .await
+                .unwrap()
+            }));
+        }
+        let mut seqs = vec![];
+        for t in tasks {
+            seqs.push(t.await.unwrap());
+        }
+        seqs.sort();
+        assert_eq!(seqs, (1..=400).collect::<Vec<_>>());
+        let report = store.verify_audit_chain().await.unwrap();
+        assert_eq!((report.records, report.broken.is_none()), (400, true));
+
+        // A restarted writer continues the same chain.
+        let writer2 = AuditWriter::start(store.clone()).await.unwrap();
+        let seq = writer2
+            .append(AuditEvent { at: kakunin_store::now(), actor: "system".into(), institution: None, action: AuditAction::CardChange, subject: "c".into(), detail: "{}".into() })
+            .await
+            .unwrap();
+        assert_eq!(seq, 401);
+        assert!(store.verify_audit_chain().await.unwrap().broken.is_none());
+
+        sqlx::query("UPDATE audit_log SET subject = 'someone-else' WHERE seq = 123").execute(&store.pool).await.unwrap();
+        let report = store.verify_audit_chain().await.unwrap();
+        assert_eq!(report.broken.unwrap().seq, 123);
+        assert_eq!(report.last_seq, 122);
+    }
+}
+
+#[tokio::test]
+async fn visits_nonces_consents_declarations() {
+    for (store, _dir) in stores().await {
+        store.seed_persons(2, |_| {}).await.unwrap();
+        let (clinic, _, _) = demo_institution_codes();
+        let key = kakunin_evidence::attestation::ReaderKey::generate();
+        store
+            .insert_reader(&kakunin_store::directory::Reader { id: "r1".into(), institution_code: clinic.clone(), public_key: key.public_key_b64() }, "staff-admin")
+            .await
+            .unwrap();
+        let now = kakunin_store::now();
+        let v = VisitRecord {
+            id: new_id("v"),
+            institution_code: clinic.clone(),
+            reader_id: Some("r1".into()),
+            card_id: Some(demo_card_id(2)),
+            person_id: Some(2),
+            visit: Visit::start(CardKind::FaceAuth, true, PlacedBy::Patient),
+            started_at: now,
+            updated_at: now,
+        };
+        store.insert_visit(&v).await.unwrap();
+        let mut changed = v.visit.clone();
+        changed.apply(kakunin_core::visit::VisitEvent::CertificateChecked { ok: true }).unwrap();
+        store.save_visit(&v, &changed).await.unwrap();
+        assert!(matches!(store.save_visit(&v, &changed).await, Err(StoreError::VisitChanged(_))), "stale visit refused");
+        assert_eq!(store.visit(&v.id).await.unwrap().visit, changed);
+        assert_eq!(store.visits_of_institution(&clinic, 10).await.unwrap().len(), 1);
+
+        store.issue_nonce("n1", "r1", &v.id).await.unwrap();
+        assert!(!store.consume_nonce("n1", "other", &v.id, Duration::minutes(5)).await.unwrap(), "other reader");
+        assert!(store.consume_nonce("n1", "r1", &v.id, Duration::minutes(5)).await.unwrap());
+        assert!(!store.consume_nonce("n1", "r1", &v.id, Duration::minutes(5)).await.unwrap(), "replay");
+        assert!(!store.consume_nonce("n2", "r1", &v.id, Duration::minutes(5)).await.unwrap(), "unknown");
+
+        let sel = ConsentSelection { medication: true, checkup: false, clinical: true, limit_amount: false };
+        store
+            .insert_consent(&ConsentRecord { visit_id: v.id.clone(), institution_code: clinic.clone(), person_id: 2, selection: sel, assisted: true, at: now })
+            .await
+            .unwrap();
+        let c = store.consent_of_visit(&v.id).await.unwrap().unwrap();
+        assert_eq!((c.selection, c.assisted), (sel, true));
+
+        let form = SelfDeclaration { name: Some("山田 花子".into()), ..Default::default() };
+        let d = kakunin_store::declarations::DeclarationRecord {
+            id: new_id("d"),
+            institution_code: clinic,
+            visit_id: None,
+            missing: form.missing_fields().iter().map(|s| s.to_string()).collect(),
+            form,
+            status: DeclarationStatus::Pending,
+            matched_person_id: None,
+            created_at: now,
+            rechecked_at: None,
+        };
+        store.insert_declaration(&d).await.unwrap();
+        assert_eq!(store.pending_declarations(10).await.unwrap(), vec![d.clone()]);
+        store.set_declaration_status(&d.id, DeclarationStatus::NotFound, None).await.unwrap();
+        assert!(store.pending_declarations(10).await.unwrap().is_empty());
+        assert_eq!(store.declaration(&d.id).await.unwrap().status, DeclarationStatus::NotFound);
+    }
+}
