@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 pub const GENESIS: [u8; 32] = [0; 32];
 
 /// What an audit record is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
     EligibilityCheck,
@@ -45,7 +45,7 @@ impl AuditAction {
 }
 
 /// An audit record before it is chained.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     pub at: DateTime<Utc>,
     /// Staff id, reader id or `system`.
@@ -60,7 +60,7 @@ pub struct AuditEvent {
 }
 
 /// A chained record as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub seq: i64,
     #[serde(flatten)]
@@ -93,7 +93,7 @@ pub fn chain(prev: &[u8; 32], seq: i64, event: AuditEvent) -> (AuditRecord, [u8;
 }
 
 /// Where verification of a chain stopped.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChainBreak {
     pub seq: i64,
     pub reason: &'static str,

@@ -17,7 +17,7 @@ pub const PIN_TRIES: u8 = 3;
 pub const FACE_AUTH_MEMO: &str = "顔認証";
 
 /// 通常のマイナンバーカード or 顔認証マイナンバーカード.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CardKind {
     /// 通常のマイナンバーカード: PIN and signature certificate available.
@@ -103,7 +103,7 @@ impl PinState {
 }
 
 /// One entry of the card's memo field (追記欄). Entries are struck through, never removed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemoEntry {
     /// Printed text, e.g. 「顔認証」.
     pub text: String,
@@ -116,7 +116,7 @@ pub struct MemoEntry {
 }
 
 /// What happened to a card, as appended to its history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum CardEvent {
     Issued { kind: CardKind, registered: bool },
@@ -127,7 +127,7 @@ pub enum CardEvent {
 }
 
 /// One history line: when, at which municipality or institution, by whom, what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CardHistoryEntry {
     pub at: DateTime<Utc>,
     pub place: String,
@@ -173,7 +173,7 @@ impl CounterContext {
 }
 
 /// What the clerk chose about insurance-use registration when switching to face-auth.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationChoice {
     /// Not asked yet: an unregistered card is refused with `register_before_switch`.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A category of medical information shared on consent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InfoCategory {
     /// 薬剤情報.
@@ -34,7 +34,7 @@ impl InfoCategory {
 }
 
 /// The patient's choices at the reader, scoped to one institution and one visit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsentSelection {
     pub medication: bool,
     pub checkup: bool,

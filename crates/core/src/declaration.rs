@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// The form's fields, exactly those of the seed: card-face information (name, birth date, sex,
 /// address), contact, insurer items (insurance type, insurer name, employer name), copay ratio.
 /// Every field is optional: the form is saved as far as it is filled, and flagged.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SelfDeclaration {
     pub name: Option<String>,
     /// yyyy-mm-dd.
@@ -50,7 +50,7 @@ impl SelfDeclaration {
 }
 
 /// Where a stored declaration stands with the automatic re-check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeclarationStatus {
     /// Waiting for the online check to work again.

@@ -34,7 +34,7 @@ pub struct QualificationRecord {
 }
 
 /// 資格有効性 (SPEC §13 `QualificationValidity`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QualificationValidity {
     /// 1: valid on the day.
@@ -66,7 +66,7 @@ pub fn validity_on(q: &QualificationRecord, day: NaiveDate) -> QualificationVali
 }
 
 /// What reception sees. `limit_category` appears only with consent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EligibilityResult {
     pub validity: QualificationValidity,
     pub insurer_number: String,

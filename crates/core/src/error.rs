@@ -4,7 +4,7 @@ use serde::Serialize;
 ///
 /// The API returns it as `error.code`; screens map it to Japanese text. Codes never change once
 /// published, so clients may match on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidFormat,

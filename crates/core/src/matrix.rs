@@ -6,7 +6,7 @@ use crate::error::{DomainError, ErrorCode};
 use serde::{Deserialize, Serialize};
 
 /// How the holder's identity is verified at a clinic or pharmacy (SPEC §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityMethod {
     /// 暗証番号: the card signs a server challenge after VERIFY.
@@ -49,7 +49,7 @@ pub fn identity_methods(kind: CardKind) -> &'static [IdentityMethod] {
 }
 
 /// Where insurance-use registration (健康保険証利用登録) can be done (SPEC §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationChannel {
     /// マイナポータル on a smartphone.

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_FACE_ATTEMPTS: u8 = 3;
 
 /// Who put the card on the reader (SPEC §3: a helper may, at the patient's request).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PlacedBy {
     #[default]
@@ -28,7 +28,7 @@ pub enum PlacedBy {
 }
 
 /// Why the online check by card cannot go on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FallbackReason {
     /// The card could not be read.
@@ -44,7 +44,7 @@ pub enum FallbackReason {
 }
 
 /// Where a visit stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum VisitState {
     CardPlaced,
@@ -99,7 +99,7 @@ pub enum VisitEvent {
 }
 
 /// One visit's state and what has been recorded in it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Visit {
     pub state: VisitState,
     pub card_kind: CardKind,
@@ -233,7 +233,7 @@ fn event_name(e: &VisitEvent) -> &'static str {
 }
 
 /// What the patient has with them when the online check by card cannot be done.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PatientHas {
     /// A health insurance card or an eligibility certificate (資格確認書).
     pub insurance_card_or_certificate: bool,
@@ -242,7 +242,7 @@ pub struct PatientHas {
 }
 
 /// How eligibility is confirmed instead (SPEC §6 step 6; 保発0710第1号 2(1), 2(2)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Fallback {
     /// Check with the health insurance card or eligibility certificate (by its numbers).
@@ -266,7 +266,7 @@ pub fn fallback_for(kind: Option<CardKind>, has: PatientHas) -> Fallback {
 }
 
 /// What a proxy (代理人) brings to a pharmacy when the holder is absent (SPEC §6 step 7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProxyDocument {
     /// 処方箋, which carries the insurer numbers.

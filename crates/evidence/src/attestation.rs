@@ -21,7 +21,7 @@ pub const HEADER_SIGNATURE: &str = "x-kakunin-signature";
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
 /// How the reader verified identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttestedMethod {
     Face,
@@ -29,7 +29,7 @@ pub enum AttestedMethod {
 }
 
 /// What the reader concluded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttestedOutcome {
     /// Face matched / staff confirmed.
@@ -41,7 +41,7 @@ pub enum AttestedOutcome {
 }
 
 /// A reader's statement about one identity attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attestation {
     pub reader_id: String,
     pub visit_id: String,
@@ -59,7 +59,7 @@ pub struct Attestation {
 }
 
 /// An attestation as sent: base64 of the signed JSON bytes, and base64 of the signature.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignedAttestation {
     pub payload: String,
     pub signature: String,

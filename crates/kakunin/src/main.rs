@@ -1,1 +1,156 @@
-fn main() {}
+//! The `kakunin` command: run the service, seed demo data, migrate, benchmark.
+
+mod bench;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use kakunin_evidence::ca::DemoCa;
+use kakunin_evidence::certificate::TrustAnchor;
+use kakunin_server::{AppState, Config};
+use kakunin_store::Store;
+use std::path::PathBuf;
+
+/// kakunin: online eligibility verification with My Number cards, face-auth cards first.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API. With no arguments: ./kakunin.db (SQLite, WAL), demo data on first start.
+    Serve {
+        #[command(flatten)]
+        db: Db,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "KAKUNIN_BIND")]
+        bind: String,
+        /// Persons to generate when the database is new.
+        #[arg(long, default_value_t = 1000)]
+        demo_persons: u64,
+        /// CA certificate (DER or PEM) that issues user-authentication certificates. Default: the
+        /// built-in demo CA (never for production).
+        #[arg(long, env = "KAKUNIN_TRUST_ANCHOR")]
+        trust_anchor: Option<PathBuf>,
+    },
+    /// Add N generated insured persons (with insurers, institutions and staff on a new database).
+    Seed {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        persons: u64,
+    },
+    /// Apply database migrations.
+    Migrate {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Benchmarks that print figures.
+    Bench {
+        #[command(subcommand)]
+        what: bench::Bench,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+/// Which database.
+#[derive(clap::Args, Clone)]
+pub struct Db {
+    /// `sqlite://PATH?mode=rwc` or `postgres://…`; default ./kakunin.db.
+    #[arg(long, env = "KAKUNIN_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl Db {
+    fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| kakunin_store::sqlite_url(std::path::Path::new("kakunin.db")))
+    }
+
+    /// Connects and migrates.
+    pub async fn open(&self) -> Result<Store> {
+        let url = self.url();
+        let store = Store::connect(&url).await.with_context(|| format!("cannot open database {}", redact(&url)))?;
+        store.migrate().await.context("cannot migrate the database")?;
+        Ok(store)
+    }
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(a)) if a > s => format!("{}://***{}", &url[..s], &url[a..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// Seeds `n` persons with a progress bar.
+pub async fn seed_with_progress(store: &Store, n: u64) -> Result<()> {
+    let bar = ProgressBar::new(n);
+    bar.set_style(ProgressStyle::with_template("{spinner} seeding {pos}/{len} persons [{bar:40}] {per_sec} eta {eta}").expect("template").progress_chars("=> "));
+    store.seed_persons(n, |done| bar.set_position(done)).await?;
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// The trust anchor: a configured CA certificate, or the demo CA.
+pub fn trust_anchor(path: Option<&PathBuf>) -> Result<TrustAnchor> {
+    let der = match path {
+        Some(p) => {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read trust anchor {}", p.display()))?;
+            pem_to_der(&bytes).unwrap_or(bytes)
+        }
+        None => DemoCa::new()?.certificate_der().to_vec(),
+    };
+    Ok(TrustAnchor::from_der(der)?)
+}
+
+fn pem_to_der(bytes: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    kakunin_evidence::unb64(&body).ok()
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let filter = match cli.command {
+        Command::Bench { .. } => "warn",
+        _ => "info",
+    };
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into())).init();
+    match cli.command {
+        Command::Serve { db, bind, demo_persons, trust_anchor: ta } => {
+            let store = db.open().await?;
+            if store.is_empty().await? {
+                println!("New database: generating {demo_persons} demo persons…");
+                seed_with_progress(&store, demo_persons).await?;
+            }
+            let state = AppState::new(store, trust_anchor(ta.as_ref())?, Config::default()).await?;
+            let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("cannot listen on {bind}; is another kakunin running? use --bind"))?;
+            let addr = listener.local_addr()?;
+            println!("kakunin is running at http://{addr}/  (API under /api/v1, OpenAPI at /api/openapi.json)");
+            println!("Demo staff tokens (Authorization: Bearer …), for the demo database only:");
+            for (id, _, role, token) in kakunin_store::seed::DEMO_STAFF {
+                println!("  {token:<20} {role:?} ({id})");
+            }
+            println!("Demo cards: C00000000001 standard (PIN {}), C00000000002 face-auth, C00000000003 face-auth unregistered", kakunin_store::seed::DEMO_PIN);
+            kakunin_server::serve(state, listener).await?;
+        }
+        Command::Seed { db, persons } => {
+            let store = db.open().await?;
+            let start = std::time::Instant::now();
+            seed_with_progress(&store, persons).await?;
+            println!("seeded {persons} persons in {:.1} s", start.elapsed().as_secs_f64());
+        }
+        Command::Migrate { db } => {
+            db.open().await?;
+            println!("database is migrated");
+        }
+        Command::Bench { what } => bench::run(what).await?,
+        Command::Openapi => println!("{}", serde_json::to_string_pretty(&kakunin_server::api_doc())?),
+    }
+    Ok(())
+}

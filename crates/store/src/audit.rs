@@ -84,7 +84,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, mut tip: (i64, [u8; 32])
 }
 
 /// The outcome of verifying the whole chain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChainReport {
     /// Records checked.
     pub records: i64,

@@ -6,7 +6,7 @@ use kakunin_core::declaration::{DeclarationStatus, SelfDeclaration};
 use serde::{Deserialize, Serialize};
 
 /// A stored declaration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeclarationRecord {
     pub id: String,
     pub institution_code: String,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// A clinic, pharmacy, municipality or the operator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Institution {
     pub code: String,
     pub name: String,
@@ -16,7 +16,7 @@ pub struct Institution {
 }
 
 /// A staff member as authenticated.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Staff {
     pub id: String,
     pub institution_code: String,
@@ -25,7 +25,7 @@ pub struct Staff {
 }
 
 /// A registered card reader.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reader {
     pub id: String,
     pub institution_code: String,

@@ -42,7 +42,7 @@ fn record(row: &AnyRow) -> Result<QualificationRecord> {
 }
 
 /// One item of medical information.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MedicalItem {
     pub category: InfoCategory,
     pub recorded_on: NaiveDate,
@@ -103,5 +103,17 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Up to `limit` (insurer, symbol, number, branch) of the newest qualifications, for
+    /// benchmarks and smoke tests.
+    pub async fn sample_numbers(&self, limit: i64) -> Result<Vec<[String; 4]>> {
+        let rows = sqlx::query("SELECT insurer_number, symbol, number, branch FROM qualifications ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok([get(r, "insurer_number")?, get(r, "symbol")?, get(r, "number")?, get(r, "branch")?])).collect()
+    }
+
+    /// Number of insured persons.
+    pub async fn count_persons(&self) -> Result<i64> {
+        get(&sqlx::query("SELECT COUNT(*) AS n FROM persons").fetch_one(&self.pool).await?, "n")
     }
 }

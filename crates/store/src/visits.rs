@@ -7,7 +7,7 @@ use kakunin_core::visit::Visit;
 use serde::{Deserialize, Serialize};
 
 /// A stored visit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VisitRecord {
     pub id: String,
     pub institution_code: String,
@@ -20,7 +20,7 @@ pub struct VisitRecord {
 }
 
 /// A stored consent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsentRecord {
     pub visit_id: String,
     pub institution_code: String,

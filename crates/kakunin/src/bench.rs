@@ -1,0 +1,129 @@
+//! `kakunin bench eligibility`: the real server on loopback, driven by concurrent clients for a
+//! bounded time and count, ending with `<rate> checks/s, p50 <x> ms, p99 <y> ms`.
+
+use crate::{seed_with_progress, trust_anchor, Db};
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use kakunin_server::{AppState, Config};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Benchmarks.
+#[derive(Subcommand)]
+pub enum Bench {
+    /// Audited eligibility checks by certificate numbers over HTTP.
+    Eligibility {
+        /// Use this database (already seeded); default: a fresh temporary SQLite database.
+        #[command(flatten)]
+        db: Db,
+        /// How long to drive load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Persons to seed into the fresh database.
+        #[arg(long, default_value_t = 100_000)]
+        persons: u64,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Upper bound on requests sent.
+        #[arg(long, default_value_t = 2_000_000)]
+        max_requests: u64,
+    },
+}
+
+/// Runs a benchmark.
+pub async fn run(b: Bench) -> Result<()> {
+    match b {
+        Bench::Eligibility { db, seconds, persons, concurrency, max_requests } => eligibility(db, seconds, persons, concurrency, max_requests).await,
+    }
+}
+
+async fn eligibility(db: Db, seconds: u64, persons: u64, concurrency: usize, max_requests: u64) -> Result<()> {
+    let _tmp;
+    let store = if db.database_url.is_some() {
+        db.open().await?
+    } else {
+        let dir = tempfile::tempdir()?;
+        let url = kakunin_store::sqlite_url(&dir.path().join("bench.db"));
+        _tmp = dir;
+        let store = Db { database_url: Some(url) }.open().await?;
+        eprintln!("seeding {persons} persons into a fresh SQLite database…");
+        seed_with_progress(&store, persons).await?;
+        store
+    };
+    let rows = store.sample_numbers(20_000).await?;
+    if rows.is_empty() {
+        bail!("the database has no persons; seed it first with `kakunin seed --persons N`");
+    }
+    let total_persons = store.count_persons().await?;
+    let bodies: Arc<Vec<String>> = Arc::new(
+        rows.iter()
+            .map(|[insurer, symbol, number, branch]| {
+                serde_json::json!({ "insurer_number": insurer, "symbol": symbol, "number": number, "branch": branch }).to_string()
+            })
+            .collect(),
+    );
+    let audit_before = store.verify_audit_chain().await?.records;
+    let state = AppState::new(store.clone(), trust_anchor(None)?, Config::default()).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/api/v1/eligibility/check", listener.local_addr()?);
+    tokio::spawn(kakunin_server::serve(state, listener));
+
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    // Warm-up: one request must succeed.
+    let res = client.post(&url).bearer_auth("demo-reception").header("content-type", "application/json").body(bodies[0].clone()).send().await?;
+    if !res.status().is_success() {
+        bail!("warm-up check failed: {} {}", res.status(), res.text().await.unwrap_or_default());
+    }
+    eprintln!("driving {url} with {concurrency} clients for {seconds} s ({total_persons} persons)…");
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let start = Instant::now();
+    let mut tasks = vec![];
+    for w in 0..concurrency {
+        let (client, url, bodies, sent) = (client.clone(), url.clone(), bodies.clone(), sent.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(100_000);
+            let mut errors = 0u64;
+            let mut i = w * 7919;
+            while Instant::now() < deadline && sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < max_requests {
+                i = (i + 104_729) % bodies.len();
+                let t = Instant::now();
+                let ok = client
+                    .post(&url)
+                    .bearer_auth("demo-reception")
+                    .header("content-type", "application/json")
+                    .body(bodies[i].clone())
+                    .send()
+                    .await
+                    .map(|r| r.status().is_success())
+                    .unwrap_or(false);
+                if ok {
+                    lat.push(t.elapsed());
+                } else {
+                    errors += 1;
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut lat = vec![];
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.context("client task")?;
+        lat.extend(l);
+        errors += e;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    lat.sort();
+    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
+    let audited = store.verify_audit_chain().await?;
+    eprintln!(
+        "{} checks ok, {errors} failed; audit chain {} (+{} records)",
+        lat.len(),
+        if audited.broken.is_none() { "intact" } else { "BROKEN" },
+        audited.records - audit_before
+    );
+    println!("{:.0} checks/s, p50 {:.2} ms, p99 {:.2} ms", lat.len() as f64 / elapsed, pct(0.50), pct(0.99));
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! Route table. Each module is one area of the API; `router()` joins them with their OpenAPI
+//! descriptions.
+
+pub mod audit;
+pub mod declarations;
+pub mod eligibility;
+pub mod health;
+pub mod municipal;
+pub mod readers;
+pub mod registrations;
+pub mod visits;
+
+use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// All `/api/v1` routes with their OpenAPI paths.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::base())
+        .routes(routes!(municipal::issue_card))
+        .routes(routes!(municipal::card_view))
+        .routes(routes!(municipal::switch_kind))
+        .routes(routes!(municipal::register_at_counter))
+        .routes(routes!(municipal::reset_pin))
+        .routes(routes!(registrations::register_by_channel))
+        .routes(routes!(readers::register_reader))
+        .routes(routes!(readers::revoke_certificate))
+        .routes(routes!(visits::start_visit, visits::queue))
+        .routes(routes!(visits::visit_status))
+        .routes(routes!(visits::issue_nonce))
+        .routes(routes!(visits::identity_evidence))
+        .routes(routes!(visits::request_visual))
+        .routes(routes!(visits::visual_confirmation))
+        .routes(routes!(visits::registration_answer))
+        .routes(routes!(visits::consent))
+        .routes(routes!(visits::service_down))
+        .routes(routes!(eligibility::visit_result))
+        .routes(routes!(eligibility::information_view))
+        .routes(routes!(eligibility::check_by_numbers))
+        .routes(routes!(eligibility::proxy_pickup))
+        .routes(routes!(declarations::submit_declaration))
+        .routes(routes!(declarations::declaration_status))
+        .routes(routes!(declarations::recheck_now))
+        .routes(routes!(audit::audit_records))
+        .routes(routes!(audit::verify_chain))
+}

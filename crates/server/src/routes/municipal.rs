@@ -1,0 +1,196 @@
+//! Municipal counter (市町村窓口, SPEC §7): issue, switch kind, register, reset a PIN, view.
+
+use crate::auth::{ApiJson, StaffAuth};
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{Datelike, NaiveDate};
+use kakunin_core::audit::AuditAction;
+use kakunin_core::card::{Card, CardHistoryEntry, CardKind, CounterContext, MemoEntry, Pin, RegistrationChoice};
+use kakunin_core::roles::Permission;
+use kakunin_core::DomainError;
+use kakunin_store::cards::CardRecord;
+use kakunin_store::directory::Staff;
+use kakunin_store::StoreError;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+/// A card as the counter shows it: kind, PIN status, memo field and history.
+#[derive(Serialize, ToSchema)]
+pub struct CardView {
+    pub id: String,
+    pub person_id: i64,
+    pub kind: CardKind,
+    pub registered: bool,
+    /// Absent on face-auth cards.
+    pub pin: Option<PinView>,
+    /// 追記欄: struck entries stay, with `struck_on`.
+    pub memo: Vec<MemoEntry>,
+    pub history: Vec<CardHistoryEntry>,
+    pub certificate_serial: String,
+    pub expires_on: NaiveDate,
+}
+
+/// PIN status (never the PIN).
+#[derive(Serialize, ToSchema)]
+pub struct PinView {
+    pub locked: bool,
+    pub tries_left: u8,
+}
+
+impl From<&CardRecord> for CardView {
+    fn from(r: &CardRecord) -> Self {
+        CardView {
+            id: r.card.id.clone(),
+            person_id: r.person_id,
+            kind: r.card.kind,
+            registered: r.card.registered,
+            pin: r.card.pin.as_ref().map(|p| PinView { locked: p.locked(), tries_left: p.tries_left() }),
+            memo: r.card.memo.clone(),
+            history: r.card.history.clone(),
+            certificate_serial: r.cert_serial.clone(),
+            expires_on: r.expires_on,
+        }
+    }
+}
+
+/// Issue request.
+#[derive(Deserialize, ToSchema)]
+pub struct IssueCard {
+    pub person_id: i64,
+    pub kind: CardKind,
+    /// 4 digits; required for standard cards, refused for face-auth cards.
+    pub pin: Option<String>,
+    /// Register insurance use at issuance (face-auth cards, on the holder's request).
+    #[serde(default)]
+    pub register_insurance_use: bool,
+}
+
+/// Switch request.
+#[derive(Deserialize, ToSchema)]
+pub struct SwitchKind {
+    pub to: CardKind,
+    /// The new PIN when switching to standard.
+    pub new_pin: Option<String>,
+    /// For an unregistered card switching to face-auth: what the holder chose when offered
+    /// registration. `not_asked` is refused with `register_before_switch`.
+    #[serde(default)]
+    pub registration: RegistrationChoice,
+}
+
+/// PIN reset request.
+#[derive(Deserialize, ToSchema)]
+pub struct ResetPin {
+    pub new_pin: String,
+}
+
+fn counter(staff: &Staff) -> CounterContext {
+    CounterContext { municipality: staff.institution_code.clone(), staff: Some(staff.id.clone()), at: kakunin_store::now() }
+}
+
+fn pin_with_salt(pin: Option<&str>) -> Result<Option<(Pin, [u8; 16])>, DomainError> {
+    pin.map(|p| Ok((Pin::parse(p)?, rand::random()))).transpose()
+}
+
+/// Loads a card, lets `change` modify it, and saves whatever changed even if `change` refused
+/// (a wrong PIN still counts). Retries when another request changed the card in between.
+pub(crate) async fn update_card<T>(state: &AppState, id: &str, mut change: impl FnMut(&mut Card) -> Result<T, DomainError>) -> ApiResult<(CardRecord, T)> {
+    for _ in 0..3 {
+        let before = state.store.card(id).await?;
+        let mut card = before.card.clone();
+        let outcome = change(&mut card);
+        if card != before.card {
+            match state.store.save_card(&before, &card).await {
+                Err(StoreError::CardChanged(_)) => continue,
+                other => other?,
+            }
+        }
+        let value = outcome?;
+        let after = CardRecord { card, version: before.version + 1, ..before };
+        return Ok((after, value));
+    }
+    Err(ApiError::conflict("concurrent_change", "the card is being changed by another request; retry"))
+}
+
+/// Issue a card (standard with PIN, or face-auth).
+#[utoipa::path(post, path = "/api/v1/municipal/cards", tag = "municipal counter", request_body = IssueCard,
+    responses((status = 201, body = CardView), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn issue_card(State(state): State<AppState>, staff: StaffAuth, ApiJson(req): ApiJson<IssueCard>) -> ApiResult<(StatusCode, Json<CardView>)> {
+    let clerk = staff.require(Permission::CounterOperations)?;
+    state.store.qualification_of_person(req.person_id).await.map_err(|_| {
+        ApiError::not_found("unknown_person", format!("insured person {} not found; check the person id", req.person_id))
+    })?;
+    let pin = pin_with_salt(req.pin.as_deref())?;
+    let ctx = counter(clerk);
+    let id = format!("C{:011}", rand::random::<u64>() % 100_000_000_000);
+    let card = Card::issue(id.clone(), req.kind, pin.as_ref().map(|(p, s)| (p, *s)), req.register_insurance_use, &ctx)?;
+    let issued = ctx.at.date_naive();
+    let record = CardRecord {
+        card,
+        person_id: req.person_id,
+        cert_serial: kakunin_evidence::ca::demo_serial_hex(&id),
+        expires_on: NaiveDate::from_ymd_opt(issued.year() + 10, issued.month(), issued.day().min(28)).unwrap_or(issued),
+        security_code: format!("{:04}", rand::random::<u16>() % 10_000),
+        version: 0,
+    };
+    state.store.insert_card(&record).await?;
+    state
+        .audit(&clerk.id, Some(&clerk.institution_code), AuditAction::CardChange, &id, json!({ "op": "issue", "kind": req.kind, "registered": req.register_insurance_use }))
+        .await?;
+    Ok((StatusCode::CREATED, Json(CardView::from(&record))))
+}
+
+/// A card with its memo field and history.
+#[utoipa::path(get, path = "/api/v1/municipal/cards/{id}", tag = "municipal counter",
+    responses((status = 200, body = CardView), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn card_view(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>) -> ApiResult<Json<CardView>> {
+    staff.require(Permission::CounterOperations)?;
+    Ok(Json(CardView::from(&state.store.card(&id).await?)))
+}
+
+/// Switch kind on the same card (no re-issue).
+#[utoipa::path(post, path = "/api/v1/municipal/cards/{id}/switch", tag = "municipal counter", request_body = SwitchKind,
+    responses((status = 200, body = CardView), (status = 409, description = "register_before_switch: offer registration first", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn switch_kind(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>, ApiJson(req): ApiJson<SwitchKind>) -> ApiResult<Json<CardView>> {
+    let clerk = staff.require(Permission::CounterOperations)?;
+    let pin = pin_with_salt(req.new_pin.as_deref())?;
+    let ctx = counter(clerk);
+    let (record, from) = update_card(&state, &id, |card| {
+        let from = card.kind;
+        card.switch_kind(req.to, pin.as_ref().map(|(p, s)| (p, *s)), req.registration, &ctx).map(|_| from)
+    })
+    .await?;
+    state
+        .audit(&clerk.id, Some(&clerk.institution_code), AuditAction::CardChange, &id, json!({ "op": "switch", "from": from, "to": req.to, "registration": req.registration }))
+        .await?;
+    Ok(Json(CardView::from(&record)))
+}
+
+/// Register insurance use at the counter (face-auth cards).
+#[utoipa::path(post, path = "/api/v1/municipal/cards/{id}/registration", tag = "municipal counter",
+    responses((status = 200, body = CardView), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn register_at_counter(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>) -> ApiResult<Json<CardView>> {
+    let clerk = staff.require(Permission::CounterOperations)?;
+    let (record, ()) = update_card(&state, &id, |card| {
+        card.register(kakunin_core::matrix::RegistrationChannel::MunicipalCounter, None, &clerk.institution_code, Some(clerk.id.clone()), kakunin_store::now())
+    })
+    .await?;
+    state.audit(&clerk.id, Some(&clerk.institution_code), AuditAction::Registration, &id, json!({ "channel": "municipal_counter" })).await?;
+    Ok(Json(CardView::from(&record)))
+}
+
+/// Reset a (locked) PIN: only here.
+#[utoipa::path(post, path = "/api/v1/municipal/cards/{id}/pin-reset", tag = "municipal counter", request_body = ResetPin,
+    responses((status = 200, body = CardView), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn reset_pin(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>, ApiJson(req): ApiJson<ResetPin>) -> ApiResult<Json<CardView>> {
+    let clerk = staff.require(Permission::CounterOperations)?;
+    let pin = Pin::parse(&req.new_pin)?;
+    let ctx = counter(clerk);
+    let (record, ()) = update_card(&state, &id, |card| card.reset_pin_at_counter(&pin, rand::random(), &ctx)).await?;
+    state.audit(&clerk.id, Some(&clerk.institution_code), AuditAction::CardChange, &id, json!({ "op": "pin_reset" })).await?;
+    Ok(Json(CardView::from(&record)))
+}

@@ -1,0 +1,50 @@
+//! Insurance-use registration by smartphone (Mynaportal) or ATM: both need the PIN, so a
+//! face-auth card is refused before any PIN is looked at (SPEC §4).
+
+use crate::auth::{ApiJson, StaffAuth};
+use crate::error::{ApiError, ApiResult};
+use crate::routes::municipal::{update_card, CardView};
+use crate::AppState;
+use axum::extract::State;
+use axum::Json;
+use kakunin_core::audit::AuditAction;
+use kakunin_core::matrix::{registration_allowed, IdentityMethod, RegistrationChannel};
+use kakunin_core::roles::Permission;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+/// Registration request from a PIN channel.
+#[derive(Deserialize, ToSchema)]
+pub struct ChannelRegistration {
+    pub card_id: String,
+    /// `smartphone` or `atm` (the reader and the counter have their own endpoints).
+    pub channel: RegistrationChannel,
+    pub pin: String,
+}
+
+/// Register through a PIN channel. The PIN counts: the third wrong entry locks it.
+///
+/// These channels are operated for the demo by the operator's gateway (role admin), standing in
+/// for Mynaportal and the ATM network.
+#[utoipa::path(post, path = "/api/v1/registrations", tag = "registration", request_body = ChannelRegistration,
+    responses((status = 200, body = CardView), (status = 422, body = crate::error::ErrorBody), (status = 423, description = "PIN locked", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn register_by_channel(State(state): State<AppState>, staff: StaffAuth, ApiJson(req): ApiJson<ChannelRegistration>) -> ApiResult<Json<CardView>> {
+    let gateway = staff.require(Permission::Administer)?;
+    if matches!(req.channel, RegistrationChannel::CardReader | RegistrationChannel::MunicipalCounter) {
+        return Err(ApiError::unprocessable(
+            "use_other_endpoint",
+            "card-reader registration happens in a visit (POST /api/v1/visits/{id}/registration); counter registration at /api/v1/municipal/cards/{id}/registration",
+        ));
+    }
+    let place = format!("{:?}", req.channel).to_lowercase();
+    let (record, ()) = update_card(&state, &req.card_id, |card| {
+        registration_allowed(req.channel, card.kind, Some(IdentityMethod::Pin))?;
+        card.verify_pin(&req.pin, &place, kakunin_store::now())?;
+        card.register(req.channel, Some(IdentityMethod::Pin), &place, None, kakunin_store::now())
+    })
+    .await?;
+    state.audit(&gateway.id, None, AuditAction::Registration, &req.card_id, json!({ "channel": req.channel })).await?;
+    Ok(Json(CardView::from(&record)))
+}

@@ -1,0 +1,391 @@
+//! The visit flow (受付, SPEC §6). Readers drive it with signed requests; reception staff open
+//! visual mode and see the queue. Every step goes through `kakunin_core::visit::Visit::apply`.
+
+use crate::auth::{ApiJson, SignedReader, StaffAuth};
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use kakunin_core::audit::AuditAction;
+use kakunin_core::card::CardKind;
+use kakunin_core::consent::ConsentSelection;
+use kakunin_core::matrix::{identity_methods, IdentityMethod, RegistrationChannel};
+use kakunin_core::roles::Permission;
+use kakunin_core::visit::{fallback_for, AttemptOutcome, Fallback, FallbackReason, PatientHas, PlacedBy, Visit, VisitEvent, VisitState};
+use kakunin_evidence::attestation::{open_attestation, parse_public_key, AttestedMethod, AttestedOutcome, SignedAttestation};
+use kakunin_evidence::{challenge::verify_card_signature, unb64};
+use kakunin_store::directory::Reader;
+use kakunin_store::visits::{ConsentRecord, VisitRecord};
+use kakunin_store::StoreError;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+/// Where a visit stands and what the kiosk shows next.
+#[derive(Serialize, ToSchema)]
+pub struct VisitView {
+    pub id: String,
+    pub state: VisitState,
+    /// identity | visual_mode | registration_offer | consent | done | fallback.
+    pub next: &'static str,
+    pub card_kind: CardKind,
+    pub placed_by: PlacedBy,
+    pub registered: bool,
+    /// Methods offered, default first (never PIN for a face-auth card).
+    pub identity_methods: Vec<IdentityMethod>,
+    pub face_attempts_left: u8,
+    pub identity: Option<IdentityMethod>,
+    pub fallback: Option<FallbackAdvice>,
+    pub started_at: DateTime<Utc>,
+}
+
+/// What to do when the online check by card cannot go on.
+#[derive(Serialize, ToSchema)]
+pub struct FallbackAdvice {
+    pub reason: FallbackReason,
+    /// In order of preference, for this card kind.
+    pub options: Vec<Fallback>,
+}
+
+impl From<&VisitRecord> for VisitView {
+    fn from(r: &VisitRecord) -> Self {
+        let v = &r.visit;
+        let next = match v.state {
+            VisitState::CardPlaced | VisitState::AwaitingIdentity => "identity",
+            VisitState::AwaitingVisual => "visual_mode",
+            VisitState::RegistrationOffered => "registration_offer",
+            VisitState::AwaitingConsent => "consent",
+            VisitState::Completed => "done",
+            VisitState::Fallback { .. } => "fallback",
+        };
+        let fallback = match v.state {
+            VisitState::Fallback { reason } => Some(FallbackAdvice { reason, options: fallback_options(Some(v.card_kind)) }),
+            _ => None,
+        };
+        VisitView {
+            id: r.id.clone(),
+            state: v.state,
+            next,
+            card_kind: v.card_kind,
+            placed_by: v.placed_by,
+            registered: v.registered,
+            identity_methods: identity_methods(v.card_kind).to_vec(),
+            face_attempts_left: v.max_face_attempts.saturating_sub(v.face_attempts),
+            identity: v.identity,
+            fallback,
+            started_at: r.started_at,
+        }
+    }
+}
+
+/// The fallbacks open to a holder of `kind`, in order (asking the domain for each situation).
+pub fn fallback_options(kind: Option<CardKind>) -> Vec<Fallback> {
+    let mut v = vec![];
+    for has in [PatientHas { insurance_card_or_certificate: true, phone: false }, PatientHas { insurance_card_or_certificate: false, phone: true }, PatientHas::default()] {
+        let f = fallback_for(kind, has);
+        if !v.contains(&f) {
+            v.push(f);
+        }
+    }
+    v
+}
+
+/// Loads a visit, checks who may touch it, applies `event`, saves (retrying on a concurrent
+/// change) and returns the new record.
+async fn apply(state: &AppState, id: &str, may: impl Fn(&VisitRecord) -> ApiResult<()>, event: VisitEvent) -> ApiResult<VisitRecord> {
+    for _ in 0..3 {
+        let before = state.store.visit(id).await?;
+        may(&before)?;
+        let mut visit: Visit = before.visit.clone();
+        visit.apply(event.clone())?;
+        match state.store.save_visit(&before, &visit).await {
+            Ok(updated_at) => return Ok(VisitRecord { visit, updated_at, ..before }),
+            Err(StoreError::VisitChanged(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict("concurrent_change", "the visit is being changed by another request; retry"))
+}
+
+fn own_reader(reader: &Reader) -> impl Fn(&VisitRecord) -> ApiResult<()> + '_ {
+    move |v| {
+        if v.reader_id.as_deref() == Some(reader.id.as_str()) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("this visit was started by another reader"))
+        }
+    }
+}
+
+/// A card placed on the reader.
+#[derive(Deserialize, ToSchema)]
+pub struct StartVisit {
+    /// User-authentication certificate (DER, base64), read from the card without PIN.
+    pub certificate: String,
+    #[serde(default)]
+    pub placed_by: PlacedBy,
+}
+
+/// Start a visit: the certificate is checked (chain, expiry, revocation) and the card looked up.
+#[utoipa::path(post, path = "/api/v1/visits", tag = "visits", request_body = StartVisit,
+    responses((status = 201, body = VisitView), (status = 422, description = "certificate_expired, certificate_revoked, certificate_forged, ...", body = crate::error::ErrorBody)),
+    security(("reader_signature" = [])))]
+pub async fn start_visit(State(state): State<AppState>, req: SignedReader<StartVisit>) -> ApiResult<(StatusCode, Json<VisitView>)> {
+    let reader = &req.reader;
+    let der = unb64(&req.body.certificate).map_err(|_| ApiError::unprocessable("certificate_malformed", "certificate must be base64 DER; read it again from the card"))?;
+    let cert = match state.verify_certificate(&der).await {
+        Ok(c) => c,
+        Err(e) => {
+            state.audit(&reader.id, Some(&reader.institution_code), AuditAction::VisitStarted, "certificate", json!({ "refused": e.code })).await?;
+            return Err(e);
+        }
+    };
+    let card = state.store.card_by_serial(&cert.serial).await?.ok_or_else(|| {
+        ApiError::not_found("unknown_card", "the certificate is valid but no card is on record for it; check the card at the municipal counter")
+    })?;
+    let mut visit = Visit::start(card.card.kind, card.card.registered, req.body.placed_by);
+    visit.apply(VisitEvent::CertificateChecked { ok: true })?;
+    let now = kakunin_store::now();
+    let record = VisitRecord {
+        id: kakunin_store::new_id("v"),
+        institution_code: reader.institution_code.clone(),
+        reader_id: Some(reader.id.clone()),
+        card_id: Some(card.card.id.clone()),
+        person_id: Some(card.person_id),
+        visit,
+        started_at: now,
+        updated_at: now,
+    };
+    state.store.insert_visit(&record).await?;
+    state
+        .audit(&reader.id, Some(&reader.institution_code), AuditAction::VisitStarted, &record.id, json!({ "card": card.card.id, "placed_by": req.body.placed_by }))
+        .await?;
+    Ok((StatusCode::CREATED, Json(VisitView::from(&record))))
+}
+
+/// Queue query.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct QueueQuery {
+    /// At most this many (default 50, max 500).
+    pub limit: Option<i64>,
+}
+
+/// The reception queue: this institution's latest visits.
+#[utoipa::path(get, path = "/api/v1/visits", tag = "visits", params(QueueQuery), responses((status = 200, body = Vec<VisitView>)), security(("bearer" = [])))]
+pub async fn queue(State(state): State<AppState>, staff: StaffAuth, Query(q): Query<QueueQuery>) -> ApiResult<Json<Vec<VisitView>>> {
+    let s = staff.require(Permission::Reception)?;
+    let visits = state.store.visits_of_institution(&s.institution_code, q.limit.unwrap_or(50).clamp(1, 500)).await?;
+    Ok(Json(visits.iter().map(VisitView::from).collect()))
+}
+
+/// One visit's state (staff of its institution).
+#[utoipa::path(get, path = "/api/v1/visits/{id}", tag = "visits", responses((status = 200, body = VisitView), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn visit_status(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>) -> ApiResult<Json<VisitView>> {
+    staff.require(Permission::Reception)?;
+    let v = state.store.visit(&id).await?;
+    staff.same_institution(&v.institution_code)?;
+    Ok(Json(VisitView::from(&v)))
+}
+
+/// A fresh single-use nonce.
+#[derive(Serialize, ToSchema)]
+pub struct NonceView {
+    /// Bind attestations to it, or have the card sign its UTF-8 bytes (PIN path).
+    pub nonce: String,
+    pub expires_in_seconds: i64,
+}
+
+/// Issue a nonce for the next attestation or PIN challenge of this visit.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/nonce", tag = "visits", responses((status = 200, body = NonceView)), security(("reader_signature" = [])))]
+pub async fn issue_nonce(State(state): State<AppState>, Path(id): Path<String>, req: SignedReader<serde_json::Value>) -> ApiResult<Json<NonceView>> {
+    let v = state.store.visit(&id).await?;
+    own_reader(&req.reader)(&v)?;
+    let nonce = hex::encode(rand::random::<[u8; 24]>());
+    state.store.issue_nonce(&nonce, &req.reader.id, &id).await?;
+    Ok(Json(NonceView { nonce, expires_in_seconds: state.config.nonce_ttl.num_seconds() }))
+}
+
+/// Identity evidence from the reader.
+#[derive(Deserialize, ToSchema)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum IdentityEvidence {
+    /// Face recognition result, signed by the reader.
+    Face { attestation: SignedAttestation },
+    /// Visual confirmation result entered on the reader by staff, signed by the reader.
+    Visual { attestation: SignedAttestation },
+    /// PIN path: the card's signature over the nonce's UTF-8 bytes, and its certificate.
+    Pin { nonce: String, signature: String, certificate: String },
+}
+
+async fn consume(state: &AppState, nonce: &str, reader: &Reader, visit: &str) -> ApiResult<()> {
+    if state.store.consume_nonce(nonce, &reader.id, visit, state.config.nonce_ttl).await? {
+        Ok(())
+    } else {
+        Err(ApiError::conflict("nonce_replayed", "the nonce is unknown, expired or already used (a replay); ask for a new nonce and attest again"))
+    }
+}
+
+/// Submit identity evidence. The server checks it; it does not trust the reader's word.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/identity", tag = "visits", request_body = IdentityEvidence,
+    responses((status = 200, body = VisitView), (status = 409, description = "nonce_replayed", body = crate::error::ErrorBody),
+        (status = 422, description = "attestation_forged, card_signature_invalid, pin_not_allowed_on_face_auth", body = crate::error::ErrorBody)),
+    security(("reader_signature" = [])))]
+pub async fn identity_evidence(State(state): State<AppState>, Path(id): Path<String>, req: SignedReader<IdentityEvidence>) -> ApiResult<Json<VisitView>> {
+    let reader = &req.reader;
+    let before = state.store.visit(&id).await?;
+    own_reader(reader)(&before)?;
+    let (event, detail) = match req.body {
+        IdentityEvidence::Face { attestation } | IdentityEvidence::Visual { attestation } => {
+            let a = open_attestation(&parse_public_key(&reader.public_key)?, &attestation)?;
+            if a.reader_id != reader.id || a.visit_id != id {
+                return Err(ApiError::unprocessable("attestation_mismatch", "the attestation names another reader or visit"));
+            }
+            consume(&state, &a.nonce, reader, &id).await?;
+            let detail = json!({ "method": a.method, "outcome": a.outcome, "score": a.score, "threshold": a.threshold, "staff": a.staff_id });
+            let event = match a.method {
+                AttestedMethod::Face => VisitEvent::IdentityAttempt {
+                    method: IdentityMethod::Face,
+                    outcome: match a.outcome {
+                        AttestedOutcome::Match => AttemptOutcome::Verified,
+                        AttestedOutcome::NoMatch => AttemptOutcome::Failed,
+                        AttestedOutcome::SpoofSuspected => AttemptOutcome::SpoofSuspected,
+                    },
+                },
+                AttestedMethod::Visual => {
+                    let staff_id = a.staff_id.ok_or_else(|| ApiError::unprocessable("staff_required", "a visual confirmation names the staff member who confirmed"))?;
+                    let staff = state.store.staff(&staff_id).await?;
+                    if staff.institution_code != reader.institution_code || !staff.role.may(Permission::Reception) {
+                        return Err(ApiError::forbidden("the confirming staff member is not reception staff of this institution"));
+                    }
+                    VisitEvent::VisualDecision { confirmed: a.outcome == AttestedOutcome::Match, staff: staff_id, holder_present: true }
+                }
+            };
+            (event, detail)
+        }
+        IdentityEvidence::Pin { nonce, signature, certificate } => {
+            if before.visit.card_kind == CardKind::FaceAuth {
+                return Err(kakunin_core::matrix::identity_method_allowed(CardKind::FaceAuth, IdentityMethod::Pin).unwrap_err().into());
+            }
+            consume(&state, &nonce, reader, &id).await?;
+            let der = unb64(&certificate).map_err(|_| ApiError::unprocessable("certificate_malformed", "certificate must be base64 DER"))?;
+            let cert = state.verify_certificate(&der).await?;
+            let card = state.store.card_by_serial(&cert.serial).await?;
+            if card.map(|c| c.card.id) != before.card_id {
+                return Err(ApiError::unprocessable("certificate_mismatch", "this certificate belongs to another card than the one that started the visit"));
+            }
+            let sig = unb64(&signature).map_err(|_| ApiError::unprocessable("card_signature_invalid", "signature must be base64"))?;
+            verify_card_signature(&cert, nonce.as_bytes(), &sig)?;
+            (VisitEvent::IdentityAttempt { method: IdentityMethod::Pin, outcome: AttemptOutcome::Verified }, json!({ "method": "pin", "outcome": "match" }))
+        }
+    };
+    let visual = matches!(event, VisitEvent::VisualDecision { .. });
+    let after = apply(&state, &id, own_reader(reader), event).await?;
+    let action = if visual { AuditAction::VisualConfirmation } else { AuditAction::IdentityVerification };
+    state.audit(&reader.id, Some(&reader.institution_code), action, &id, detail).await?;
+    Ok(Json(VisitView::from(&after)))
+}
+
+/// Hand the visit to reception for visual confirmation (the patient asked, or attempts ran out).
+#[utoipa::path(post, path = "/api/v1/visits/{id}/visual-request", tag = "visits", responses((status = 200, body = VisitView)), security(("reader_signature" = [])))]
+pub async fn request_visual(State(state): State<AppState>, Path(id): Path<String>, req: SignedReader<serde_json::Value>) -> ApiResult<Json<VisitView>> {
+    let after = apply(&state, &id, own_reader(&req.reader), VisitEvent::VisualRequested).await?;
+    Ok(Json(VisitView::from(&after)))
+}
+
+/// Staff's visual decision.
+#[derive(Deserialize, ToSchema)]
+pub struct VisualDecision {
+    /// The person is the card holder.
+    pub confirmed: bool,
+    /// The holder is here in person (false for a proxy: refused, use proxy pickup).
+    #[serde(default = "yes")]
+    pub holder_present: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Visual confirmation (目視確認) by reception staff, recorded with the staff member.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/visual", tag = "visits", request_body = VisualDecision,
+    responses((status = 200, body = VisitView), (status = 422, description = "visual_requires_presence", body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn visual_confirmation(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>, ApiJson(req): ApiJson<VisualDecision>) -> ApiResult<Json<VisitView>> {
+    let s = staff.require(Permission::Reception)?.clone();
+    let event = VisitEvent::VisualDecision { confirmed: req.confirmed, staff: s.id.clone(), holder_present: req.holder_present };
+    let after = apply(&state, &id, |v| staff.same_institution(&v.institution_code), event).await?;
+    state
+        .audit(&s.id, Some(&s.institution_code), AuditAction::VisualConfirmation, &id, json!({ "confirmed": req.confirmed, "staff": s.id }))
+        .await?;
+    Ok(Json(VisitView::from(&after)))
+}
+
+/// The patient's answer to the registration offer.
+#[derive(Deserialize, ToSchema)]
+pub struct RegistrationAnswer {
+    pub accept: bool,
+}
+
+/// Answer the insurance-use registration offer; on yes the card is registered (reader channel).
+#[utoipa::path(post, path = "/api/v1/visits/{id}/registration", tag = "visits", request_body = RegistrationAnswer,
+    responses((status = 200, body = VisitView)), security(("reader_signature" = [])))]
+pub async fn registration_answer(State(state): State<AppState>, Path(id): Path<String>, req: SignedReader<RegistrationAnswer>) -> ApiResult<Json<VisitView>> {
+    let reader = &req.reader;
+    let after = apply(&state, &id, own_reader(reader), VisitEvent::RegistrationAnswer { accept: req.body.accept }).await?;
+    if req.body.accept {
+        let card_id = after.card_id.clone().unwrap_or_default();
+        let method = after.visit.identity;
+        let staff = after.visit.visual_staff.clone();
+        crate::routes::municipal::update_card(&state, &card_id, |card| {
+            card.register(RegistrationChannel::CardReader, method, &reader.institution_code, staff.clone(), kakunin_store::now())
+        })
+        .await?;
+        state
+            .audit(&reader.id, Some(&reader.institution_code), AuditAction::Registration, &card_id, json!({ "channel": "card_reader", "method": method, "visit": id }))
+            .await?;
+    }
+    Ok(Json(VisitView::from(&after)))
+}
+
+/// Consent selection at the reader.
+#[derive(Deserialize, ToSchema)]
+pub struct ConsentRequest {
+    #[serde(flatten)]
+    pub selection: ConsentSelection,
+    /// A helper operated the screen at the patient's request.
+    #[serde(default)]
+    pub assisted: bool,
+}
+
+/// Record the consent selection; the visit completes and reception can see the result.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/consent", tag = "visits", request_body = ConsentRequest,
+    responses((status = 200, body = VisitView)), security(("reader_signature" = [])))]
+pub async fn consent(State(state): State<AppState>, Path(id): Path<String>, req: SignedReader<ConsentRequest>) -> ApiResult<Json<VisitView>> {
+    let reader = &req.reader;
+    let event = VisitEvent::ConsentGiven { selection: req.body.selection, assisted: req.body.assisted };
+    let after = apply(&state, &id, own_reader(reader), event).await?;
+    let person_id = after.person_id.ok_or_else(|| ApiError::conflict("invalid_transition", "the visit has no person"))?;
+    state
+        .store
+        .insert_consent(&ConsentRecord {
+            visit_id: id.clone(),
+            institution_code: after.institution_code.clone(),
+            person_id,
+            selection: req.body.selection,
+            assisted: req.body.assisted,
+            at: kakunin_store::now(),
+        })
+        .await?;
+    state
+        .audit(&reader.id, Some(&reader.institution_code), AuditAction::Consent, &id, json!({ "selection": req.body.selection, "assisted": req.body.assisted }))
+        .await?;
+    Ok(Json(VisitView::from(&after)))
+}
+
+/// Report that the online check cannot be done (network or service trouble seen by the reader).
+#[utoipa::path(post, path = "/api/v1/visits/{id}/service-down", tag = "visits", responses((status = 200, body = VisitView)), security(("reader_signature" = [])))]
+pub async fn service_down(State(state): State<AppState>, Path(id): Path<String>, req: SignedReader<serde_json::Value>) -> ApiResult<Json<VisitView>> {
+    let after = apply(&state, &id, own_reader(&req.reader), VisitEvent::ServiceDown).await?;
+    Ok(Json(VisitView::from(&after)))
+}
