@@ -79,7 +79,13 @@ pub fn chain_hash(prev: &[u8; 32], seq: i64, event: &AuditEvent) -> [u8; 32] {
     h.update(seq.to_be_bytes());
     let at = event.at.timestamp_micros().to_be_bytes();
     h.update(at);
-    for field in [event.actor.as_str(), event.institution.as_deref().unwrap_or(""), event.action.as_str(), &event.subject, &event.detail] {
+    for field in [
+        event.actor.as_str(),
+        event.institution.as_deref().unwrap_or(""),
+        event.action.as_str(),
+        &event.subject,
+        &event.detail,
+    ] {
         h.update((field.len() as u64).to_be_bytes());
         h.update(field.as_bytes());
     }
@@ -89,7 +95,15 @@ pub fn chain_hash(prev: &[u8; 32], seq: i64, event: &AuditEvent) -> [u8; 32] {
 /// Chains `event` after `prev`.
 pub fn chain(prev: &[u8; 32], seq: i64, event: AuditEvent) -> (AuditRecord, [u8; 32]) {
     let hash = chain_hash(prev, seq, &event);
-    (AuditRecord { seq, event, prev_hash: hex::encode(prev), hash: hex::encode(hash) }, hash)
+    (
+        AuditRecord {
+            seq,
+            event,
+            prev_hash: hex::encode(prev),
+            hash: hex::encode(hash),
+        },
+        hash,
+    )
 }
 
 /// Where verification of a chain stopped.
@@ -107,14 +121,23 @@ pub fn verify<'a>(
 ) -> Result<[u8; 32], ChainBreak> {
     for r in records {
         if r.seq != expected_seq {
-            return Err(ChainBreak { seq: r.seq, reason: "sequence gap: a record is missing" });
+            return Err(ChainBreak {
+                seq: r.seq,
+                reason: "sequence gap: a record is missing",
+            });
         }
         if r.prev_hash != hex::encode(prev) {
-            return Err(ChainBreak { seq: r.seq, reason: "previous hash does not match" });
+            return Err(ChainBreak {
+                seq: r.seq,
+                reason: "previous hash does not match",
+            });
         }
         let h = chain_hash(&prev, r.seq, &r.event);
         if r.hash != hex::encode(h) {
-            return Err(ChainBreak { seq: r.seq, reason: "record was altered" });
+            return Err(ChainBreak {
+                seq: r.seq,
+                reason: "record was altered",
+            });
         }
         prev = h;
         expected_seq += 1;
@@ -155,7 +178,13 @@ mod tests {
 
         let mut edited = recs.clone();
         edited[2].event.subject = "someone-else".into();
-        assert_eq!(verify(GENESIS, 1, &edited).unwrap_err(), ChainBreak { seq: 3, reason: "record was altered" });
+        assert_eq!(
+            verify(GENESIS, 1, &edited).unwrap_err(),
+            ChainBreak {
+                seq: 3,
+                reason: "record was altered"
+            }
+        );
 
         let mut removed = recs.clone();
         removed.remove(1);

@@ -40,7 +40,10 @@ impl CardKind {
         match s {
             "standard" => Ok(CardKind::Standard),
             "face_auth" => Ok(CardKind::FaceAuth),
-            _ => Err(DomainError::new(ErrorCode::InvalidFormat, format!("card kind {s:?} is neither \"standard\" nor \"face_auth\""))),
+            _ => Err(DomainError::new(
+                ErrorCode::InvalidFormat,
+                format!("card kind {s:?} is neither \"standard\" nor \"face_auth\""),
+            )),
         }
     }
 }
@@ -55,7 +58,10 @@ impl Pin {
         if s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Pin(s.to_owned()))
         } else {
-            Err(DomainError::new(ErrorCode::PinFormat, "the PIN (暗証番号) must be exactly 4 digits"))
+            Err(DomainError::new(
+                ErrorCode::PinFormat,
+                "the PIN (暗証番号) must be exactly 4 digits",
+            ))
         }
     }
 }
@@ -81,7 +87,11 @@ impl PinState {
     /// A fresh verifier for `pin` with the given salt (16 random bytes from the caller).
     pub fn new(pin: &Pin, salt: [u8; 16]) -> Self {
         let salt = hex::encode(salt);
-        PinState { hash: Self::digest(&salt, pin), salt, failures: 0 }
+        PinState {
+            hash: Self::digest(&salt, pin),
+            salt,
+            failures: 0,
+        }
     }
 
     fn digest(salt: &str, pin: &Pin) -> String {
@@ -119,9 +129,17 @@ pub struct MemoEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum CardEvent {
-    Issued { kind: CardKind, registered: bool },
-    SwitchedKind { from: CardKind, to: CardKind },
-    Registered { channel: crate::matrix::RegistrationChannel },
+    Issued {
+        kind: CardKind,
+        registered: bool,
+    },
+    SwitchedKind {
+        from: CardKind,
+        to: CardKind,
+    },
+    Registered {
+        channel: crate::matrix::RegistrationChannel,
+    },
     PinLocked,
     PinReset,
 }
@@ -160,7 +178,12 @@ pub struct CounterContext {
 
 impl CounterContext {
     fn entry(&self, event: CardEvent) -> CardHistoryEntry {
-        CardHistoryEntry { at: self.at, place: self.municipality.clone(), staff: self.staff.clone(), event }
+        CardHistoryEntry {
+            at: self.at,
+            place: self.municipality.clone(),
+            staff: self.staff.clone(),
+            event,
+        }
     }
     fn memo(&self) -> MemoEntry {
         MemoEntry {
@@ -198,16 +221,31 @@ impl Card {
         let (pin, memo) = match (kind, pin) {
             (CardKind::Standard, Some((p, salt))) => (Some(PinState::new(p, salt)), vec![]),
             (CardKind::Standard, None) => {
-                return Err(DomainError::new(ErrorCode::PinFormat, "a standard card needs a 4-digit PIN; ask the holder to set one"))
+                return Err(DomainError::new(
+                    ErrorCode::PinFormat,
+                    "a standard card needs a 4-digit PIN; ask the holder to set one",
+                ))
             }
             (CardKind::FaceAuth, Some(_)) => return Err(pin_on_face_auth()),
             (CardKind::FaceAuth, None) => (None, vec![ctx.memo()]),
         };
-        let mut history = vec![ctx.entry(CardEvent::Issued { kind, registered: register })];
+        let mut history = vec![ctx.entry(CardEvent::Issued {
+            kind,
+            registered: register,
+        })];
         if register {
-            history.push(ctx.entry(CardEvent::Registered { channel: crate::matrix::RegistrationChannel::MunicipalCounter }));
+            history.push(ctx.entry(CardEvent::Registered {
+                channel: crate::matrix::RegistrationChannel::MunicipalCounter,
+            }));
         }
-        Ok(Card { id, kind, pin, registered: register, memo, history })
+        Ok(Card {
+            id,
+            kind,
+            pin,
+            registered: register,
+            memo,
+            history,
+        })
     }
 
     /// Switches the kind on the same card (SPEC §2). To face-auth: PIN removed, 「顔認証」 added;
@@ -221,7 +259,10 @@ impl Card {
         ctx: &CounterContext,
     ) -> Result<(), DomainError> {
         if self.kind == to {
-            return Err(DomainError::new(ErrorCode::AlreadyThatKind, format!("the card is already {}; nothing to switch", to.as_str())));
+            return Err(DomainError::new(
+                ErrorCode::AlreadyThatKind,
+                format!("the card is already {}; nothing to switch", to.as_str()),
+            ));
         }
         match to {
             CardKind::FaceAuth => {
@@ -236,7 +277,9 @@ impl Card {
                 }
                 if !self.registered && choice == RegistrationChoice::RegisterNow {
                     self.registered = true;
-                    self.history.push(ctx.entry(CardEvent::Registered { channel: crate::matrix::RegistrationChannel::MunicipalCounter }));
+                    self.history.push(ctx.entry(CardEvent::Registered {
+                        channel: crate::matrix::RegistrationChannel::MunicipalCounter,
+                    }));
                 }
                 self.pin = None;
                 self.memo.push(ctx.memo());
@@ -247,43 +290,70 @@ impl Card {
                 };
                 self.pin = Some(PinState::new(pin, salt));
                 let today = ctx.at.date_naive();
-                for m in self.memo.iter_mut().filter(|m| m.text == FACE_AUTH_MEMO && m.struck_on.is_none()) {
+                for m in self
+                    .memo
+                    .iter_mut()
+                    .filter(|m| m.text == FACE_AUTH_MEMO && m.struck_on.is_none())
+                {
                     m.struck_on = Some(today);
                 }
             }
         }
-        self.history.push(ctx.entry(CardEvent::SwitchedKind { from: self.kind, to }));
+        self.history.push(ctx.entry(CardEvent::SwitchedKind {
+            from: self.kind,
+            to,
+        }));
         self.kind = to;
         Ok(())
     }
 
     /// Checks a PIN entry. Face-auth cards refuse any PIN; a locked PIN refuses until reset at the
     /// counter; a wrong PIN counts, and the third wrong one locks.
-    pub fn verify_pin(&mut self, pin: &str, place: &str, at: DateTime<Utc>) -> Result<(), DomainError> {
+    pub fn verify_pin(
+        &mut self,
+        pin: &str,
+        place: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
         let Some(state) = self.pin.as_mut() else {
             return Err(pin_on_face_auth());
         };
         if state.locked() {
             return Err(pin_locked());
         }
-        let ok = Pin::parse(pin).map(|p| PinState::digest(&state.salt, &p) == state.hash).unwrap_or(false);
+        let ok = Pin::parse(pin)
+            .map(|p| PinState::digest(&state.salt, &p) == state.hash)
+            .unwrap_or(false);
         if ok {
             state.failures = 0;
             return Ok(());
         }
         state.failures += 1;
         if state.locked() {
-            self.history.push(CardHistoryEntry { at, place: place.to_owned(), staff: None, event: CardEvent::PinLocked });
+            self.history.push(CardHistoryEntry {
+                at,
+                place: place.to_owned(),
+                staff: None,
+                event: CardEvent::PinLocked,
+            });
             return Err(pin_locked());
         }
         Err(DomainError::new(
             ErrorCode::PinWrong,
-            format!("wrong PIN; {} tries left before the PIN locks", state.tries_left()),
+            format!(
+                "wrong PIN; {} tries left before the PIN locks",
+                state.tries_left()
+            ),
         ))
     }
 
     /// Resets a PIN at the municipal counter (the only place allowed to).
-    pub fn reset_pin_at_counter(&mut self, new_pin: &Pin, salt: [u8; 16], ctx: &CounterContext) -> Result<(), DomainError> {
+    pub fn reset_pin_at_counter(
+        &mut self,
+        new_pin: &Pin,
+        salt: [u8; 16],
+        ctx: &CounterContext,
+    ) -> Result<(), DomainError> {
         if self.kind == CardKind::FaceAuth {
             return Err(pin_on_face_auth());
         }
@@ -303,10 +373,18 @@ impl Card {
     ) -> Result<(), DomainError> {
         crate::matrix::registration_allowed(channel, self.kind, method)?;
         if self.registered {
-            return Err(DomainError::new(ErrorCode::AlreadyRegistered, "the card is already registered for insurance use; nothing to do"));
+            return Err(DomainError::new(
+                ErrorCode::AlreadyRegistered,
+                "the card is already registered for insurance use; nothing to do",
+            ));
         }
         self.registered = true;
-        self.history.push(CardHistoryEntry { at, place: place.to_owned(), staff, event: CardEvent::Registered { channel } });
+        self.history.push(CardHistoryEntry {
+            at,
+            place: place.to_owned(),
+            staff,
+            event: CardEvent::Registered { channel },
+        });
         Ok(())
     }
 }
@@ -331,19 +409,42 @@ mod tests {
     use crate::matrix::{IdentityMethod, RegistrationChannel};
 
     fn ctx() -> CounterContext {
-        CounterContext { municipality: "千代田区".into(), staff: Some("clerk-1".into()), at: "2026-11-25T10:00:00Z".parse().unwrap() }
+        CounterContext {
+            municipality: "千代田区".into(),
+            staff: Some("clerk-1".into()),
+            at: "2026-11-25T10:00:00Z".parse().unwrap(),
+        }
     }
     fn pin(s: &str) -> Pin {
         Pin::parse(s).unwrap()
     }
     fn standard() -> Card {
-        Card::issue("c1".into(), CardKind::Standard, Some((&pin("1234"), [1; 16])), false, &ctx()).unwrap()
+        Card::issue(
+            "c1".into(),
+            CardKind::Standard,
+            Some((&pin("1234"), [1; 16])),
+            false,
+            &ctx(),
+        )
+        .unwrap()
     }
 
     #[test]
     fn issue_rules() {
-        assert_eq!(Card::issue("c".into(), CardKind::Standard, None, false, &ctx()).unwrap_err().code, ErrorCode::PinFormat);
-        let e = Card::issue("c".into(), CardKind::FaceAuth, Some((&pin("1234"), [0; 16])), false, &ctx()).unwrap_err();
+        assert_eq!(
+            Card::issue("c".into(), CardKind::Standard, None, false, &ctx())
+                .unwrap_err()
+                .code,
+            ErrorCode::PinFormat
+        );
+        let e = Card::issue(
+            "c".into(),
+            CardKind::FaceAuth,
+            Some((&pin("1234"), [0; 16])),
+            false,
+            &ctx(),
+        )
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::PinNotAllowedOnFaceAuth);
         let f = Card::issue("c".into(), CardKind::FaceAuth, None, true, &ctx()).unwrap();
         assert_eq!(f.memo.len(), 1);
@@ -358,58 +459,150 @@ mod tests {
     fn pin_counter_locks_on_third_and_refuses_fourth() {
         let mut c = standard();
         let at = ctx().at;
-        assert_eq!(c.verify_pin("0000", "clinic", at).unwrap_err().code, ErrorCode::PinWrong);
+        assert_eq!(
+            c.verify_pin("0000", "clinic", at).unwrap_err().code,
+            ErrorCode::PinWrong
+        );
         assert_eq!(c.pin.as_ref().unwrap().tries_left(), 2);
-        assert!(c.verify_pin("1234", "clinic", at).is_ok(), "a right PIN resets the counter");
+        assert!(
+            c.verify_pin("1234", "clinic", at).is_ok(),
+            "a right PIN resets the counter"
+        );
         assert_eq!(c.pin.as_ref().unwrap().failures, 0);
-        assert_eq!(c.verify_pin("0000", "clinic", at).unwrap_err().code, ErrorCode::PinWrong);
-        assert_eq!(c.verify_pin("abcd", "clinic", at).unwrap_err().code, ErrorCode::PinWrong);
-        assert_eq!(c.verify_pin("0000", "clinic", at).unwrap_err().code, ErrorCode::PinLocked);
+        assert_eq!(
+            c.verify_pin("0000", "clinic", at).unwrap_err().code,
+            ErrorCode::PinWrong
+        );
+        assert_eq!(
+            c.verify_pin("abcd", "clinic", at).unwrap_err().code,
+            ErrorCode::PinWrong
+        );
+        assert_eq!(
+            c.verify_pin("0000", "clinic", at).unwrap_err().code,
+            ErrorCode::PinLocked
+        );
         // 4th try, even with the right PIN: locked.
-        assert_eq!(c.verify_pin("1234", "clinic", at).unwrap_err().code, ErrorCode::PinLocked);
-        assert!(matches!(c.history.last().unwrap().event, CardEvent::PinLocked));
-        c.reset_pin_at_counter(&pin("5678"), [2; 16], &ctx()).unwrap();
+        assert_eq!(
+            c.verify_pin("1234", "clinic", at).unwrap_err().code,
+            ErrorCode::PinLocked
+        );
+        assert!(matches!(
+            c.history.last().unwrap().event,
+            CardEvent::PinLocked
+        ));
+        c.reset_pin_at_counter(&pin("5678"), [2; 16], &ctx())
+            .unwrap();
         assert!(c.verify_pin("5678", "clinic", at).is_ok());
-        assert!(matches!(c.history.last().unwrap().event, CardEvent::PinReset));
+        assert!(matches!(
+            c.history.last().unwrap().event,
+            CardEvent::PinReset
+        ));
     }
 
     #[test]
     fn face_auth_refuses_any_pin() {
         let mut c = Card::issue("c".into(), CardKind::FaceAuth, None, false, &ctx()).unwrap();
-        assert_eq!(c.verify_pin("1234", "x", ctx().at).unwrap_err().code, ErrorCode::PinNotAllowedOnFaceAuth);
-        assert_eq!(c.reset_pin_at_counter(&pin("1234"), [0; 16], &ctx()).unwrap_err().code, ErrorCode::PinNotAllowedOnFaceAuth);
+        assert_eq!(
+            c.verify_pin("1234", "x", ctx().at).unwrap_err().code,
+            ErrorCode::PinNotAllowedOnFaceAuth
+        );
+        assert_eq!(
+            c.reset_pin_at_counter(&pin("1234"), [0; 16], &ctx())
+                .unwrap_err()
+                .code,
+            ErrorCode::PinNotAllowedOnFaceAuth
+        );
     }
 
     #[test]
     fn switch_prompts_registration_then_memo_struck_on_switch_back() {
         let mut c = standard();
-        let e = c.switch_kind(CardKind::FaceAuth, None, RegistrationChoice::NotAsked, &ctx()).unwrap_err();
+        let e = c
+            .switch_kind(
+                CardKind::FaceAuth,
+                None,
+                RegistrationChoice::NotAsked,
+                &ctx(),
+            )
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::RegisterBeforeSwitch);
-        assert_eq!(c.kind, CardKind::Standard, "a refused switch changes nothing");
-        c.switch_kind(CardKind::FaceAuth, None, RegistrationChoice::RegisterNow, &ctx()).unwrap();
+        assert_eq!(
+            c.kind,
+            CardKind::Standard,
+            "a refused switch changes nothing"
+        );
+        c.switch_kind(
+            CardKind::FaceAuth,
+            None,
+            RegistrationChoice::RegisterNow,
+            &ctx(),
+        )
+        .unwrap();
         assert!(c.registered && c.pin.is_none());
         assert_eq!(c.memo.len(), 1);
-        let e = c.switch_kind(CardKind::Standard, None, RegistrationChoice::NotAsked, &ctx()).unwrap_err();
+        let e = c
+            .switch_kind(
+                CardKind::Standard,
+                None,
+                RegistrationChoice::NotAsked,
+                &ctx(),
+            )
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::PinFormat);
-        c.switch_kind(CardKind::Standard, Some((&pin("4321"), [3; 16])), RegistrationChoice::NotAsked, &ctx()).unwrap();
+        c.switch_kind(
+            CardKind::Standard,
+            Some((&pin("4321"), [3; 16])),
+            RegistrationChoice::NotAsked,
+            &ctx(),
+        )
+        .unwrap();
         assert!(c.registered, "registration survives switching");
         assert_eq!(c.memo.len(), 1, "never deleted");
         assert!(c.memo[0].struck_on.is_some(), "struck through");
-        c.switch_kind(CardKind::FaceAuth, None, RegistrationChoice::NotAsked, &ctx()).unwrap();
+        c.switch_kind(
+            CardKind::FaceAuth,
+            None,
+            RegistrationChoice::NotAsked,
+            &ctx(),
+        )
+        .unwrap();
         assert_eq!(c.memo.len(), 2);
         assert!(c.memo[0].struck_on.is_some() && c.memo[1].struck_on.is_none());
-        let kinds: Vec<_> = c.history.iter().filter_map(|h| match h.event {
-            CardEvent::SwitchedKind { to, .. } => Some(to),
-            _ => None,
-        }).collect();
-        assert_eq!(kinds, [CardKind::FaceAuth, CardKind::Standard, CardKind::FaceAuth]);
-        assert_eq!(c.switch_kind(CardKind::FaceAuth, None, RegistrationChoice::NotAsked, &ctx()).unwrap_err().code, ErrorCode::AlreadyThatKind);
+        let kinds: Vec<_> = c
+            .history
+            .iter()
+            .filter_map(|h| match h.event {
+                CardEvent::SwitchedKind { to, .. } => Some(to),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [CardKind::FaceAuth, CardKind::Standard, CardKind::FaceAuth]
+        );
+        assert_eq!(
+            c.switch_kind(
+                CardKind::FaceAuth,
+                None,
+                RegistrationChoice::NotAsked,
+                &ctx()
+            )
+            .unwrap_err()
+            .code,
+            ErrorCode::AlreadyThatKind
+        );
     }
 
     #[test]
     fn declined_registration_still_switches_and_stays_unregistered() {
         let mut c = standard();
-        c.switch_kind(CardKind::FaceAuth, None, RegistrationChoice::Declined, &ctx()).unwrap();
+        c.switch_kind(
+            CardKind::FaceAuth,
+            None,
+            RegistrationChoice::Declined,
+            &ctx(),
+        )
+        .unwrap();
         assert!(!c.registered);
         assert_eq!(c.kind, CardKind::FaceAuth);
     }
@@ -417,12 +610,35 @@ mod tests {
     #[test]
     fn register_follows_the_channel_matrix() {
         let mut c = Card::issue("c".into(), CardKind::FaceAuth, None, false, &ctx()).unwrap();
-        let e = c.register(RegistrationChannel::Smartphone, Some(IdentityMethod::Pin), "x", None, ctx().at).unwrap_err();
+        let e = c
+            .register(
+                RegistrationChannel::Smartphone,
+                Some(IdentityMethod::Pin),
+                "x",
+                None,
+                ctx().at,
+            )
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::PinRequiredForChannel);
         assert!(!c.registered);
-        c.register(RegistrationChannel::CardReader, Some(IdentityMethod::Visual), "clinic", Some("s1".into()), ctx().at).unwrap();
+        c.register(
+            RegistrationChannel::CardReader,
+            Some(IdentityMethod::Visual),
+            "clinic",
+            Some("s1".into()),
+            ctx().at,
+        )
+        .unwrap();
         assert!(c.registered);
-        let e = c.register(RegistrationChannel::CardReader, Some(IdentityMethod::Face), "clinic", None, ctx().at).unwrap_err();
+        let e = c
+            .register(
+                RegistrationChannel::CardReader,
+                Some(IdentityMethod::Face),
+                "clinic",
+                None,
+                ctx().at,
+            )
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::AlreadyRegistered);
     }
 }

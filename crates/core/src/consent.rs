@@ -16,7 +16,11 @@ pub enum InfoCategory {
 
 impl InfoCategory {
     /// All categories.
-    pub const ALL: [InfoCategory; 3] = [InfoCategory::Medication, InfoCategory::Checkup, InfoCategory::Clinical];
+    pub const ALL: [InfoCategory; 3] = [
+        InfoCategory::Medication,
+        InfoCategory::Checkup,
+        InfoCategory::Clinical,
+    ];
 
     /// Code name.
     pub fn as_str(self) -> &'static str {
@@ -55,6 +59,9 @@ impl ConsentSelection {
 
     /// The consented categories.
     pub fn categories(&self) -> Vec<InfoCategory> {
-        InfoCategory::ALL.into_iter().filter(|c| self.allows(*c)).collect()
+        InfoCategory::ALL
+            .into_iter()
+            .filter(|c| self.allows(*c))
+            .collect()
     }
 }

@@ -30,15 +30,33 @@ impl SelfDeclaration {
     pub fn missing_fields(&self) -> Vec<&'static str> {
         let blank = |s: &Option<String>| s.as_deref().map(str::trim).unwrap_or("").is_empty();
         let mut m = vec![];
-        if blank(&self.name) { m.push("name") }
-        if self.birth_date.is_none() { m.push("birth_date") }
-        if blank(&self.sex) { m.push("sex") }
-        if blank(&self.address) { m.push("address") }
-        if blank(&self.contact) { m.push("contact") }
-        if blank(&self.insurance_type) { m.push("insurance_type") }
-        if blank(&self.insurer_name) { m.push("insurer_name") }
-        if blank(&self.employer_name) { m.push("employer_name") }
-        if self.copay_percent.is_none() { m.push("copay_percent") }
+        if blank(&self.name) {
+            m.push("name")
+        }
+        if self.birth_date.is_none() {
+            m.push("birth_date")
+        }
+        if blank(&self.sex) {
+            m.push("sex")
+        }
+        if blank(&self.address) {
+            m.push("address")
+        }
+        if blank(&self.contact) {
+            m.push("contact")
+        }
+        if blank(&self.insurance_type) {
+            m.push("insurance_type")
+        }
+        if blank(&self.insurer_name) {
+            m.push("insurer_name")
+        }
+        if blank(&self.employer_name) {
+            m.push("employer_name")
+        }
+        if self.copay_percent.is_none() {
+            m.push("copay_percent")
+        }
         m
     }
 
@@ -81,10 +99,23 @@ mod tests {
 
     #[test]
     fn missing_fields_listed_in_form_order() {
-        let d = SelfDeclaration { name: Some("山田 花子".into()), copay_percent: Some(30), contact: Some("  ".into()), ..Default::default() };
+        let d = SelfDeclaration {
+            name: Some("山田 花子".into()),
+            copay_percent: Some(30),
+            contact: Some("  ".into()),
+            ..Default::default()
+        };
         assert_eq!(
             d.missing_fields(),
-            ["birth_date", "sex", "address", "contact", "insurance_type", "insurer_name", "employer_name"]
+            [
+                "birth_date",
+                "sex",
+                "address",
+                "contact",
+                "insurance_type",
+                "insurer_name",
+                "employer_name"
+            ]
         );
         assert!(!d.matchable());
     }

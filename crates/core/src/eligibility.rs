@@ -90,7 +90,11 @@ pub struct EligibilityResult {
 impl EligibilityResult {
     /// The result for `q` on `day`, showing only what `consent` allows. Without a consent
     /// (a check by eligibility-certificate numbers) the limit category is withheld.
-    pub fn new(q: &QualificationRecord, day: NaiveDate, consent: Option<&ConsentSelection>) -> Self {
+    pub fn new(
+        q: &QualificationRecord,
+        day: NaiveDate,
+        consent: Option<&ConsentSelection>,
+    ) -> Self {
         EligibilityResult {
             validity: validity_on(q, day),
             insurer_number: q.insurer_number.clone(),
@@ -107,7 +111,11 @@ impl EligibilityResult {
             copay_percent: q.copay_percent,
             valid_from: q.valid_from,
             valid_to: q.valid_to,
-            limit_category: if consent.is_some_and(|c| c.limit_amount) { q.limit_category.clone() } else { None },
+            limit_category: if consent.is_some_and(|c| c.limit_amount) {
+                q.limit_category.clone()
+            } else {
+                None
+            },
         }
     }
 }
@@ -142,14 +150,40 @@ mod tests {
     #[test]
     fn validity_and_consent_filter() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert_eq!(validity_on(&q(), d("2025-01-01")), QualificationValidity::Valid);
-        assert_eq!(validity_on(&q(), d("2026-03-31")), QualificationValidity::Valid);
-        assert_eq!(validity_on(&q(), d("2026-04-01")), QualificationValidity::Invalid);
-        assert_eq!(validity_on(&q(), d("2020-03-31")), QualificationValidity::Invalid);
-        let yes = ConsentSelection { limit_amount: true, ..Default::default() };
+        assert_eq!(
+            validity_on(&q(), d("2025-01-01")),
+            QualificationValidity::Valid
+        );
+        assert_eq!(
+            validity_on(&q(), d("2026-03-31")),
+            QualificationValidity::Valid
+        );
+        assert_eq!(
+            validity_on(&q(), d("2026-04-01")),
+            QualificationValidity::Invalid
+        );
+        assert_eq!(
+            validity_on(&q(), d("2020-03-31")),
+            QualificationValidity::Invalid
+        );
+        let yes = ConsentSelection {
+            limit_amount: true,
+            ..Default::default()
+        };
         let no = ConsentSelection::default();
-        assert_eq!(EligibilityResult::new(&q(), d("2025-01-01"), Some(&yes)).limit_category.as_deref(), Some("A03"));
-        assert_eq!(EligibilityResult::new(&q(), d("2025-01-01"), Some(&no)).limit_category, None);
-        assert_eq!(EligibilityResult::new(&q(), d("2025-01-01"), None).limit_category, None);
+        assert_eq!(
+            EligibilityResult::new(&q(), d("2025-01-01"), Some(&yes))
+                .limit_category
+                .as_deref(),
+            Some("A03")
+        );
+        assert_eq!(
+            EligibilityResult::new(&q(), d("2025-01-01"), Some(&no)).limit_category,
+            None
+        );
+        assert_eq!(
+            EligibilityResult::new(&q(), d("2025-01-01"), None).limit_category,
+            None
+        );
     }
 }

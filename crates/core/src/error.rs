@@ -65,6 +65,9 @@ pub struct DomainError {
 
 impl DomainError {
     pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        DomainError { code, message: message.into() }
+        DomainError {
+            code,
+            message: message.into(),
+        }
     }
 }

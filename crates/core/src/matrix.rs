@@ -19,7 +19,11 @@ pub enum IdentityMethod {
 
 impl IdentityMethod {
     /// All methods, for tables and tests.
-    pub const ALL: [IdentityMethod; 3] = [IdentityMethod::Pin, IdentityMethod::Face, IdentityMethod::Visual];
+    pub const ALL: [IdentityMethod; 3] = [
+        IdentityMethod::Pin,
+        IdentityMethod::Face,
+        IdentityMethod::Visual,
+    ];
 
     /// Code name.
     pub fn as_str(self) -> &'static str {
@@ -43,7 +47,11 @@ pub fn identity_method_allowed(kind: CardKind, method: IdentityMethod) -> Result
 /// The identity methods offered for a card, default first.
 pub fn identity_methods(kind: CardKind) -> &'static [IdentityMethod] {
     match kind {
-        CardKind::Standard => &[IdentityMethod::Face, IdentityMethod::Pin, IdentityMethod::Visual],
+        CardKind::Standard => &[
+            IdentityMethod::Face,
+            IdentityMethod::Pin,
+            IdentityMethod::Visual,
+        ],
         CardKind::FaceAuth => &[IdentityMethod::Face, IdentityMethod::Visual],
     }
 }
@@ -64,13 +72,21 @@ pub enum RegistrationChannel {
 
 impl RegistrationChannel {
     /// All channels, for tables and tests.
-    pub const ALL: [RegistrationChannel; 4] =
-        [RegistrationChannel::Smartphone, RegistrationChannel::Atm, RegistrationChannel::CardReader, RegistrationChannel::MunicipalCounter];
+    pub const ALL: [RegistrationChannel; 4] = [
+        RegistrationChannel::Smartphone,
+        RegistrationChannel::Atm,
+        RegistrationChannel::CardReader,
+        RegistrationChannel::MunicipalCounter,
+    ];
 }
 
 /// Whether a card of `kind` may register through `channel` with identity verified by `method`
 /// (`None` at the municipal counter, where the clerk checks identity in person).
-pub fn registration_allowed(channel: RegistrationChannel, kind: CardKind, method: Option<IdentityMethod>) -> Result<(), DomainError> {
+pub fn registration_allowed(
+    channel: RegistrationChannel,
+    kind: CardKind,
+    method: Option<IdentityMethod>,
+) -> Result<(), DomainError> {
     use RegistrationChannel::*;
     match (channel, kind) {
         (Smartphone | Atm, CardKind::FaceAuth) => Err(DomainError::new(
@@ -111,8 +127,13 @@ pub enum Service {
 
 impl Service {
     /// All services, for tables and tests.
-    pub const ALL: [Service; 5] =
-        [Service::OnlineEligibilityCheck, Service::MedicalInformationSharing, Service::PhotoId, Service::Mynaportal, Service::PinServices];
+    pub const ALL: [Service; 5] = [
+        Service::OnlineEligibilityCheck,
+        Service::MedicalInformationSharing,
+        Service::PhotoId,
+        Service::Mynaportal,
+        Service::PinServices,
+    ];
 }
 
 /// What the patient presents.
@@ -178,18 +199,42 @@ mod tests {
             }
             assert_eq!(identity_methods(kind).contains(&method), ok);
         }
-        assert_eq!(identity_methods(FaceAuth)[0], Face, "face recognition is the default");
+        assert_eq!(
+            identity_methods(FaceAuth)[0],
+            Face,
+            "face recognition is the default"
+        );
     }
 
     #[test]
     fn registration_matrix_every_cell() {
         use ErrorCode as E;
         // (channel, kind, method, expected)
-        let table: &[(RegistrationChannel, CardKind, Option<IdentityMethod>, Result<(), E>)] = &[
+        let table: &[(
+            RegistrationChannel,
+            CardKind,
+            Option<IdentityMethod>,
+            Result<(), E>,
+        )] = &[
             (Smartphone, Standard, Some(Pin), Ok(())),
-            (Smartphone, Standard, Some(Face), Err(E::PinRequiredForChannel)),
-            (Smartphone, FaceAuth, Some(Pin), Err(E::PinRequiredForChannel)),
-            (Smartphone, FaceAuth, Some(Face), Err(E::PinRequiredForChannel)),
+            (
+                Smartphone,
+                Standard,
+                Some(Face),
+                Err(E::PinRequiredForChannel),
+            ),
+            (
+                Smartphone,
+                FaceAuth,
+                Some(Pin),
+                Err(E::PinRequiredForChannel),
+            ),
+            (
+                Smartphone,
+                FaceAuth,
+                Some(Face),
+                Err(E::PinRequiredForChannel),
+            ),
             (Atm, Standard, Some(Pin), Ok(())),
             (Atm, Standard, None, Err(E::PinRequiredForChannel)),
             (Atm, FaceAuth, Some(Pin), Err(E::PinRequiredForChannel)),
@@ -197,11 +242,21 @@ mod tests {
             (CardReader, Standard, Some(Face), Ok(())),
             (CardReader, Standard, Some(Visual), Ok(())),
             (CardReader, Standard, None, Err(E::IdentityMethodNotAllowed)),
-            (CardReader, FaceAuth, Some(Pin), Err(E::PinNotAllowedOnFaceAuth)),
+            (
+                CardReader,
+                FaceAuth,
+                Some(Pin),
+                Err(E::PinNotAllowedOnFaceAuth),
+            ),
             (CardReader, FaceAuth, Some(Face), Ok(())),
             (CardReader, FaceAuth, Some(Visual), Ok(())),
             (MunicipalCounter, FaceAuth, None, Ok(())),
-            (MunicipalCounter, Standard, None, Err(E::ChannelNotForStandardCard)),
+            (
+                MunicipalCounter,
+                Standard,
+                None,
+                Err(E::ChannelNotForStandardCard),
+            ),
         ];
         for (channel, kind, method, want) in table {
             let got = registration_allowed(*channel, *kind, *method).map_err(|e| e.code);
@@ -210,7 +265,10 @@ mod tests {
         // Every channel × kind pair appears.
         for c in RegistrationChannel::ALL {
             for k in [Standard, FaceAuth] {
-                assert!(table.iter().any(|(tc, tk, _, _)| *tc == c && *tk == k), "{c:?} {k:?} missing");
+                assert!(
+                    table.iter().any(|(tc, tk, _, _)| *tc == c && *tk == k),
+                    "{c:?} {k:?} missing"
+                );
             }
         }
     }

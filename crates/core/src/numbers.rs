@@ -116,7 +116,13 @@ impl InstitutionCode {
     pub fn build(prefecture: u8, table: u8, number: u32) -> Result<Self, DomainError> {
         let body = format!("{:06}", number % 1_000_000);
         let d = check_digit(&body);
-        Self::parse(&format!("{:02}{}{}{}", prefecture % 100, table % 10, body, d))
+        Self::parse(&format!(
+            "{:02}{}{}{}",
+            prefecture % 100,
+            table % 10,
+            body,
+            d
+        ))
     }
 
     /// The digits.
@@ -164,15 +170,24 @@ impl InsuredNumbers {
     /// Validates the fields that have a fixed shape (the insurer number is already valid).
     pub fn validate(&self) -> Result<(), DomainError> {
         if self.number.trim().is_empty() || self.number.chars().count() > 20 {
-            return Err(DomainError::new(ErrorCode::InvalidFormat, "insured number (番号) must be 1–20 characters"));
+            return Err(DomainError::new(
+                ErrorCode::InvalidFormat,
+                "insured number (番号) must be 1–20 characters",
+            ));
         }
         if self.symbol.chars().count() > 38 {
-            return Err(DomainError::new(ErrorCode::InvalidFormat, "insured symbol (記号) must be at most 38 characters"));
+            return Err(DomainError::new(
+                ErrorCode::InvalidFormat,
+                "insured symbol (記号) must be at most 38 characters",
+            ));
         }
         if !(self.branch.len() == 2 && all_digits(&self.branch)) {
             return Err(DomainError::new(
                 ErrorCode::InvalidFormat,
-                format!("branch number (枝番) {:?} must be two digits, e.g. \"00\"", self.branch),
+                format!(
+                    "branch number (枝番) {:?} must be two digits, e.g. \"00\"",
+                    self.branch
+                ),
             ));
         }
         Ok(())
@@ -194,9 +209,18 @@ mod tests {
         }
         assert_eq!(check_digit("0113001"), 2); // 全国健康保険協会 東京支部 01130012
         assert!(InsurerNumber::parse("01130012").is_ok());
-        assert_eq!(InsurerNumber::parse("01130013").unwrap_err().code, ErrorCode::InvalidCheckDigit);
-        assert_eq!(InsurerNumber::parse("0113001").unwrap_err().code, ErrorCode::InvalidFormat);
-        assert_eq!(InsurerNumber::parse("0113001a").unwrap_err().code, ErrorCode::InvalidFormat);
+        assert_eq!(
+            InsurerNumber::parse("01130013").unwrap_err().code,
+            ErrorCode::InvalidCheckDigit
+        );
+        assert_eq!(
+            InsurerNumber::parse("0113001").unwrap_err().code,
+            ErrorCode::InvalidFormat
+        );
+        assert_eq!(
+            InsurerNumber::parse("0113001a").unwrap_err().code,
+            ErrorCode::InvalidFormat
+        );
     }
 
     #[test]
@@ -205,9 +229,19 @@ mod tests {
         assert_eq!(c.fee_table(), 1);
         let mut wrong = c.as_str().to_owned();
         let last = wrong.pop().unwrap();
-        wrong.push(if last == '9' { '0' } else { (last as u8 + 1) as char });
-        assert_eq!(InstitutionCode::parse(&wrong).unwrap_err().code, ErrorCode::InvalidCheckDigit);
-        assert_eq!(InstitutionCode::parse("12345").unwrap_err().code, ErrorCode::InvalidFormat);
+        wrong.push(if last == '9' {
+            '0'
+        } else {
+            (last as u8 + 1) as char
+        });
+        assert_eq!(
+            InstitutionCode::parse(&wrong).unwrap_err().code,
+            ErrorCode::InvalidCheckDigit
+        );
+        assert_eq!(
+            InstitutionCode::parse("12345").unwrap_err().code,
+            ErrorCode::InvalidFormat
+        );
     }
 
     #[test]
@@ -219,8 +253,14 @@ mod tests {
             branch: b.into(),
         };
         assert!(n("00").validate().is_ok());
-        assert_eq!(n("0").validate().unwrap_err().code, ErrorCode::InvalidFormat);
-        assert_eq!(n("ab").validate().unwrap_err().code, ErrorCode::InvalidFormat);
+        assert_eq!(
+            n("0").validate().unwrap_err().code,
+            ErrorCode::InvalidFormat
+        );
+        assert_eq!(
+            n("ab").validate().unwrap_err().code,
+            ErrorCode::InvalidFormat
+        );
     }
 
     proptest! {

@@ -44,7 +44,14 @@ impl Role {
 
     /// Parses the code name.
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Reception, Role::Pharmacist, Role::MunicipalClerk, Role::Admin].into_iter().find(|r| r.as_str() == s)
+        [
+            Role::Reception,
+            Role::Pharmacist,
+            Role::MunicipalClerk,
+            Role::Admin,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 
     /// Whether this role may do `p`.
@@ -52,8 +59,10 @@ impl Role {
         use Permission::*;
         matches!(
             (self, p),
-            (Role::Reception | Role::Pharmacist, Reception | ViewMedicalInformation)
-                | (Role::Pharmacist, ProxyPickup)
+            (
+                Role::Reception | Role::Pharmacist,
+                Reception | ViewMedicalInformation
+            ) | (Role::Pharmacist, ProxyPickup)
                 | (Role::MunicipalClerk, CounterOperations)
                 | (Role::Admin, Administer)
         )
@@ -67,10 +76,19 @@ mod tests {
     #[test]
     fn role_matrix() {
         use Permission::*;
-        let all = [Reception, ViewMedicalInformation, ProxyPickup, CounterOperations, Administer];
+        let all = [
+            Reception,
+            ViewMedicalInformation,
+            ProxyPickup,
+            CounterOperations,
+            Administer,
+        ];
         let table = [
             (Role::Reception, vec![Reception, ViewMedicalInformation]),
-            (Role::Pharmacist, vec![Reception, ViewMedicalInformation, ProxyPickup]),
+            (
+                Role::Pharmacist,
+                vec![Reception, ViewMedicalInformation, ProxyPickup],
+            ),
             (Role::MunicipalClerk, vec![CounterOperations]),
             (Role::Admin, vec![Administer]),
         ];

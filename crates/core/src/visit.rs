@@ -11,7 +11,9 @@
 use crate::card::CardKind;
 use crate::consent::ConsentSelection;
 use crate::error::{DomainError, ErrorCode};
-use crate::matrix::{identity_method_allowed, registration_allowed, IdentityMethod, RegistrationChannel};
+use crate::matrix::{
+    identity_method_allowed, registration_allowed, IdentityMethod, RegistrationChannel,
+};
 use serde::{Deserialize, Serialize};
 
 /// Failed face-recognition attempts before the kiosk sends the patient to staff (SPEC §3).
@@ -54,7 +56,9 @@ pub enum VisitState {
     RegistrationOffered,
     AwaitingConsent,
     Completed,
-    Fallback { reason: FallbackReason },
+    Fallback {
+        reason: FallbackReason,
+    },
 }
 
 impl VisitState {
@@ -87,14 +91,28 @@ pub enum AttemptOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum VisitEvent {
-    CertificateChecked { ok: bool },
+    CertificateChecked {
+        ok: bool,
+    },
     /// A PIN or face attempt (visual goes through `VisualDecision`).
-    IdentityAttempt { method: IdentityMethod, outcome: AttemptOutcome },
+    IdentityAttempt {
+        method: IdentityMethod,
+        outcome: AttemptOutcome,
+    },
     /// Staff or the patient ask for visual mode.
     VisualRequested,
-    VisualDecision { confirmed: bool, staff: String, holder_present: bool },
-    RegistrationAnswer { accept: bool },
-    ConsentGiven { selection: ConsentSelection, assisted: bool },
+    VisualDecision {
+        confirmed: bool,
+        staff: String,
+        holder_present: bool,
+    },
+    RegistrationAnswer {
+        accept: bool,
+    },
+    ConsentGiven {
+        selection: ConsentSelection,
+        assisted: bool,
+    },
     ServiceDown,
 }
 
@@ -120,7 +138,13 @@ pub struct Visit {
 }
 
 fn transition_error(state: &VisitState, what: &str) -> DomainError {
-    DomainError::new(ErrorCode::InvalidTransition, format!("{what} is not possible while the visit is {}; follow the kiosk's current step", state.as_str()))
+    DomainError::new(
+        ErrorCode::InvalidTransition,
+        format!(
+            "{what} is not possible while the visit is {}; follow the kiosk's current step",
+            state.as_str()
+        ),
+    )
 }
 
 impl Visit {
@@ -145,9 +169,13 @@ impl Visit {
     pub fn apply(&mut self, event: VisitEvent) -> Result<(), DomainError> {
         use VisitState::*;
         let next = match (self.state, event) {
-            (_, VisitEvent::ServiceDown) if !matches!(self.state, Completed) => Fallback { reason: FallbackReason::ServiceDown },
+            (_, VisitEvent::ServiceDown) if !matches!(self.state, Completed) => Fallback {
+                reason: FallbackReason::ServiceDown,
+            },
             (CardPlaced, VisitEvent::CertificateChecked { ok: true }) => AwaitingIdentity,
-            (CardPlaced, VisitEvent::CertificateChecked { ok: false }) => Fallback { reason: FallbackReason::CertificateRejected },
+            (CardPlaced, VisitEvent::CertificateChecked { ok: false }) => Fallback {
+                reason: FallbackReason::CertificateRejected,
+            },
             (AwaitingIdentity, VisitEvent::IdentityAttempt { method, outcome }) => {
                 identity_method_allowed(self.card_kind, method)?;
                 if method == IdentityMethod::Visual {
@@ -158,7 +186,9 @@ impl Visit {
                         self.identity = Some(method);
                         self.after_identity()
                     }
-                    AttemptOutcome::Failed | AttemptOutcome::SpoofSuspected if method == IdentityMethod::Face => {
+                    AttemptOutcome::Failed | AttemptOutcome::SpoofSuspected
+                        if method == IdentityMethod::Face =>
+                    {
                         self.face_attempts += 1;
                         if self.face_attempts >= self.max_face_attempts {
                             AwaitingVisual
@@ -171,7 +201,14 @@ impl Visit {
                 }
             }
             (AwaitingIdentity, VisitEvent::VisualRequested) => AwaitingVisual,
-            (AwaitingIdentity | AwaitingVisual, VisitEvent::VisualDecision { confirmed, staff, holder_present }) => {
+            (
+                AwaitingIdentity | AwaitingVisual,
+                VisitEvent::VisualDecision {
+                    confirmed,
+                    staff,
+                    holder_present,
+                },
+            ) => {
                 if !holder_present {
                     return Err(DomainError::new(
                         ErrorCode::VisualRequiresPresence,
@@ -184,18 +221,34 @@ impl Visit {
                     self.after_identity()
                 } else {
                     self.visual_staff = Some(staff);
-                    Fallback { reason: FallbackReason::IdentityNotConfirmed }
+                    Fallback {
+                        reason: FallbackReason::IdentityNotConfirmed,
+                    }
                 }
             }
             (RegistrationOffered, VisitEvent::RegistrationAnswer { accept: true }) => {
-                let method = self.identity.expect("identity is set before registration is offered");
-                registration_allowed(RegistrationChannel::CardReader, self.card_kind, Some(method))?;
+                let method = self
+                    .identity
+                    .expect("identity is set before registration is offered");
+                registration_allowed(
+                    RegistrationChannel::CardReader,
+                    self.card_kind,
+                    Some(method),
+                )?;
                 self.registered = true;
                 self.registered_here = true;
                 AwaitingConsent
             }
-            (RegistrationOffered, VisitEvent::RegistrationAnswer { accept: false }) => Fallback { reason: FallbackReason::NotRegistered },
-            (AwaitingConsent, VisitEvent::ConsentGiven { selection, assisted }) => {
+            (RegistrationOffered, VisitEvent::RegistrationAnswer { accept: false }) => Fallback {
+                reason: FallbackReason::NotRegistered,
+            },
+            (
+                AwaitingConsent,
+                VisitEvent::ConsentGiven {
+                    selection,
+                    assisted,
+                },
+            ) => {
                 self.consent = Some(selection);
                 self.consent_assisted = assisted;
                 Completed

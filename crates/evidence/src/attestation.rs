@@ -76,7 +76,9 @@ impl ReaderKey {
 
     /// From its 32 secret bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, EvidenceError> {
-        let arr: [u8; 32] = bytes.try_into().map_err(|_| EvidenceError::BadKey("a reader key is 32 bytes".into()))?;
+        let arr: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| EvidenceError::BadKey("a reader key is 32 bytes".into()))?;
         Ok(ReaderKey(SigningKey::from_bytes(&arr)))
     }
 
@@ -93,25 +95,37 @@ impl ReaderKey {
     /// Signs an attestation.
     pub fn attest(&self, a: &Attestation) -> SignedAttestation {
         let payload = serde_json::to_vec(a).expect("attestation serialises");
-        SignedAttestation { signature: b64(self.0.sign(&payload).to_bytes()), payload: b64(payload) }
+        SignedAttestation {
+            signature: b64(self.0.sign(&payload).to_bytes()),
+            payload: b64(payload),
+        }
     }
 
     /// Signs a request; returns the signature header value.
     pub fn sign_request(&self, method: &str, path: &str, timestamp: i64, body: &[u8]) -> String {
-        b64(self.0.sign(request_message(method, path, timestamp, body).as_bytes()).to_bytes())
+        b64(self
+            .0
+            .sign(request_message(method, path, timestamp, body).as_bytes())
+            .to_bytes())
     }
 }
 
 /// The bytes a reader signs for a request: method, path (with query), timestamp and the body's
 /// SHA-256, one per line.
 pub fn request_message(method: &str, path: &str, timestamp: i64, body: &[u8]) -> String {
-    format!("{method}\n{path}\n{timestamp}\n{}", hex::encode(Sha256::digest(body)))
+    format!(
+        "{method}\n{path}\n{timestamp}\n{}",
+        hex::encode(Sha256::digest(body))
+    )
 }
 
 /// Parses a registered public key (base64 of 32 bytes).
 pub fn parse_public_key(b64_key: &str) -> Result<VerifyingKey, EvidenceError> {
     let bytes = unb64(b64_key).map_err(|e| EvidenceError::BadKey(e.to_string()))?;
-    let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| EvidenceError::BadKey("an Ed25519 public key is 32 bytes".into()))?;
+    let arr: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| EvidenceError::BadKey("an Ed25519 public key is 32 bytes".into()))?;
     VerifyingKey::from_bytes(&arr).map_err(|e| EvidenceError::BadKey(e.to_string()))
 }
 
@@ -122,17 +136,34 @@ fn parse_signature(s: &str) -> Option<Signature> {
 }
 
 /// Checks a request signature.
-pub fn verify_request(key: &VerifyingKey, method: &str, path: &str, timestamp: i64, body: &[u8], signature: &str) -> Result<(), EvidenceError> {
-    let sig = parse_signature(signature).ok_or_else(|| EvidenceError::BadRequestSignature("not a base64 Ed25519 signature".into()))?;
-    key.verify(request_message(method, path, timestamp, body).as_bytes(), &sig)
-        .map_err(|_| EvidenceError::BadRequestSignature("signature does not match the request".into()))
+pub fn verify_request(
+    key: &VerifyingKey,
+    method: &str,
+    path: &str,
+    timestamp: i64,
+    body: &[u8],
+    signature: &str,
+) -> Result<(), EvidenceError> {
+    let sig = parse_signature(signature).ok_or_else(|| {
+        EvidenceError::BadRequestSignature("not a base64 Ed25519 signature".into())
+    })?;
+    key.verify(
+        request_message(method, path, timestamp, body).as_bytes(),
+        &sig,
+    )
+    .map_err(|_| EvidenceError::BadRequestSignature("signature does not match the request".into()))
 }
 
 /// Checks an attestation's signature with the reader's key and parses it.
-pub fn open_attestation(key: &VerifyingKey, signed: &SignedAttestation) -> Result<Attestation, EvidenceError> {
-    let payload = unb64(&signed.payload).map_err(|e| EvidenceError::AttestationMalformed(format!("payload is not base64: {e}")))?;
+pub fn open_attestation(
+    key: &VerifyingKey,
+    signed: &SignedAttestation,
+) -> Result<Attestation, EvidenceError> {
+    let payload = unb64(&signed.payload)
+        .map_err(|e| EvidenceError::AttestationMalformed(format!("payload is not base64: {e}")))?;
     let sig = parse_signature(&signed.signature).ok_or(EvidenceError::BadAttestationSignature)?;
-    key.verify(&payload, &sig).map_err(|_| EvidenceError::BadAttestationSignature)?;
+    key.verify(&payload, &sig)
+        .map_err(|_| EvidenceError::BadAttestationSignature)?;
     serde_json::from_slice(&payload).map_err(|e| EvidenceError::AttestationMalformed(e.to_string()))
 }
 
@@ -164,18 +195,37 @@ mod tests {
         let key = ReaderKey::generate();
         let pk = parse_public_key(&key.public_key_b64()).unwrap();
         let signed = key.attest(&att());
-        assert_eq!(open_attestation(&pk, &signed).unwrap(), att_with_at(&signed));
+        assert_eq!(
+            open_attestation(&pk, &signed).unwrap(),
+            att_with_at(&signed)
+        );
 
-        let mut tampered_json: serde_json::Value = serde_json::from_slice(&unb64(&signed.payload).unwrap()).unwrap();
+        let mut tampered_json: serde_json::Value =
+            serde_json::from_slice(&unb64(&signed.payload).unwrap()).unwrap();
         tampered_json["outcome"] = "match".into();
         tampered_json["score"] = 0.99.into();
-        let forged = SignedAttestation { payload: b64(serde_json::to_vec(&tampered_json).unwrap()), signature: signed.signature.clone() };
-        assert!(matches!(open_attestation(&pk, &forged), Err(EvidenceError::BadAttestationSignature)));
+        let forged = SignedAttestation {
+            payload: b64(serde_json::to_vec(&tampered_json).unwrap()),
+            signature: signed.signature.clone(),
+        };
+        assert!(matches!(
+            open_attestation(&pk, &forged),
+            Err(EvidenceError::BadAttestationSignature)
+        ));
 
         let other = ReaderKey::generate();
-        assert!(matches!(open_attestation(&pk, &other.attest(&att())), Err(EvidenceError::BadAttestationSignature)));
-        let garbage = SignedAttestation { payload: "%%%".into(), signature: signed.signature };
-        assert!(matches!(open_attestation(&pk, &garbage), Err(EvidenceError::AttestationMalformed(_))));
+        assert!(matches!(
+            open_attestation(&pk, &other.attest(&att())),
+            Err(EvidenceError::BadAttestationSignature)
+        ));
+        let garbage = SignedAttestation {
+            payload: "%%%".into(),
+            signature: signed.signature,
+        };
+        assert!(matches!(
+            open_attestation(&pk, &garbage),
+            Err(EvidenceError::AttestationMalformed(_))
+        ));
     }
 
     fn att_with_at(signed: &SignedAttestation) -> Attestation {

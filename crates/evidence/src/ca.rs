@@ -9,7 +9,10 @@ use crate::EvidenceError;
 use chrono::{DateTime, Datelike, Utc};
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::{Signer, SigningKey};
-use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, KeyUsagePurpose, SerialNumber, PKCS_ED25519};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    SerialNumber, PKCS_ED25519,
+};
 use sha2::{Digest, Sha256};
 
 /// Common name of the demo CA.
@@ -24,12 +27,16 @@ fn derive_key(label: &str, id: &str) -> SigningKey {
 }
 
 fn rcgen_key(key: &SigningKey) -> Result<KeyPair, EvidenceError> {
-    let der = key.to_pkcs8_der().map_err(|e| EvidenceError::BadKey(e.to_string()))?;
-    KeyPair::from_pkcs8_der_and_sign_algo(&der.as_bytes().into(), &PKCS_ED25519).map_err(|e| EvidenceError::BadKey(e.to_string()))
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|e| EvidenceError::BadKey(e.to_string()))?;
+    KeyPair::from_pkcs8_der_and_sign_algo(&der.as_bytes().into(), &PKCS_ED25519)
+        .map_err(|e| EvidenceError::BadKey(e.to_string()))
 }
 
 fn to_time(t: DateTime<Utc>) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp(t.timestamp()).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+    time::OffsetDateTime::from_unix_timestamp(t.timestamp())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 /// The demo CA: its certificate and its signing key.
@@ -54,8 +61,14 @@ impl DemoCa {
         params.not_before = to_time("2020-01-01T00:00:00Z".parse().expect("constant"));
         params.not_after = to_time("2050-01-01T00:00:00Z".parse().expect("constant"));
         params.serial_number = Some(SerialNumber::from(vec![1]));
-        let cert = params.self_signed(&key).map_err(|e| EvidenceError::Build(e.to_string()))?;
-        Ok(DemoCa { cert_der: cert.der().to_vec(), cert, key })
+        let cert = params
+            .self_signed(&key)
+            .map_err(|e| EvidenceError::Build(e.to_string()))?;
+        Ok(DemoCa {
+            cert_der: cert.der().to_vec(),
+            cert,
+            key,
+        })
     }
 
     /// The CA certificate (DER), the trust anchor for demo cards.
@@ -65,7 +78,12 @@ impl DemoCa {
 
     /// Issues the user-authentication certificate of demo card `card_id`, valid from
     /// `not_before` until `not_after`.
-    pub fn issue_card(&self, card_id: &str, not_before: DateTime<Utc>, not_after: DateTime<Utc>) -> Result<DemoCard, EvidenceError> {
+    pub fn issue_card(
+        &self,
+        card_id: &str,
+        not_before: DateTime<Utc>,
+        not_after: DateTime<Utc>,
+    ) -> Result<DemoCard, EvidenceError> {
         let signing = derive_key("kakunin demo card", card_id);
         let key = rcgen_key(&signing)?;
         let mut params = CertificateParams::default();
@@ -77,8 +95,14 @@ impl DemoCa {
         params.not_after = to_time(not_after);
         params.serial_number = Some(SerialNumber::from(demo_serial(card_id)));
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        let cert = params.signed_by(&key, &self.cert, &self.key).map_err(|e| EvidenceError::Build(e.to_string()))?;
-        Ok(DemoCard { card_id: card_id.to_owned(), key: signing, cert_der: cert.der().to_vec() })
+        let cert = params
+            .signed_by(&key, &self.cert, &self.key)
+            .map_err(|e| EvidenceError::Build(e.to_string()))?;
+        Ok(DemoCard {
+            card_id: card_id.to_owned(),
+            key: signing,
+            cert_der: cert.der().to_vec(),
+        })
     }
 }
 
@@ -121,4 +145,17 @@ impl DemoCard {
 /// uses issue date + 10 years (the card itself) and +5 years (the certificate).
 pub fn certificate_expiry(issued: DateTime<Utc>) -> DateTime<Utc> {
     issued.with_year(issued.year() + 5).unwrap_or(issued)
+}
+
+/// A certificate from a CA other than the demo CA (for tests of the foreign-issuer refusal).
+pub fn foreign_test_certificate() -> Result<Vec<u8>, EvidenceError> {
+    let key = rcgen_key(&derive_key("kakunin foreign test", "ca"))?;
+    let mut params = CertificateParams::default();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "Some other CA");
+    params
+        .self_signed(&key)
+        .map(|c| c.der().to_vec())
+        .map_err(|e| EvidenceError::Build(e.to_string()))
 }

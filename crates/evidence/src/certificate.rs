@@ -27,35 +27,60 @@ pub struct TrustAnchor {
 impl TrustAnchor {
     /// From the CA certificate's DER. Fails if it does not parse.
     pub fn from_der(der: Vec<u8>) -> Result<Self, EvidenceError> {
-        X509Certificate::from_der(&der).map_err(|e| EvidenceError::CertificateMalformed(e.to_string()))?;
+        X509Certificate::from_der(&der)
+            .map_err(|e| EvidenceError::CertificateMalformed(e.to_string()))?;
         Ok(TrustAnchor { der })
     }
 
     /// Checks `cert_der` at time `now`; `is_revoked` is asked with the hex serial.
-    pub fn verify(&self, cert_der: &[u8], now: DateTime<Utc>, is_revoked: impl FnOnce(&str) -> bool) -> Result<VerifiedCertificate, EvidenceError> {
-        let (_, ca) = X509Certificate::from_der(&self.der).map_err(|e| EvidenceError::CertificateMalformed(e.to_string()))?;
-        let (rest, cert) = X509Certificate::from_der(cert_der).map_err(|e| EvidenceError::CertificateMalformed(e.to_string()))?;
+    pub fn verify(
+        &self,
+        cert_der: &[u8],
+        now: DateTime<Utc>,
+        is_revoked: impl FnOnce(&str) -> bool,
+    ) -> Result<VerifiedCertificate, EvidenceError> {
+        let (_, ca) = X509Certificate::from_der(&self.der)
+            .map_err(|e| EvidenceError::CertificateMalformed(e.to_string()))?;
+        let (rest, cert) = X509Certificate::from_der(cert_der)
+            .map_err(|e| EvidenceError::CertificateMalformed(e.to_string()))?;
         if !rest.is_empty() {
-            return Err(EvidenceError::CertificateMalformed("trailing bytes after the certificate".into()));
+            return Err(EvidenceError::CertificateMalformed(
+                "trailing bytes after the certificate".into(),
+            ));
         }
         if cert.issuer() != ca.subject() {
             return Err(EvidenceError::ForeignIssuer);
         }
-        cert.verify_signature(Some(ca.public_key())).map_err(|_| EvidenceError::BadCertificateSignature)?;
+        cert.verify_signature(Some(ca.public_key()))
+            .map_err(|_| EvidenceError::BadCertificateSignature)?;
         let validity = cert.validity();
-        let not_after = DateTime::from_timestamp(validity.not_after.timestamp(), 0).unwrap_or_default();
-        let not_before = DateTime::from_timestamp(validity.not_before.timestamp(), 0).unwrap_or_default();
+        let not_after =
+            DateTime::from_timestamp(validity.not_after.timestamp(), 0).unwrap_or_default();
+        let not_before =
+            DateTime::from_timestamp(validity.not_before.timestamp(), 0).unwrap_or_default();
         if now > not_after {
             return Err(EvidenceError::Expired(not_after.date_naive().to_string()));
         }
         if now < not_before {
             return Err(EvidenceError::NotYetValid(not_before.to_rfc3339()));
         }
-        let serial = hex::encode(cert.raw_serial().iter().skip_while(|b| **b == 0).copied().collect::<Vec<_>>());
+        let serial = hex::encode(
+            cert.raw_serial()
+                .iter()
+                .skip_while(|b| **b == 0)
+                .copied()
+                .collect::<Vec<_>>(),
+        );
         if is_revoked(&serial) {
             return Err(EvidenceError::Revoked(serial));
         }
-        let subject_cn = cert.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).unwrap_or("").to_owned();
+        let subject_cn = cert
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
+            .unwrap_or("")
+            .to_owned();
         let spki = cert.public_key();
         Ok(VerifiedCertificate {
             serial,
@@ -80,22 +105,49 @@ mod tests {
     fn demo_card_verifies_and_bad_ones_do_not() {
         let ca = DemoCa::new().unwrap();
         let anchor = TrustAnchor::from_der(ca.certificate_der().to_vec()).unwrap();
-        let card = ca.issue_card("card-1", at("2025-01-01T00:00:00Z"), at("2030-01-01T00:00:00Z")).unwrap();
-        let v = anchor.verify(card.certificate_der(), at("2026-11-25T00:00:00Z"), |_| false).unwrap();
+        let card = ca
+            .issue_card(
+                "card-1",
+                at("2025-01-01T00:00:00Z"),
+                at("2030-01-01T00:00:00Z"),
+            )
+            .unwrap();
+        let v = anchor
+            .verify(card.certificate_der(), at("2026-11-25T00:00:00Z"), |_| {
+                false
+            })
+            .unwrap();
         assert_eq!(v.serial, demo_serial_hex("card-1").trim_start_matches("00"));
         assert_eq!(v.subject_cn, "card-1");
 
-        let expired = anchor.verify(card.certificate_der(), at("2031-01-01T00:00:00Z"), |_| false).unwrap_err();
+        let expired = anchor
+            .verify(card.certificate_der(), at("2031-01-01T00:00:00Z"), |_| {
+                false
+            })
+            .unwrap_err();
         assert!(matches!(expired, EvidenceError::Expired(_)), "{expired}");
-        let revoked = anchor.verify(card.certificate_der(), at("2026-11-25T00:00:00Z"), |_| true).unwrap_err();
+        let revoked = anchor
+            .verify(card.certificate_der(), at("2026-11-25T00:00:00Z"), |_| true)
+            .unwrap_err();
         assert!(matches!(revoked, EvidenceError::Revoked(_)));
         let mut forged = card.certificate_der().to_vec();
         let n = forged.len();
         forged[n - 5] ^= 0xff; // inside the signature
-        assert!(matches!(anchor.verify(&forged, at("2026-11-25T00:00:00Z"), |_| false), Err(EvidenceError::BadCertificateSignature)));
-        assert!(matches!(anchor.verify(&forged[..40], at("2026-11-25T00:00:00Z"), |_| false), Err(EvidenceError::CertificateMalformed(_))));
+        assert!(matches!(
+            anchor.verify(&forged, at("2026-11-25T00:00:00Z"), |_| false),
+            Err(EvidenceError::BadCertificateSignature)
+        ));
+        assert!(matches!(
+            anchor.verify(&forged[..40], at("2026-11-25T00:00:00Z"), |_| false),
+            Err(EvidenceError::CertificateMalformed(_))
+        ));
         // A certificate from another CA (self-signed card cert) is refused as foreign.
         let other = TrustAnchor::from_der(card.certificate_der().to_vec()).unwrap();
-        assert!(matches!(other.verify(card.certificate_der(), at("2026-11-25T00:00:00Z"), |_| false), Err(EvidenceError::ForeignIssuer)));
+        assert!(matches!(
+            other.verify(card.certificate_der(), at("2026-11-25T00:00:00Z"), |_| {
+                false
+            }),
+            Err(EvidenceError::ForeignIssuer)
+        ));
     }
 }

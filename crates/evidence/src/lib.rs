@@ -27,7 +27,9 @@ pub enum EvidenceError {
     NotYetValid(String),
     #[error("certificate {0} is revoked; the holder should contact the municipal counter")]
     Revoked(String),
-    #[error("the card's signature over the challenge does not verify; place the card again and retry")]
+    #[error(
+        "the card's signature over the challenge does not verify; place the card again and retry"
+    )]
     BadCardSignature,
     #[error("unsupported key algorithm {0}")]
     UnsupportedAlgorithm(String),

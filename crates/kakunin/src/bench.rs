@@ -34,11 +34,23 @@ pub enum Bench {
 /// Runs a benchmark.
 pub async fn run(b: Bench) -> Result<()> {
     match b {
-        Bench::Eligibility { db, seconds, persons, concurrency, max_requests } => eligibility(db, seconds, persons, concurrency, max_requests).await,
+        Bench::Eligibility {
+            db,
+            seconds,
+            persons,
+            concurrency,
+            max_requests,
+        } => eligibility(db, seconds, persons, concurrency, max_requests).await,
     }
 }
 
-async fn eligibility(db: Db, seconds: u64, persons: u64, concurrency: usize, max_requests: u64) -> Result<()> {
+async fn eligibility(
+    db: Db,
+    seconds: u64,
+    persons: u64,
+    concurrency: usize,
+    max_requests: u64,
+) -> Result<()> {
     let _tmp;
     let store = if db.database_url.is_some() {
         db.open().await?
@@ -46,7 +58,11 @@ async fn eligibility(db: Db, seconds: u64, persons: u64, concurrency: usize, max
         let dir = tempfile::tempdir()?;
         let url = kakunin_store::sqlite_url(&dir.path().join("bench.db"));
         _tmp = dir;
-        let store = Db { database_url: Some(url) }.open().await?;
+        let store = Db {
+            database_url: Some(url),
+        }
+        .open()
+        .await?;
         eprintln!("seeding {persons} persons into a fresh SQLite database…");
         seed_with_progress(&store, persons).await?;
         store
@@ -69,24 +85,41 @@ async fn eligibility(db: Db, seconds: u64, persons: u64, concurrency: usize, max
     let url = format!("http://{}/api/v1/eligibility/check", listener.local_addr()?);
     tokio::spawn(kakunin_server::serve(state, listener));
 
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
     // Warm-up: one request must succeed.
-    let res = client.post(&url).bearer_auth("demo-reception").header("content-type", "application/json").body(bodies[0].clone()).send().await?;
+    let res = client
+        .post(&url)
+        .bearer_auth("demo-reception")
+        .header("content-type", "application/json")
+        .body(bodies[0].clone())
+        .send()
+        .await?;
     if !res.status().is_success() {
-        bail!("warm-up check failed: {} {}", res.status(), res.text().await.unwrap_or_default());
+        bail!(
+            "warm-up check failed: {} {}",
+            res.status(),
+            res.text().await.unwrap_or_default()
+        );
     }
-    eprintln!("driving {url} with {concurrency} clients for {seconds} s ({total_persons} persons)…");
+    eprintln!(
+        "driving {url} with {concurrency} clients for {seconds} s ({total_persons} persons)…"
+    );
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let start = Instant::now();
     let mut tasks = vec![];
     for w in 0..concurrency {
-        let (client, url, bodies, sent) = (client.clone(), url.clone(), bodies.clone(), sent.clone());
+        let (client, url, bodies, sent) =
+            (client.clone(), url.clone(), bodies.clone(), sent.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(100_000);
             let mut errors = 0u64;
             let mut i = w * 7919;
-            while Instant::now() < deadline && sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < max_requests {
+            while Instant::now() < deadline
+                && sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < max_requests
+            {
                 i = (i + 104_729) % bodies.len();
                 let t = Instant::now();
                 let ok = client
@@ -116,14 +149,27 @@ async fn eligibility(db: Db, seconds: u64, persons: u64, concurrency: usize, max
     }
     let elapsed = start.elapsed().as_secs_f64();
     lat.sort();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(f64::NAN)
+    };
     let audited = store.verify_audit_chain().await?;
     eprintln!(
         "{} checks ok, {errors} failed; audit chain {} (+{} records)",
         lat.len(),
-        if audited.broken.is_none() { "intact" } else { "BROKEN" },
+        if audited.broken.is_none() {
+            "intact"
+        } else {
+            "BROKEN"
+        },
         audited.records - audit_before
     );
-    println!("{:.0} checks/s, p50 {:.2} ms, p99 {:.2} ms", lat.len() as f64 / elapsed, pct(0.50), pct(0.99));
+    println!(
+        "{:.0} checks/s, p50 {:.2} ms, p99 {:.2} ms",
+        lat.len() as f64 / elapsed,
+        pct(0.50),
+        pct(0.99)
+    );
     Ok(())
 }

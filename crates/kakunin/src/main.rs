@@ -67,14 +67,21 @@ pub struct Db {
 
 impl Db {
     fn url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| kakunin_store::sqlite_url(std::path::Path::new("kakunin.db")))
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| kakunin_store::sqlite_url(std::path::Path::new("kakunin.db")))
     }
 
     /// Connects and migrates.
     pub async fn open(&self) -> Result<Store> {
         let url = self.url();
-        let store = Store::connect(&url).await.with_context(|| format!("cannot open database {}", redact(&url)))?;
-        store.migrate().await.context("cannot migrate the database")?;
+        let store = Store::connect(&url)
+            .await
+            .with_context(|| format!("cannot open database {}", redact(&url)))?;
+        store
+            .migrate()
+            .await
+            .context("cannot migrate the database")?;
         Ok(store)
     }
 }
@@ -89,7 +96,13 @@ fn redact(url: &str) -> String {
 /// Seeds `n` persons with a progress bar.
 pub async fn seed_with_progress(store: &Store, n: u64) -> Result<()> {
     let bar = ProgressBar::new(n);
-    bar.set_style(ProgressStyle::with_template("{spinner} seeding {pos}/{len} persons [{bar:40}] {per_sec} eta {eta}").expect("template").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} seeding {pos}/{len} persons [{bar:40}] {per_sec} eta {eta}",
+        )
+        .expect("template")
+        .progress_chars("=> "),
+    );
     store.seed_persons(n, |done| bar.set_position(done)).await?;
     bar.finish_and_clear();
     Ok(())
@@ -99,7 +112,8 @@ pub async fn seed_with_progress(store: &Store, n: u64) -> Result<()> {
 pub fn trust_anchor(path: Option<&PathBuf>) -> Result<TrustAnchor> {
     let der = match path {
         Some(p) => {
-            let bytes = std::fs::read(p).with_context(|| format!("cannot read trust anchor {}", p.display()))?;
+            let bytes = std::fs::read(p)
+                .with_context(|| format!("cannot read trust anchor {}", p.display()))?;
             pem_to_der(&bytes).unwrap_or(bytes)
         }
         None => DemoCa::new()?.certificate_der().to_vec(),
@@ -120,16 +134,29 @@ async fn main() -> Result<()> {
         Command::Bench { .. } => "warn",
         _ => "info",
     };
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into())).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into()),
+        )
+        .init();
     match cli.command {
-        Command::Serve { db, bind, demo_persons, trust_anchor: ta } => {
+        Command::Serve {
+            db,
+            bind,
+            demo_persons,
+            trust_anchor: ta,
+        } => {
             let store = db.open().await?;
             if store.is_empty().await? {
                 println!("New database: generating {demo_persons} demo persons…");
                 seed_with_progress(&store, demo_persons).await?;
             }
             let state = AppState::new(store, trust_anchor(ta.as_ref())?, Config::default()).await?;
-            let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("cannot listen on {bind}; is another kakunin running? use --bind"))?;
+            let listener = tokio::net::TcpListener::bind(&bind)
+                .await
+                .with_context(|| {
+                    format!("cannot listen on {bind}; is another kakunin running? use --bind")
+                })?;
             let addr = listener.local_addr()?;
             println!("kakunin is running at http://{addr}/  (API under /api/v1, OpenAPI at /api/openapi.json)");
             println!("Demo staff tokens (Authorization: Bearer …), for the demo database only:");
@@ -143,14 +170,20 @@ async fn main() -> Result<()> {
             let store = db.open().await?;
             let start = std::time::Instant::now();
             seed_with_progress(&store, persons).await?;
-            println!("seeded {persons} persons in {:.1} s", start.elapsed().as_secs_f64());
+            println!(
+                "seeded {persons} persons in {:.1} s",
+                start.elapsed().as_secs_f64()
+            );
         }
         Command::Migrate { db } => {
             db.open().await?;
             println!("database is migrated");
         }
         Command::Bench { what } => bench::run(what).await?,
-        Command::Openapi => println!("{}", serde_json::to_string_pretty(&kakunin_server::api_doc())?),
+        Command::Openapi => println!(
+            "{}",
+            serde_json::to_string_pretty(&kakunin_server::api_doc())?
+        ),
     }
     Ok(())
 }

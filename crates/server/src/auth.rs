@@ -7,7 +7,10 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use kakunin_core::roles::Permission;
-use kakunin_evidence::attestation::{parse_public_key, verify_request, HEADER_READER, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_CLOCK_SKEW_SECS};
+use kakunin_evidence::attestation::{
+    parse_public_key, verify_request, HEADER_READER, HEADER_SIGNATURE, HEADER_TIMESTAMP,
+    MAX_CLOCK_SKEW_SECS,
+};
 use kakunin_store::directory::{Reader, Staff};
 use serde::de::DeserializeOwned;
 
@@ -23,20 +26,43 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::unprocessable("wrong_types", format!("{}; see /api/openapi.json for the expected fields", e.body_text()))),
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("{}; send a valid JSON document", e.body_text()))),
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "json_required", "send the body as JSON with Content-Type: application/json"))
-            }
-            Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.body_text())),
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::unprocessable(
+                "wrong_types",
+                format!(
+                    "{}; see /api/openapi.json for the expected fields",
+                    e.body_text()
+                ),
+            )),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("{}; send a valid JSON document", e.body_text()),
+            )),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "json_required",
+                "send the body as JSON with Content-Type: application/json",
+            )),
+            Err(e) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_body",
+                e.body_text(),
+            )),
         }
     }
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ApiError::unprocessable("wrong_types", format!("{e}; see /api/openapi.json for the expected fields")),
-        _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("{e}; send a valid JSON document")),
+        serde_json::error::Category::Data => ApiError::unprocessable(
+            "wrong_types",
+            format!("{e}; see /api/openapi.json for the expected fields"),
+        ),
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("{e}; send a valid JSON document"),
+        ),
     })
 }
 
@@ -49,7 +75,14 @@ impl StaffAuth {
         if self.0.role.may(p) {
             Ok(&self.0)
         } else {
-            Err(ApiError::new(StatusCode::FORBIDDEN, "wrong_role", format!("the role {} may not do this; sign in with a staff account that may", self.0.role.as_str())))
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "wrong_role",
+                format!(
+                    "the role {} may not do this; sign in with a staff account that may",
+                    self.0.role.as_str()
+                ),
+            ))
         }
     }
 
@@ -58,7 +91,11 @@ impl StaffAuth {
         if self.0.institution_code == code {
             Ok(())
         } else {
-            Err(ApiError::new(StatusCode::FORBIDDEN, "other_institution", "this belongs to another institution; only its own staff may see or change it"))
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "other_institution",
+                "this belongs to another institution; only its own staff may see or change it",
+            ))
         }
     }
 }
@@ -67,13 +104,26 @@ impl FromRequestParts<AppState> for StaffAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).filter(|t| !t.is_empty()) else {
-            return Err(ApiError::unauthorized("missing_token", "send Authorization: Bearer <token> with a staff token"));
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let Some(token) = header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        else {
+            return Err(ApiError::unauthorized(
+                "missing_token",
+                "send Authorization: Bearer <token> with a staff token",
+            ));
         };
         match state.staff_for_token(token).await? {
             Some(s) => Ok(StaffAuth(s)),
-            None => Err(ApiError::unauthorized("invalid_token", "the token is not valid; sign in again")),
+            None => Err(ApiError::unauthorized(
+                "invalid_token",
+                "the token is not valid; sign in again",
+            )),
         }
     }
 }
@@ -89,27 +139,56 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SignedReader<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let (parts, body) = req.into_parts();
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let (Some(reader_id), Some(timestamp), Some(signature)) = (header(HEADER_READER), header(HEADER_TIMESTAMP), header(HEADER_SIGNATURE)) else {
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (Some(reader_id), Some(timestamp), Some(signature)) = (
+            header(HEADER_READER),
+            header(HEADER_TIMESTAMP),
+            header(HEADER_SIGNATURE),
+        ) else {
             return Err(ApiError::unauthorized(
                 "missing_reader_signature",
                 format!("reader requests need the {HEADER_READER}, {HEADER_TIMESTAMP} and {HEADER_SIGNATURE} headers"),
             ));
         };
-        let bytes = axum::body::to_bytes(body, MAX_BODY)
-            .await
-            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the request body is larger than 1 MiB"))?;
+        let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is larger than 1 MiB",
+            )
+        })?;
         let Some(reader) = state.store.reader(&reader_id).await? else {
-            return Err(ApiError::unauthorized("unknown_reader", format!("reader {reader_id} is not registered; register it with POST /api/v1/readers")));
+            return Err(ApiError::unauthorized(
+                "unknown_reader",
+                format!(
+                    "reader {reader_id} is not registered; register it with POST /api/v1/readers"
+                ),
+            ));
         };
-        let ts: i64 = timestamp.parse().map_err(|_| ApiError::unauthorized("stale_request", "the timestamp header must be unix seconds"))?;
+        let ts: i64 = timestamp.parse().map_err(|_| {
+            ApiError::unauthorized("stale_request", "the timestamp header must be unix seconds")
+        })?;
         if (chrono::Utc::now().timestamp() - ts).abs() > MAX_CLOCK_SKEW_SECS {
             return Err(ApiError::unauthorized("stale_request", "the request time is more than 5 minutes off the server's clock; check the reader's clock"));
         }
         let key = parse_public_key(&reader.public_key)?;
-        let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         verify_request(&key, parts.method.as_str(), path, ts, &bytes, &signature)?;
-        let body = if bytes.is_empty() { parse_json(b"{}")? } else { parse_json(&bytes)? };
+        let body = if bytes.is_empty() {
+            parse_json(b"{}")?
+        } else {
+            parse_json(&bytes)?
+        };
         Ok(SignedReader { reader, body })
     }
 }

@@ -35,7 +35,11 @@ pub struct ErrorDetail {
 impl ApiError {
     /// A new error.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
@@ -62,9 +66,22 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             tracing::error!(code = self.code, message = %self.message, "request failed");
         } else {
-            tracing::info!(code = self.code, status = self.status.as_u16(), "request refused");
+            tracing::info!(
+                code = self.code,
+                status = self.status.as_u16(),
+                "request refused"
+            );
         }
-        (self.status, Json(ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message } })).into_response()
+        (
+            self.status,
+            Json(ErrorBody {
+                error: ErrorDetail {
+                    code: self.code.to_owned(),
+                    message: self.message,
+                },
+            }),
+        )
+            .into_response()
     }
 }
 
@@ -73,7 +90,8 @@ impl From<DomainError> for ApiError {
         use ErrorCode::*;
         let status = match e.code {
             PinLocked => StatusCode::LOCKED,
-            RegisterBeforeSwitch | AlreadyThatKind | AlreadyRegistered | InvalidTransition | NotRegistered => StatusCode::CONFLICT,
+            RegisterBeforeSwitch | AlreadyThatKind | AlreadyRegistered | InvalidTransition
+            | NotRegistered => StatusCode::CONFLICT,
             ConsentMissing => StatusCode::FORBIDDEN,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
@@ -96,8 +114,14 @@ impl From<StoreError> for ApiError {
                 ApiError::not_found(code, format!("{what} {id} not found; check the identifier"))
             }
             StoreError::Domain(d) => d.into(),
-            StoreError::CardChanged(_) | StoreError::VisitChanged(_) => ApiError::conflict("concurrent_change", e.to_string()),
-            other => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", other.to_string()),
+            StoreError::CardChanged(_) | StoreError::VisitChanged(_) => {
+                ApiError::conflict("concurrent_change", e.to_string())
+            }
+            other => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                other.to_string(),
+            ),
         }
     }
 }

@@ -23,7 +23,10 @@ pub fn app(state: AppState) -> Router {
     let doc = openapi::finish(doc);
     Router::new()
         .merge(api)
-        .route("/api/openapi.json", axum::routing::get(move || async move { axum::Json(doc) }))
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || async move { axum::Json(doc) }),
+        )
         .merge(routes::health::router())
         .layer(axum::middleware::from_fn(metrics_layer::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -33,5 +36,9 @@ pub fn app(state: AppState) -> Router {
 /// Serves `app` on `listener` until the process is stopped; starts the declaration re-check loop.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     recheck::spawn(state.clone());
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>()).await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }

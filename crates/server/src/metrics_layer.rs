@@ -22,13 +22,18 @@ pub fn handle() -> &'static PrometheusHandle {
 
 /// Middleware recording `kakunin_http_requests_total` and `kakunin_http_request_seconds`.
 pub async fn track(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let start = Instant::now();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
     let labels = [("route", route), ("method", method), ("status", status)];
     metrics::counter!("kakunin_http_requests_total", &labels).increment(1);
-    metrics::histogram!("kakunin_http_request_seconds", &labels).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("kakunin_http_request_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
     res
 }

@@ -5,7 +5,10 @@ use utoipa::openapi::OpenApi as Doc;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
-#[openapi(info(title = "kakunin", description = "Online eligibility verification with My Number cards, face-auth cards first."))]
+#[openapi(info(
+    title = "kakunin",
+    description = "Online eligibility verification with My Number cards, face-auth cards first."
+))]
 struct Base;
 
 /// The document's fixed part.
@@ -16,7 +19,10 @@ pub fn base() -> Doc {
 /// Adds the security schemes.
 pub fn finish(mut doc: Doc) -> Doc {
     let components = doc.components.get_or_insert_with(Default::default);
-    components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
     components.add_security_scheme(
         "reader_signature",
         SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(

@@ -10,7 +10,12 @@ use serde_json::json;
 /// Re-checks every pending declaration: one person with the declared name and birth date →
 /// confirmed (or mismatch if the declared copay or insurer name disagrees); otherwise not found.
 pub async fn recheck_declarations(state: &AppState) -> ApiResult<RecheckSummary> {
-    let mut s = RecheckSummary { checked: 0, confirmed: 0, mismatch: 0, not_found: 0 };
+    let mut s = RecheckSummary {
+        checked: 0,
+        confirmed: 0,
+        mismatch: 0,
+        not_found: 0,
+    };
     loop {
         let pending = state.store.pending_declarations(200).await?;
         if pending.is_empty() {
@@ -19,10 +24,15 @@ pub async fn recheck_declarations(state: &AppState) -> ApiResult<RecheckSummary>
         for d in pending {
             let f = &d.form;
             let mut person = None;
-            if let (true, Some(name), Some(birth)) = (f.matchable(), f.name.as_deref(), f.birth_date) {
+            if let (true, Some(name), Some(birth)) =
+                (f.matchable(), f.name.as_deref(), f.birth_date)
+            {
                 let name = name.trim().replace('\u{3000}', " ");
                 if let Some((family, given)) = name.split_once(' ') {
-                    let ids = state.store.persons_by_name_and_birth(family.trim(), given.trim(), birth).await?;
+                    let ids = state
+                        .store
+                        .persons_by_name_and_birth(family.trim(), given.trim(), birth)
+                        .await?;
                     if let [id] = ids[..] {
                         person = Some(state.store.qualification_of_person(id).await?);
                     }
@@ -31,14 +41,34 @@ pub async fn recheck_declarations(state: &AppState) -> ApiResult<RecheckSummary>
             let status = match &person {
                 None => DeclarationStatus::NotFound,
                 Some(q) => {
-                    let copay_ok = f.copay_percent.is_none_or(|c| i64::from(c) == q.copay_percent);
-                    let insurer_ok = f.insurer_name.as_deref().is_none_or(|n| n.trim().is_empty() || q.insurer_name.contains(n.trim()));
-                    if copay_ok && insurer_ok { DeclarationStatus::Confirmed } else { DeclarationStatus::Mismatch }
+                    let copay_ok = f
+                        .copay_percent
+                        .is_none_or(|c| i64::from(c) == q.copay_percent);
+                    let insurer_ok = f
+                        .insurer_name
+                        .as_deref()
+                        .is_none_or(|n| n.trim().is_empty() || q.insurer_name.contains(n.trim()));
+                    if copay_ok && insurer_ok {
+                        DeclarationStatus::Confirmed
+                    } else {
+                        DeclarationStatus::Mismatch
+                    }
                 }
             };
             let pid = person.map(|q| q.person_id);
-            state.store.set_declaration_status(&d.id, status, pid).await?;
-            state.audit("system", Some(&d.institution_code), AuditAction::Declaration, &d.id, json!({ "recheck": status, "person": pid })).await?;
+            state
+                .store
+                .set_declaration_status(&d.id, status, pid)
+                .await?;
+            state
+                .audit(
+                    "system",
+                    Some(&d.institution_code),
+                    AuditAction::Declaration,
+                    &d.id,
+                    json!({ "recheck": status, "person": pid }),
+                )
+                .await?;
             s.checked += 1;
             match status {
                 DeclarationStatus::Confirmed => s.confirmed += 1,
@@ -56,7 +86,11 @@ pub fn spawn(state: AppState) {
         loop {
             tokio::time::sleep(state.config.recheck_every).await;
             match recheck_declarations(&state).await {
-                Ok(s) if s.checked > 0 => tracing::info!(checked = s.checked, confirmed = s.confirmed, "re-checked self-declarations"),
+                Ok(s) if s.checked > 0 => tracing::info!(
+                    checked = s.checked,
+                    confirmed = s.confirmed,
+                    "re-checked self-declarations"
+                ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(code = e.code, "declaration re-check failed; will retry"),
             }

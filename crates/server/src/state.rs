@@ -24,7 +24,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { nonce_ttl: chrono::Duration::minutes(5), recheck_every: Duration::from_secs(30) }
+        Config {
+            nonce_ttl: chrono::Duration::minutes(5),
+            recheck_every: Duration::from_secs(30),
+        }
     }
 }
 
@@ -51,9 +54,20 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Builds the state and starts the audit writer. `trust` is the CA that issues
     /// user-authentication certificates (the demo CA unless configured otherwise).
-    pub async fn new(store: Store, trust: TrustAnchor, config: Config) -> kakunin_store::Result<AppState> {
+    pub async fn new(
+        store: Store,
+        trust: TrustAnchor,
+        config: Config,
+    ) -> kakunin_store::Result<AppState> {
+        crate::metrics_layer::handle(); // install the recorder before the first request
         let audit = AuditWriter::start(store.clone()).await?;
-        Ok(AppState(Arc::new(Inner { store, audit, trust, config, tokens: RwLock::new(HashMap::new()) })))
+        Ok(AppState(Arc::new(Inner {
+            store,
+            audit,
+            trust,
+            config,
+            tokens: RwLock::new(HashMap::new()),
+        })))
     }
 
     /// The staff member holding `token`, cached briefly.
@@ -75,7 +89,14 @@ impl AppState {
     }
 
     /// Appends an audit record and waits for its commit.
-    pub async fn audit(&self, actor: &str, institution: Option<&str>, action: AuditAction, subject: &str, detail: serde_json::Value) -> ApiResult<i64> {
+    pub async fn audit(
+        &self,
+        actor: &str,
+        institution: Option<&str>,
+        action: AuditAction,
+        subject: &str,
+        detail: serde_json::Value,
+    ) -> ApiResult<i64> {
         Ok(self
             .audit
             .append(AuditEvent {

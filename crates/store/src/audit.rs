@@ -6,7 +6,9 @@
 //! acknowledged check is on disk even if the process is killed right after.
 
 use crate::{get, parse_ts, ts, Result, Store, StoreError};
-use kakunin_core::audit::{chain, verify, AuditAction, AuditEvent, AuditRecord, ChainBreak, GENESIS};
+use kakunin_core::audit::{
+    chain, verify, AuditAction, AuditEvent, AuditRecord, ChainBreak, GENESIS,
+};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
@@ -36,7 +38,10 @@ impl AuditWriter {
     /// Appends `event`; returns its sequence number once committed.
     pub async fn append(&self, event: AuditEvent) -> Result<i64> {
         let (done, wait) = oneshot::channel();
-        self.tx.send(Job { event, done }).await.map_err(|_| StoreError::AuditWriterStopped)?;
+        self.tx
+            .send(Job { event, done })
+            .await
+            .map_err(|_| StoreError::AuditWriterStopped)?;
         match wait.await {
             Ok(Ok(seq)) => Ok(seq),
             Ok(Err(e)) => Err(StoreError::Corrupt(format!("audit write failed: {e}"))),
@@ -98,12 +103,17 @@ pub struct ChainReport {
 
 impl Store {
     async fn audit_tip(&self) -> Result<(i64, [u8; 32])> {
-        let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
         match row {
             None => Ok((0, GENESIS)),
             Some(r) => {
                 let h: String = get(&r, "hash")?;
-                let bytes = hex::decode(&h).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or_else(|| StoreError::Corrupt("audit hash".into()))?;
+                let bytes = hex::decode(&h)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| StoreError::Corrupt("audit hash".into()))?;
                 Ok((get(&r, "seq")?, bytes))
             }
         }
@@ -118,7 +128,18 @@ impl Store {
                 if i > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!("(${},${},${},${},${},${},${},${},${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9));
+                sql.push_str(&format!(
+                    "(${},${},${},${},${},${},${},${},${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9
+                ));
             }
             let mut q = sqlx::query(&sql);
             for r in chunk {
@@ -155,8 +176,10 @@ impl Store {
                         at: parse_ts(&get::<String>(r, "at")?)?,
                         actor: get(r, "actor")?,
                         institution: get(r, "institution")?,
-                        action: serde_json::from_value::<AuditAction>(serde_json::Value::String(action.clone()))
-                            .map_err(|_| StoreError::Corrupt(format!("audit action {action:?}")))?,
+                        action: serde_json::from_value::<AuditAction>(serde_json::Value::String(
+                            action.clone(),
+                        ))
+                        .map_err(|_| StoreError::Corrupt(format!("audit action {action:?}")))?,
                         subject: get(r, "subject")?,
                         detail: get(r, "detail")?,
                     },
@@ -173,7 +196,12 @@ impl Store {
         loop {
             let page = self.audit_records(next - 1, 5000).await?;
             if page.is_empty() {
-                return Ok(ChainReport { records: next - 1, last_seq: next - 1, head: hex::encode(prev), broken: None });
+                return Ok(ChainReport {
+                    records: next - 1,
+                    last_seq: next - 1,
+                    head: hex::encode(prev),
+                    broken: None,
+                });
             }
             match verify(prev, next, &page) {
                 Ok(h) => {
@@ -182,7 +210,12 @@ impl Store {
                 }
                 Err(b) => {
                     let good = b.seq - 1;
-                    return Ok(ChainReport { records: good, last_seq: good, head: hex::encode(prev), broken: Some(b) });
+                    return Ok(ChainReport {
+                        records: good,
+                        last_seq: good,
+                        head: hex::encode(prev),
+                        broken: Some(b),
+                    });
                 }
             }
         }

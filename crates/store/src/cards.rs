@@ -51,7 +51,12 @@ impl Store {
 
     /// A card by id.
     pub async fn card(&self, id: &str) -> Result<CardRecord> {
-        self.card_where("id", id).await?.ok_or_else(|| StoreError::NotFound { what: "card", id: id.to_owned() })
+        self.card_where("id", id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "card",
+                id: id.to_owned(),
+            })
     }
 
     /// A card by its user-auth certificate serial (hex).
@@ -61,13 +66,20 @@ impl Store {
 
     /// The cards of a person.
     pub async fn cards_of_person(&self, person_id: i64) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT id FROM cards WHERE person_id = $1 ORDER BY id").bind(person_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT id FROM cards WHERE person_id = $1 ORDER BY id")
+            .bind(person_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|r| get(r, "id")).collect()
     }
 
     async fn card_where(&self, column: &'static str, value: &str) -> Result<Option<CardRecord>> {
         let sql = format!("{CARD_SELECT} WHERE {column} = $1");
-        let Some(row) = sqlx::query(&sql).bind(value).fetch_optional(&self.pool).await? else {
+        let Some(row) = sqlx::query(&sql)
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
             return Ok(None);
         };
         let id: String = get(&row, "id")?;
@@ -76,7 +88,11 @@ impl Store {
         let hash: Option<String> = get(&row, "pin_hash")?;
         let failures: i64 = get(&row, "pin_failures")?;
         let pin = match (salt, hash) {
-            (Some(salt), Some(hash)) => Some(PinState { salt, hash, failures: failures.clamp(0, 255) as u8 }),
+            (Some(salt), Some(hash)) => Some(PinState {
+                salt,
+                hash,
+                failures: failures.clamp(0, 255) as u8,
+            }),
             _ => None,
         };
         let memo_rows = sqlx::query("SELECT text, entered_on, municipality, struck_on FROM card_memo WHERE card_id = $1 ORDER BY seq")
@@ -95,10 +111,12 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let history_rows = sqlx::query("SELECT at, place, staff, event FROM card_history WHERE card_id = $1 ORDER BY seq")
-            .bind(&id)
-            .fetch_all(&self.pool)
-            .await?;
+        let history_rows = sqlx::query(
+            "SELECT at, place, staff, event FROM card_history WHERE card_id = $1 ORDER BY seq",
+        )
+        .bind(&id)
+        .fetch_all(&self.pool)
+        .await?;
         let history = history_rows
             .iter()
             .map(|h| {
@@ -107,13 +125,21 @@ impl Store {
                     at: parse_ts(&get::<String>(h, "at")?)?,
                     place: get(h, "place")?,
                     staff: get(h, "staff")?,
-                    event: serde_json::from_str(&event).map_err(|e| StoreError::Corrupt(format!("card event: {e}")))?,
+                    event: serde_json::from_str(&event)
+                        .map_err(|e| StoreError::Corrupt(format!("card event: {e}")))?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         let registered: i64 = get(&row, "registered")?;
         Ok(Some(CardRecord {
-            card: Card { id, kind, pin, registered: registered != 0, memo, history },
+            card: Card {
+                id,
+                kind,
+                pin,
+                registered: registered != 0,
+                memo,
+                history,
+            },
             person_id: get(&row, "person_id")?,
             cert_serial: get(&row, "cert_serial")?,
             expires_on: parse_date(&get::<String>(&row, "expires_on")?)?,
@@ -155,7 +181,13 @@ impl Store {
                     .await?;
             }
         }
-        write_children(&mut tx, after, before.card.memo.len(), before.card.history.len()).await?;
+        write_children(
+            &mut tx,
+            after,
+            before.card.memo.len(),
+            before.card.history.len(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -163,12 +195,21 @@ impl Store {
 
 fn pin_columns(pin: &Option<PinState>) -> (Option<String>, Option<String>, i64) {
     match pin {
-        Some(p) => (Some(p.salt.clone()), Some(p.hash.clone()), i64::from(p.failures)),
+        Some(p) => (
+            Some(p.salt.clone()),
+            Some(p.hash.clone()),
+            i64::from(p.failures),
+        ),
         None => (None, None, 0),
     }
 }
 
-async fn write_children(tx: &mut sqlx::Transaction<'_, sqlx::Any>, card: &Card, memo_from: usize, history_from: usize) -> Result<()> {
+async fn write_children(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    card: &Card,
+    memo_from: usize,
+    history_from: usize,
+) -> Result<()> {
     for (seq, m) in card.memo.iter().enumerate().skip(memo_from) {
         sqlx::query("INSERT INTO card_memo (card_id, seq, text, entered_on, municipality, struck_on) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&card.id)

@@ -31,9 +31,15 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<DeclarationRecord> {
         id: get(r, "id")?,
         institution_code: get(r, "institution_code")?,
         visit_id: get(r, "visit_id")?,
-        form: serde_json::from_str(&form).map_err(|e| StoreError::Corrupt(format!("declaration: {e}")))?,
-        missing: missing.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-        status: serde_json::from_value(serde_json::Value::String(status.clone())).map_err(|_| StoreError::Corrupt(format!("status {status:?}")))?,
+        form: serde_json::from_str(&form)
+            .map_err(|e| StoreError::Corrupt(format!("declaration: {e}")))?,
+        missing: missing
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        status: serde_json::from_value(serde_json::Value::String(status.clone()))
+            .map_err(|_| StoreError::Corrupt(format!("status {status:?}")))?,
         matched_person_id: get(r, "matched_person_id")?,
         created_at: parse_ts(&get::<String>(r, "created_at")?)?,
         rechecked_at: rechecked.as_deref().map(parse_ts).transpose()?,
@@ -64,7 +70,14 @@ impl Store {
     /// A declaration by id.
     pub async fn declaration(&self, id: &str) -> Result<DeclarationRecord> {
         let sql = format!("{SELECT} WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.ok_or_else(|| StoreError::NotFound { what: "declaration", id: id.to_owned() })?;
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "declaration",
+                id: id.to_owned(),
+            })?;
         from_row(&row)
     }
 
@@ -76,7 +89,12 @@ impl Store {
     }
 
     /// Records the re-check outcome.
-    pub async fn set_declaration_status(&self, id: &str, status: DeclarationStatus, person: Option<i64>) -> Result<()> {
+    pub async fn set_declaration_status(
+        &self,
+        id: &str,
+        status: DeclarationStatus,
+        person: Option<i64>,
+    ) -> Result<()> {
         sqlx::query("UPDATE declarations SET status = $1, matched_person_id = $2, rechecked_at = $3 WHERE id = $4")
             .bind(status.as_str())
             .bind(person)

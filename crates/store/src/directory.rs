@@ -56,8 +56,15 @@ impl Store {
             .bind(code)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound { what: "institution", id: code.to_owned() })?;
-        Ok(Institution { code: get(&row, "code")?, name: get(&row, "name")?, kind: get(&row, "kind")? })
+            .ok_or_else(|| StoreError::NotFound {
+                what: "institution",
+                id: code.to_owned(),
+            })?;
+        Ok(Institution {
+            code: get(&row, "code")?,
+            name: get(&row, "name")?,
+            kind: get(&row, "kind")?,
+        })
     }
 
     /// Adds a staff member with bearer `token`.
@@ -75,10 +82,11 @@ impl Store {
 
     /// The staff member holding `token`, if any.
     pub async fn staff_by_token(&self, token: &str) -> Result<Option<Staff>> {
-        let row = sqlx::query("SELECT id, institution_code, name, role FROM staff WHERE token_hash = $1")
-            .bind(token_hash(token))
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, institution_code, name, role FROM staff WHERE token_hash = $1")
+                .bind(token_hash(token))
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| staff_from_row(&r)).transpose()
     }
 
@@ -88,7 +96,10 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound { what: "staff member", id: id.to_owned() })?;
+            .ok_or_else(|| StoreError::NotFound {
+                what: "staff member",
+                id: id.to_owned(),
+            })?;
         staff_from_row(&row)
     }
 
@@ -107,24 +118,42 @@ impl Store {
 
     /// A registered reader, if any.
     pub async fn reader(&self, id: &str) -> Result<Option<Reader>> {
-        let row = sqlx::query("SELECT id, institution_code, public_key FROM readers WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
-        row.map(|r| Ok(Reader { id: get(&r, "id")?, institution_code: get(&r, "institution_code")?, public_key: get(&r, "public_key")? })).transpose()
+        let row = sqlx::query("SELECT id, institution_code, public_key FROM readers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Reader {
+                id: get(&r, "id")?,
+                institution_code: get(&r, "institution_code")?,
+                public_key: get(&r, "public_key")?,
+            })
+        })
+        .transpose()
     }
 
     /// Adds `serial` (hex) to the revocation list.
     pub async fn revoke_certificate(&self, serial: &str, reason: &str) -> Result<()> {
-        sqlx::query("INSERT INTO revoked_certificates (serial, revoked_at, reason) VALUES ($1, $2, $3)")
-            .bind(serial)
-            .bind(ts(crate::now()))
-            .bind(reason)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO revoked_certificates (serial, revoked_at, reason) VALUES ($1, $2, $3)",
+        )
+        .bind(serial)
+        .bind(ts(crate::now()))
+        .bind(reason)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// Whether `serial` is revoked.
     pub async fn is_revoked(&self, serial: &str) -> Result<bool> {
-        Ok(sqlx::query("SELECT 1 FROM revoked_certificates WHERE serial = $1").bind(serial).fetch_optional(&self.pool).await?.is_some())
+        Ok(
+            sqlx::query("SELECT 1 FROM revoked_certificates WHERE serial = $1")
+                .bind(serial)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
+        )
     }
 }
 
@@ -134,6 +163,7 @@ fn staff_from_row(r: &sqlx::any::AnyRow) -> Result<Staff> {
         id: get(r, "id")?,
         institution_code: get(r, "institution_code")?,
         name: get(r, "name")?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
     })
 }

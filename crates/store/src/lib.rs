@@ -64,7 +64,11 @@ impl Store {
     /// with `synchronous=NORMAL`: a committed transaction survives a killed process.
     pub async fn connect(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
-        let engine = if url.starts_with("sqlite:") { Engine::Sqlite } else { Engine::Postgres };
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else {
+            Engine::Postgres
+        };
         let max = if engine == Engine::Sqlite { 8 } else { 16 };
         let pool = AnyPoolOptions::new()
             .max_connections(max)
@@ -96,7 +100,10 @@ impl Store {
 
     /// Whether the database holds no persons yet (first start).
     pub async fn is_empty(&self) -> Result<bool> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM institutions").fetch_one(&self.pool).await?.try_get(0)?;
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM institutions")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
         Ok(n == 0)
     }
 }
@@ -120,15 +127,21 @@ pub fn ts(t: DateTime<Utc>) -> String {
 
 /// Parses a stored time.
 pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
 }
 
 /// Parses a stored date.
 pub fn parse_date(s: &str) -> Result<chrono::NaiveDate> {
-    s.parse().map_err(|e| StoreError::Corrupt(format!("date {s:?}: {e}")))
+    s.parse()
+        .map_err(|e| StoreError::Corrupt(format!("date {s:?}: {e}")))
 }
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(row: &'r AnyRow, col: &str) -> Result<T> {
+fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
+    row: &'r AnyRow,
+    col: &str,
+) -> Result<T> {
     Ok(row.try_get(col)?)
 }
 
@@ -136,4 +149,3 @@ fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(row: &'r AnyR
 pub fn new_id(prefix: &str) -> String {
     format!("{prefix}-{}", hex::encode(rand::random::<[u8; 12]>()))
 }
-

@@ -52,26 +52,47 @@ pub struct MedicalItem {
 impl Store {
     /// The person's latest qualification (by start date).
     pub async fn qualification_of_person(&self, person_id: i64) -> Result<QualificationRecord> {
-        let sql = format!("{RECORD_SELECT} WHERE q.person_id = $1 ORDER BY q.valid_from DESC LIMIT 1");
+        let sql =
+            format!("{RECORD_SELECT} WHERE q.person_id = $1 ORDER BY q.valid_from DESC LIMIT 1");
         let row = sqlx::query(&sql)
             .bind(person_id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound { what: "qualification of person", id: person_id.to_string() })?;
+            .ok_or_else(|| StoreError::NotFound {
+                what: "qualification of person",
+                id: person_id.to_string(),
+            })?;
         record(&row)
     }
 
     /// The latest qualification under 保険者番号・番号・枝番 and 記号 (empty symbol matches empty).
-    pub async fn qualification_by_numbers(&self, insurer: &str, symbol: &str, number: &str, branch: &str) -> Result<Option<QualificationRecord>> {
+    pub async fn qualification_by_numbers(
+        &self,
+        insurer: &str,
+        symbol: &str,
+        number: &str,
+        branch: &str,
+    ) -> Result<Option<QualificationRecord>> {
         let sql = format!(
             "{RECORD_SELECT} WHERE q.insurer_number = $1 AND q.number = $2 AND q.branch = $3 AND q.symbol = $4 ORDER BY q.valid_from DESC LIMIT 1"
         );
-        let row = sqlx::query(&sql).bind(insurer).bind(number).bind(branch).bind(symbol).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(insurer)
+            .bind(number)
+            .bind(branch)
+            .bind(symbol)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| record(&r)).transpose()
     }
 
     /// Persons with this name and birth date (for re-checking self-declarations).
-    pub async fn persons_by_name_and_birth(&self, family: &str, given: &str, birth: NaiveDate) -> Result<Vec<i64>> {
+    pub async fn persons_by_name_and_birth(
+        &self,
+        family: &str,
+        given: &str,
+        birth: NaiveDate,
+    ) -> Result<Vec<i64>> {
         let rows = sqlx::query("SELECT id FROM persons WHERE family_name = $1 AND given_name = $2 AND birth_date = $3 LIMIT 10")
             .bind(family)
             .bind(given)
@@ -83,11 +104,19 @@ impl Store {
 
     /// Whether an insurer exists.
     pub async fn insurer_exists(&self, number: &str) -> Result<bool> {
-        Ok(sqlx::query("SELECT 1 FROM insurers WHERE number = $1").bind(number).fetch_optional(&self.pool).await?.is_some())
+        Ok(sqlx::query("SELECT 1 FROM insurers WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
     }
 
     /// Medical information of a person in one category, newest first.
-    pub async fn medical_information(&self, person_id: i64, category: InfoCategory) -> Result<Vec<MedicalItem>> {
+    pub async fn medical_information(
+        &self,
+        person_id: i64,
+        category: InfoCategory,
+    ) -> Result<Vec<MedicalItem>> {
         let rows = sqlx::query("SELECT recorded_on, content FROM medical_information WHERE person_id = $1 AND category = $2 ORDER BY recorded_on DESC")
             .bind(person_id)
             .bind(category.as_str())
@@ -99,7 +128,8 @@ impl Store {
                 Ok(MedicalItem {
                     category,
                     recorded_on: parse_date(&get::<String>(r, "recorded_on")?)?,
-                    content: serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    content: serde_json::from_str(&content)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 })
             })
             .collect()
@@ -109,11 +139,25 @@ impl Store {
     /// benchmarks and smoke tests.
     pub async fn sample_numbers(&self, limit: i64) -> Result<Vec<[String; 4]>> {
         let rows = sqlx::query("SELECT insurer_number, symbol, number, branch FROM qualifications ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok([get(r, "insurer_number")?, get(r, "symbol")?, get(r, "number")?, get(r, "branch")?])).collect()
+        rows.iter()
+            .map(|r| {
+                Ok([
+                    get(r, "insurer_number")?,
+                    get(r, "symbol")?,
+                    get(r, "number")?,
+                    get(r, "branch")?,
+                ])
+            })
+            .collect()
     }
 
     /// Number of insured persons.
     pub async fn count_persons(&self) -> Result<i64> {
-        get(&sqlx::query("SELECT COUNT(*) AS n FROM persons").fetch_one(&self.pool).await?, "n")
+        get(
+            &sqlx::query("SELECT COUNT(*) AS n FROM persons")
+                .fetch_one(&self.pool)
+                .await?,
+            "n",
+        )
     }
 }

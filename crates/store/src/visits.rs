@@ -40,7 +40,8 @@ fn visit_from_row(r: &sqlx::any::AnyRow) -> Result<VisitRecord> {
         reader_id: get(r, "reader_id")?,
         card_id: get(r, "card_id")?,
         person_id: get(r, "person_id")?,
-        visit: serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("visit: {e}")))?,
+        visit: serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("visit: {e}")))?,
         started_at: parse_ts(&get::<String>(r, "started_at")?)?,
         updated_at: parse_ts(&get::<String>(r, "updated_at")?)?,
     })
@@ -69,7 +70,14 @@ impl Store {
     /// A visit by id.
     pub async fn visit(&self, id: &str) -> Result<VisitRecord> {
         let sql = format!("{VISIT_SELECT} WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.ok_or_else(|| StoreError::NotFound { what: "visit", id: id.to_owned() })?;
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "visit",
+                id: id.to_owned(),
+            })?;
         visit_from_row(&row)
     }
 
@@ -93,26 +101,39 @@ impl Store {
 
     /// The latest visits of an institution (the reception queue), newest first.
     pub async fn visits_of_institution(&self, code: &str, limit: i64) -> Result<Vec<VisitRecord>> {
-        let sql = format!("{VISIT_SELECT} WHERE institution_code = $1 ORDER BY started_at DESC LIMIT $2");
-        let rows = sqlx::query(&sql).bind(code).bind(limit).fetch_all(&self.pool).await?;
+        let sql =
+            format!("{VISIT_SELECT} WHERE institution_code = $1 ORDER BY started_at DESC LIMIT $2");
+        let rows = sqlx::query(&sql)
+            .bind(code)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(visit_from_row).collect()
     }
 
     /// Issues a single-use nonce for `reader` in `visit`.
     pub async fn issue_nonce(&self, nonce: &str, reader: &str, visit: &str) -> Result<()> {
-        sqlx::query("INSERT INTO nonces (nonce, reader_id, visit_id, issued_at) VALUES ($1, $2, $3, $4)")
-            .bind(nonce)
-            .bind(reader)
-            .bind(visit)
-            .bind(ts(crate::now()))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO nonces (nonce, reader_id, visit_id, issued_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(nonce)
+        .bind(reader)
+        .bind(visit)
+        .bind(ts(crate::now()))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// Marks a nonce used. `false` when it is unknown, belongs to another reader or visit, is
     /// older than `max_age`, or was used already (a replay).
-    pub async fn consume_nonce(&self, nonce: &str, reader: &str, visit: &str, max_age: chrono::Duration) -> Result<bool> {
+    pub async fn consume_nonce(
+        &self,
+        nonce: &str,
+        reader: &str,
+        visit: &str,
+        max_age: chrono::Duration,
+    ) -> Result<bool> {
         let oldest = ts(crate::now() - max_age);
         let done = sqlx::query("UPDATE nonces SET used_at = $1 WHERE nonce = $2 AND reader_id = $3 AND visit_id = $4 AND used_at IS NULL AND issued_at >= $5")
             .bind(ts(crate::now()))
@@ -161,7 +182,12 @@ impl Store {
                 visit_id: get(&r, "visit_id")?,
                 institution_code: get(&r, "institution_code")?,
                 person_id: get(&r, "person_id")?,
-                selection: ConsentSelection { medication: flag("medication")?, checkup: flag("checkup")?, clinical: flag("clinical")?, limit_amount: flag("limit_amount")? },
+                selection: ConsentSelection {
+                    medication: flag("medication")?,
+                    checkup: flag("checkup")?,
+                    clinical: flag("clinical")?,
+                    limit_amount: flag("limit_amount")?,
+                },
                 assisted: flag("assisted")?,
                 at: parse_ts(&get::<String>(&r, "at")?)?,
             })

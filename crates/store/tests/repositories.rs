@@ -21,23 +21,48 @@ async fn seeded_persons_are_found_by_numbers_and_card() {
         assert_eq!(seen.last(), Some(&60));
         let q = store.qualification_of_person(1).await.unwrap();
         kakunin_core::numbers::InsurerNumber::parse(&q.insurer_number).unwrap();
-        let again = store.qualification_by_numbers(&q.insurer_number, &q.symbol, &q.number, &q.branch).await.unwrap().unwrap();
+        let again = store
+            .qualification_by_numbers(&q.insurer_number, &q.symbol, &q.number, &q.branch)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(again, q);
-        assert!(store.qualification_by_numbers(&q.insurer_number, &q.symbol, "nope", "00").await.unwrap().is_none());
+        assert!(store
+            .qualification_by_numbers(&q.insurer_number, &q.symbol, "nope", "00")
+            .await
+            .unwrap()
+            .is_none());
         let card = store.card(&demo_card_id(1)).await.unwrap();
-        assert_eq!((card.card.kind, card.card.registered), (CardKind::Standard, true));
+        assert_eq!(
+            (card.card.kind, card.card.registered),
+            (CardKind::Standard, true)
+        );
         let face = store.card(&demo_card_id(2)).await.unwrap();
         assert_eq!(face.card.kind, CardKind::FaceAuth);
         assert_eq!(face.card.memo[0].text, "顔認証");
-        assert!(store.card_by_serial(&card.cert_serial).await.unwrap().is_some());
-        let meds = store.medical_information(1, InfoCategory::Medication).await.unwrap();
+        assert!(store
+            .card_by_serial(&card.cert_serial)
+            .await
+            .unwrap()
+            .is_some());
+        let meds = store
+            .medical_information(1, InfoCategory::Medication)
+            .await
+            .unwrap();
         assert_eq!(meds.len(), 1);
         let (family, given) = q.name.split_once(' ').unwrap();
-        assert!(store.persons_by_name_and_birth(family, given, q.birth_date).await.unwrap().contains(&1));
+        assert!(store
+            .persons_by_name_and_birth(family, given, q.birth_date)
+            .await
+            .unwrap()
+            .contains(&1));
         // Seeding more appends after the last id.
         store.seed_persons(5, |_| {}).await.unwrap();
         store.qualification_of_person(65).await.unwrap();
-        assert!(matches!(store.card("nope").await, Err(StoreError::NotFound { .. })));
+        assert!(matches!(
+            store.card("nope").await,
+            Err(StoreError::NotFound { .. })
+        ));
     }
 }
 
@@ -55,23 +80,45 @@ async fn card_changes_round_trip_and_conflicts_are_refused() {
         assert!(locked.card.pin.as_ref().unwrap().locked());
         assert_eq!(locked.card.history.len(), before.card.history.len() + 1);
         // A second writer holding the old version is refused.
-        assert!(matches!(store.save_card(&before, &card).await, Err(StoreError::CardChanged(_))));
+        assert!(matches!(
+            store.save_card(&before, &card).await,
+            Err(StoreError::CardChanged(_))
+        ));
 
-        let ctx = CounterContext { municipality: "131016".into(), staff: Some("staff-clerk".into()), at: kakunin_store::now() };
+        let ctx = CounterContext {
+            municipality: "131016".into(),
+            staff: Some("staff-clerk".into()),
+            at: kakunin_store::now(),
+        };
         let mut c = locked.card.clone();
-        c.switch_kind(CardKind::FaceAuth, None, RegistrationChoice::NotAsked, &ctx).unwrap();
+        c.switch_kind(CardKind::FaceAuth, None, RegistrationChoice::NotAsked, &ctx)
+            .unwrap();
         store.save_card(&locked, &c).await.unwrap();
         let face = store.card(&demo_card_id(1)).await.unwrap();
         let mut c = face.card.clone();
-        c.switch_kind(CardKind::Standard, Some((&Pin::parse("9876").unwrap(), [7; 16])), RegistrationChoice::NotAsked, &ctx).unwrap();
+        c.switch_kind(
+            CardKind::Standard,
+            Some((&Pin::parse("9876").unwrap(), [7; 16])),
+            RegistrationChoice::NotAsked,
+            &ctx,
+        )
+        .unwrap();
         store.save_card(&face, &c).await.unwrap();
         let back = store.card(&demo_card_id(1)).await.unwrap();
-        assert_eq!(back.card, c, "memo strike and history survive the round trip");
+        assert_eq!(
+            back.card, c,
+            "memo strike and history survive the round trip"
+        );
         assert!(back.card.memo[0].struck_on.is_some());
         assert!(back.card.registered);
         let mut c = back.card.clone();
         c.verify_pin("9876", "x", kakunin_store::now()).unwrap();
-        assert_eq!(c.verify_pin("1", "x", kakunin_store::now()).unwrap_err().code, ErrorCode::PinWrong);
+        assert_eq!(
+            c.verify_pin("1", "x", kakunin_store::now())
+                .unwrap_err()
+                .code,
+            ErrorCode::PinWrong
+        );
     }
 }
 
@@ -107,13 +154,23 @@ async fn audit_chain_survives_concurrency_and_detects_tampering() {
         // A restarted writer continues the same chain.
         let writer2 = AuditWriter::start(store.clone()).await.unwrap();
         let seq = writer2
-            .append(AuditEvent { at: kakunin_store::now(), actor: "system".into(), institution: None, action: AuditAction::CardChange, subject: "c".into(), detail: "{}".into() })
+            .append(AuditEvent {
+                at: kakunin_store::now(),
+                actor: "system".into(),
+                institution: None,
+                action: AuditAction::CardChange,
+                subject: "c".into(),
+                detail: "{}".into(),
+            })
             .await
             .unwrap();
         assert_eq!(seq, 401);
         assert!(store.verify_audit_chain().await.unwrap().broken.is_none());
 
-        sqlx::query("UPDATE audit_log SET subject = 'someone-else' WHERE seq = 123").execute(&store.pool).await.unwrap();
+        sqlx::query("UPDATE audit_log SET subject = 'someone-else' WHERE seq = 123")
+            .execute(&store.pool)
+            .await
+            .unwrap();
         let report = store.verify_audit_chain().await.unwrap();
         assert_eq!(report.broken.unwrap().seq, 123);
         assert_eq!(report.last_seq, 122);
@@ -127,7 +184,14 @@ async fn visits_nonces_consents_declarations() {
         let (clinic, _, _) = demo_institution_codes();
         let key = kakunin_evidence::attestation::ReaderKey::generate();
         store
-            .insert_reader(&kakunin_store::directory::Reader { id: "r1".into(), institution_code: clinic.clone(), public_key: key.public_key_b64() }, "staff-admin")
+            .insert_reader(
+                &kakunin_store::directory::Reader {
+                    id: "r1".into(),
+                    institution_code: clinic.clone(),
+                    public_key: key.public_key_b64(),
+                },
+                "staff-admin",
+            )
             .await
             .unwrap();
         let now = kakunin_store::now();
@@ -143,32 +207,87 @@ async fn visits_nonces_consents_declarations() {
         };
         store.insert_visit(&v).await.unwrap();
         let mut changed = v.visit.clone();
-        changed.apply(kakunin_core::visit::VisitEvent::CertificateChecked { ok: true }).unwrap();
+        changed
+            .apply(kakunin_core::visit::VisitEvent::CertificateChecked { ok: true })
+            .unwrap();
         store.save_visit(&v, &changed).await.unwrap();
-        assert!(matches!(store.save_visit(&v, &changed).await, Err(StoreError::VisitChanged(_))), "stale visit refused");
+        assert!(
+            matches!(
+                store.save_visit(&v, &changed).await,
+                Err(StoreError::VisitChanged(_))
+            ),
+            "stale visit refused"
+        );
         assert_eq!(store.visit(&v.id).await.unwrap().visit, changed);
-        assert_eq!(store.visits_of_institution(&clinic, 10).await.unwrap().len(), 1);
+        assert_eq!(
+            store
+                .visits_of_institution(&clinic, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
 
         store.issue_nonce("n1", "r1", &v.id).await.unwrap();
-        assert!(!store.consume_nonce("n1", "other", &v.id, Duration::minutes(5)).await.unwrap(), "other reader");
-        assert!(store.consume_nonce("n1", "r1", &v.id, Duration::minutes(5)).await.unwrap());
-        assert!(!store.consume_nonce("n1", "r1", &v.id, Duration::minutes(5)).await.unwrap(), "replay");
-        assert!(!store.consume_nonce("n2", "r1", &v.id, Duration::minutes(5)).await.unwrap(), "unknown");
+        assert!(
+            !store
+                .consume_nonce("n1", "other", &v.id, Duration::minutes(5))
+                .await
+                .unwrap(),
+            "other reader"
+        );
+        assert!(store
+            .consume_nonce("n1", "r1", &v.id, Duration::minutes(5))
+            .await
+            .unwrap());
+        assert!(
+            !store
+                .consume_nonce("n1", "r1", &v.id, Duration::minutes(5))
+                .await
+                .unwrap(),
+            "replay"
+        );
+        assert!(
+            !store
+                .consume_nonce("n2", "r1", &v.id, Duration::minutes(5))
+                .await
+                .unwrap(),
+            "unknown"
+        );
 
-        let sel = ConsentSelection { medication: true, checkup: false, clinical: true, limit_amount: false };
+        let sel = ConsentSelection {
+            medication: true,
+            checkup: false,
+            clinical: true,
+            limit_amount: false,
+        };
         store
-            .insert_consent(&ConsentRecord { visit_id: v.id.clone(), institution_code: clinic.clone(), person_id: 2, selection: sel, assisted: true, at: now })
+            .insert_consent(&ConsentRecord {
+                visit_id: v.id.clone(),
+                institution_code: clinic.clone(),
+                person_id: 2,
+                selection: sel,
+                assisted: true,
+                at: now,
+            })
             .await
             .unwrap();
         let c = store.consent_of_visit(&v.id).await.unwrap().unwrap();
         assert_eq!((c.selection, c.assisted), (sel, true));
 
-        let form = SelfDeclaration { name: Some("山田 花子".into()), ..Default::default() };
+        let form = SelfDeclaration {
+            name: Some("山田 花子".into()),
+            ..Default::default()
+        };
         let d = kakunin_store::declarations::DeclarationRecord {
             id: new_id("d"),
             institution_code: clinic,
             visit_id: None,
-            missing: form.missing_fields().iter().map(|s| s.to_string()).collect(),
+            missing: form
+                .missing_fields()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             form,
             status: DeclarationStatus::Pending,
             matched_person_id: None,
@@ -176,9 +295,18 @@ async fn visits_nonces_consents_declarations() {
             rechecked_at: None,
         };
         store.insert_declaration(&d).await.unwrap();
-        assert_eq!(store.pending_declarations(10).await.unwrap(), vec![d.clone()]);
-        store.set_declaration_status(&d.id, DeclarationStatus::NotFound, None).await.unwrap();
+        assert_eq!(
+            store.pending_declarations(10).await.unwrap(),
+            vec![d.clone()]
+        );
+        store
+            .set_declaration_status(&d.id, DeclarationStatus::NotFound, None)
+            .await
+            .unwrap();
         assert!(store.pending_declarations(10).await.unwrap().is_empty());
-        assert_eq!(store.declaration(&d.id).await.unwrap().status, DeclarationStatus::NotFound);
+        assert_eq!(
+            store.declaration(&d.id).await.unwrap().status,
+            DeclarationStatus::NotFound
+        );
     }
 }

@@ -14,10 +14,22 @@ fn attempt(method: IdentityMethod, outcome: AttemptOutcome) -> E {
     E::IdentityAttempt { method, outcome }
 }
 fn visual(confirmed: bool) -> E {
-    E::VisualDecision { confirmed, staff: "staff-7".into(), holder_present: true }
+    E::VisualDecision {
+        confirmed,
+        staff: "staff-7".into(),
+        holder_present: true,
+    }
 }
 fn consent(assisted: bool) -> E {
-    E::ConsentGiven { selection: ConsentSelection { medication: true, checkup: false, clinical: true, limit_amount: true }, assisted }
+    E::ConsentGiven {
+        selection: ConsentSelection {
+            medication: true,
+            checkup: false,
+            clinical: true,
+            limit_amount: true,
+        },
+        assisted,
+    }
 }
 
 struct Case {
@@ -33,42 +45,190 @@ struct Case {
 fn cases() -> Vec<Case> {
     use VisitState::*;
     vec![
-        Case { name: "face-auth, face matches, registered", kind: FaceAuth, registered: true,
-            events: vec![cert_ok(), attempt(Face, Verified), consent(false)], refused: None, end: Completed },
-        Case { name: "standard, PIN, registered", kind: Standard, registered: true,
-            events: vec![cert_ok(), attempt(Pin, Verified), consent(false)], refused: None, end: Completed },
-        Case { name: "standard, wrong PIN then face", kind: Standard, registered: true,
-            events: vec![cert_ok(), attempt(Pin, Failed), attempt(Face, Verified), consent(false)], refused: None, end: Completed },
-        Case { name: "face-auth never takes a PIN", kind: FaceAuth, registered: true,
-            events: vec![cert_ok(), attempt(Pin, Verified)], refused: Some((1, ErrorCode::PinNotAllowedOnFaceAuth)), end: AwaitingIdentity },
-        Case { name: "certificate rejected", kind: FaceAuth, registered: true,
-            events: vec![E::CertificateChecked { ok: false }], refused: None, end: Fallback { reason: FallbackReason::CertificateRejected } },
-        Case { name: "three failed faces go to staff, who confirm", kind: FaceAuth, registered: true,
-            events: vec![cert_ok(), attempt(Face, Failed), attempt(Face, SpoofSuspected), attempt(Face, Failed), visual(true), consent(false)],
-            refused: None, end: Completed },
-        Case { name: "two failed faces stay at the kiosk", kind: FaceAuth, registered: true,
-            events: vec![cert_ok(), attempt(Face, Failed), attempt(Face, Failed)], refused: None, end: AwaitingIdentity },
-        Case { name: "visual mode asked directly, staff reject", kind: FaceAuth, registered: true,
-            events: vec![cert_ok(), E::VisualRequested, visual(false)], refused: None, end: Fallback { reason: FallbackReason::IdentityNotConfirmed } },
-        Case { name: "visual with holder absent refused", kind: FaceAuth, registered: true,
-            events: vec![cert_ok(), E::VisualRequested, E::VisualDecision { confirmed: true, staff: "s".into(), holder_present: false }],
-            refused: Some((2, ErrorCode::VisualRequiresPresence)), end: AwaitingVisual },
-        Case { name: "visual cannot be sent as an attempt", kind: Standard, registered: true,
-            events: vec![cert_ok(), attempt(Visual, Verified)], refused: Some((1, ErrorCode::IdentityMethodNotAllowed)), end: AwaitingIdentity },
-        Case { name: "unregistered face-auth registers on the spot by face", kind: FaceAuth, registered: false,
-            events: vec![cert_ok(), attempt(Face, Verified), E::RegistrationAnswer { accept: true }, consent(true)], refused: None, end: Completed },
-        Case { name: "unregistered registers after visual confirmation", kind: FaceAuth, registered: false,
-            events: vec![cert_ok(), E::VisualRequested, visual(true), E::RegistrationAnswer { accept: true }, consent(false)], refused: None, end: Completed },
-        Case { name: "registration declined", kind: Standard, registered: false,
-            events: vec![cert_ok(), attempt(Pin, Verified), E::RegistrationAnswer { accept: false }], refused: None, end: Fallback { reason: FallbackReason::NotRegistered } },
-        Case { name: "service down mid-visit", kind: FaceAuth, registered: true,
-            events: vec![cert_ok(), E::ServiceDown], refused: None, end: Fallback { reason: FallbackReason::ServiceDown } },
-        Case { name: "consent before identity refused", kind: Standard, registered: true,
-            events: vec![cert_ok(), consent(false)], refused: Some((1, ErrorCode::InvalidTransition)), end: AwaitingIdentity },
-        Case { name: "identity before certificate refused", kind: Standard, registered: true,
-            events: vec![attempt(Face, Verified)], refused: Some((0, ErrorCode::InvalidTransition)), end: CardPlaced },
-        Case { name: "nothing after completion", kind: Standard, registered: true,
-            events: vec![cert_ok(), attempt(Face, Verified), consent(false), E::ServiceDown], refused: Some((3, ErrorCode::InvalidTransition)), end: Completed },
+        Case {
+            name: "face-auth, face matches, registered",
+            kind: FaceAuth,
+            registered: true,
+            events: vec![cert_ok(), attempt(Face, Verified), consent(false)],
+            refused: None,
+            end: Completed,
+        },
+        Case {
+            name: "standard, PIN, registered",
+            kind: Standard,
+            registered: true,
+            events: vec![cert_ok(), attempt(Pin, Verified), consent(false)],
+            refused: None,
+            end: Completed,
+        },
+        Case {
+            name: "standard, wrong PIN then face",
+            kind: Standard,
+            registered: true,
+            events: vec![
+                cert_ok(),
+                attempt(Pin, Failed),
+                attempt(Face, Verified),
+                consent(false),
+            ],
+            refused: None,
+            end: Completed,
+        },
+        Case {
+            name: "face-auth never takes a PIN",
+            kind: FaceAuth,
+            registered: true,
+            events: vec![cert_ok(), attempt(Pin, Verified)],
+            refused: Some((1, ErrorCode::PinNotAllowedOnFaceAuth)),
+            end: AwaitingIdentity,
+        },
+        Case {
+            name: "certificate rejected",
+            kind: FaceAuth,
+            registered: true,
+            events: vec![E::CertificateChecked { ok: false }],
+            refused: None,
+            end: Fallback {
+                reason: FallbackReason::CertificateRejected,
+            },
+        },
+        Case {
+            name: "three failed faces go to staff, who confirm",
+            kind: FaceAuth,
+            registered: true,
+            events: vec![
+                cert_ok(),
+                attempt(Face, Failed),
+                attempt(Face, SpoofSuspected),
+                attempt(Face, Failed),
+                visual(true),
+                consent(false),
+            ],
+            refused: None,
+            end: Completed,
+        },
+        Case {
+            name: "two failed faces stay at the kiosk",
+            kind: FaceAuth,
+            registered: true,
+            events: vec![cert_ok(), attempt(Face, Failed), attempt(Face, Failed)],
+            refused: None,
+            end: AwaitingIdentity,
+        },
+        Case {
+            name: "visual mode asked directly, staff reject",
+            kind: FaceAuth,
+            registered: true,
+            events: vec![cert_ok(), E::VisualRequested, visual(false)],
+            refused: None,
+            end: Fallback {
+                reason: FallbackReason::IdentityNotConfirmed,
+            },
+        },
+        Case {
+            name: "visual with holder absent refused",
+            kind: FaceAuth,
+            registered: true,
+            events: vec![
+                cert_ok(),
+                E::VisualRequested,
+                E::VisualDecision {
+                    confirmed: true,
+                    staff: "s".into(),
+                    holder_present: false,
+                },
+            ],
+            refused: Some((2, ErrorCode::VisualRequiresPresence)),
+            end: AwaitingVisual,
+        },
+        Case {
+            name: "visual cannot be sent as an attempt",
+            kind: Standard,
+            registered: true,
+            events: vec![cert_ok(), attempt(Visual, Verified)],
+            refused: Some((1, ErrorCode::IdentityMethodNotAllowed)),
+            end: AwaitingIdentity,
+        },
+        Case {
+            name: "unregistered face-auth registers on the spot by face",
+            kind: FaceAuth,
+            registered: false,
+            events: vec![
+                cert_ok(),
+                attempt(Face, Verified),
+                E::RegistrationAnswer { accept: true },
+                consent(true),
+            ],
+            refused: None,
+            end: Completed,
+        },
+        Case {
+            name: "unregistered registers after visual confirmation",
+            kind: FaceAuth,
+            registered: false,
+            events: vec![
+                cert_ok(),
+                E::VisualRequested,
+                visual(true),
+                E::RegistrationAnswer { accept: true },
+                consent(false),
+            ],
+            refused: None,
+            end: Completed,
+        },
+        Case {
+            name: "registration declined",
+            kind: Standard,
+            registered: false,
+            events: vec![
+                cert_ok(),
+                attempt(Pin, Verified),
+                E::RegistrationAnswer { accept: false },
+            ],
+            refused: None,
+            end: Fallback {
+                reason: FallbackReason::NotRegistered,
+            },
+        },
+        Case {
+            name: "service down mid-visit",
+            kind: FaceAuth,
+            registered: true,
+            events: vec![cert_ok(), E::ServiceDown],
+            refused: None,
+            end: Fallback {
+                reason: FallbackReason::ServiceDown,
+            },
+        },
+        Case {
+            name: "consent before identity refused",
+            kind: Standard,
+            registered: true,
+            events: vec![cert_ok(), consent(false)],
+            refused: Some((1, ErrorCode::InvalidTransition)),
+            end: AwaitingIdentity,
+        },
+        Case {
+            name: "identity before certificate refused",
+            kind: Standard,
+            registered: true,
+            events: vec![attempt(Face, Verified)],
+            refused: Some((0, ErrorCode::InvalidTransition)),
+            end: CardPlaced,
+        },
+        Case {
+            name: "nothing after completion",
+            kind: Standard,
+            registered: true,
+            events: vec![
+                cert_ok(),
+                attempt(Face, Verified),
+                consent(false),
+                E::ServiceDown,
+            ],
+            refused: Some((3, ErrorCode::InvalidTransition)),
+            end: Completed,
+        },
     ]
 }
 
@@ -96,7 +256,13 @@ fn every_branch_of_a_visit() {
 #[test]
 fn recorded_details_of_a_completed_visit() {
     let mut v = Visit::start(FaceAuth, false, PlacedBy::Patient);
-    for e in [cert_ok(), E::VisualRequested, visual(true), E::RegistrationAnswer { accept: true }, consent(true)] {
+    for e in [
+        cert_ok(),
+        E::VisualRequested,
+        visual(true),
+        E::RegistrationAnswer { accept: true },
+        consent(true),
+    ] {
         v.apply(e).unwrap();
     }
     assert!(v.result_ready());
@@ -108,15 +274,42 @@ fn recorded_details_of_a_completed_visit() {
 
 #[test]
 fn fallbacks_every_branch() {
-    let has = |card, phone| PatientHas { insurance_card_or_certificate: card, phone };
+    let has = |card, phone| PatientHas {
+        insurance_card_or_certificate: card,
+        phone,
+    };
     let table = [
-        (Some(Standard), has(true, true), Fallback::InsuranceCardOrCertificate),
-        (Some(Standard), has(true, false), Fallback::InsuranceCardOrCertificate),
+        (
+            Some(Standard),
+            has(true, true),
+            Fallback::InsuranceCardOrCertificate,
+        ),
+        (
+            Some(Standard),
+            has(true, false),
+            Fallback::InsuranceCardOrCertificate,
+        ),
         (Some(Standard), has(false, true), Fallback::MynaportalScreen),
-        (Some(Standard), has(false, false), Fallback::SelfDeclarationForm),
-        (Some(FaceAuth), has(true, true), Fallback::InsuranceCardOrCertificate),
-        (Some(FaceAuth), has(false, true), Fallback::SelfDeclarationForm),
-        (Some(FaceAuth), has(false, false), Fallback::SelfDeclarationForm),
+        (
+            Some(Standard),
+            has(false, false),
+            Fallback::SelfDeclarationForm,
+        ),
+        (
+            Some(FaceAuth),
+            has(true, true),
+            Fallback::InsuranceCardOrCertificate,
+        ),
+        (
+            Some(FaceAuth),
+            has(false, true),
+            Fallback::SelfDeclarationForm,
+        ),
+        (
+            Some(FaceAuth),
+            has(false, false),
+            Fallback::SelfDeclarationForm,
+        ),
         (None, has(true, false), Fallback::InsuranceCardOrCertificate),
         (None, has(false, true), Fallback::SelfDeclarationForm),
     ];
@@ -127,7 +320,16 @@ fn fallbacks_every_branch() {
 
 #[test]
 fn proxy_pickup_needs_a_document() {
-    assert_eq!(proxy_pickup_basis(Some(ProxyDocument::Prescription)).unwrap(), ProxyDocument::Prescription);
-    assert_eq!(proxy_pickup_basis(Some(ProxyDocument::EligibilityCertificate)).unwrap(), ProxyDocument::EligibilityCertificate);
-    assert_eq!(proxy_pickup_basis(None).unwrap_err().code, ErrorCode::ProxyNeedsDocument);
+    assert_eq!(
+        proxy_pickup_basis(Some(ProxyDocument::Prescription)).unwrap(),
+        ProxyDocument::Prescription
+    );
+    assert_eq!(
+        proxy_pickup_basis(Some(ProxyDocument::EligibilityCertificate)).unwrap(),
+        ProxyDocument::EligibilityCertificate
+    );
+    assert_eq!(
+        proxy_pickup_basis(None).unwrap_err().code,
+        ErrorCode::ProxyNeedsDocument
+    );
 }

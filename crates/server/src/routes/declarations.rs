@@ -38,14 +38,26 @@ pub struct DeclarationView {
 
 impl From<DeclarationRecord> for DeclarationView {
     fn from(d: DeclarationRecord) -> Self {
-        DeclarationView { id: d.id, status: d.status, flagged: !d.missing.is_empty(), missing: d.missing, form: d.form, matched_person_id: d.matched_person_id, rechecked_at: d.rechecked_at }
+        DeclarationView {
+            id: d.id,
+            status: d.status,
+            flagged: !d.missing.is_empty(),
+            missing: d.missing,
+            form: d.form,
+            matched_person_id: d.matched_person_id,
+            rechecked_at: d.rechecked_at,
+        }
     }
 }
 
 /// Store a self-declaration form, however far it was filled in.
 #[utoipa::path(post, path = "/api/v1/declarations", tag = "declarations", request_body = SubmitDeclaration,
     responses((status = 201, body = DeclarationView)), security(("bearer" = [])))]
-pub async fn submit_declaration(State(state): State<AppState>, staff: StaffAuth, ApiJson(req): ApiJson<SubmitDeclaration>) -> ApiResult<(StatusCode, Json<DeclarationView>)> {
+pub async fn submit_declaration(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    ApiJson(req): ApiJson<SubmitDeclaration>,
+) -> ApiResult<(StatusCode, Json<DeclarationView>)> {
     let s = staff.require(Permission::Reception)?;
     if let Some(v) = &req.visit_id {
         staff.same_institution(&state.store.visit(v).await?.institution_code)?;
@@ -54,7 +66,12 @@ pub async fn submit_declaration(State(state): State<AppState>, staff: StaffAuth,
         id: kakunin_store::new_id("d"),
         institution_code: s.institution_code.clone(),
         visit_id: req.visit_id,
-        missing: req.form.missing_fields().into_iter().map(str::to_owned).collect(),
+        missing: req
+            .form
+            .missing_fields()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         form: req.form,
         status: DeclarationStatus::Pending,
         matched_person_id: None,
@@ -62,13 +79,25 @@ pub async fn submit_declaration(State(state): State<AppState>, staff: StaffAuth,
         rechecked_at: None,
     };
     state.store.insert_declaration(&record).await?;
-    state.audit(&s.id, Some(&s.institution_code), AuditAction::Declaration, &record.id, json!({ "missing": record.missing })).await?;
+    state
+        .audit(
+            &s.id,
+            Some(&s.institution_code),
+            AuditAction::Declaration,
+            &record.id,
+            json!({ "missing": record.missing }),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(record.into())))
 }
 
 /// A declaration and its re-check status.
 #[utoipa::path(get, path = "/api/v1/declarations/{id}", tag = "declarations", responses((status = 200, body = DeclarationView)), security(("bearer" = [])))]
-pub async fn declaration_status(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>) -> ApiResult<Json<DeclarationView>> {
+pub async fn declaration_status(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DeclarationView>> {
     staff.require(Permission::Reception)?;
     let d = state.store.declaration(&id).await?;
     staff.same_institution(&d.institution_code)?;
@@ -86,7 +115,10 @@ pub struct RecheckSummary {
 
 /// Re-check pending declarations now (it also runs by itself every 30 s).
 #[utoipa::path(post, path = "/api/v1/declarations/recheck", tag = "declarations", responses((status = 200, body = RecheckSummary)), security(("bearer" = [])))]
-pub async fn recheck_now(State(state): State<AppState>, staff: StaffAuth) -> ApiResult<Json<RecheckSummary>> {
+pub async fn recheck_now(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+) -> ApiResult<Json<RecheckSummary>> {
     if !staff.0.role.may(Permission::Administer) {
         staff.require(Permission::Reception)?;
     }

@@ -31,21 +31,45 @@ pub struct VisitResult {
 /// The eligibility result of a completed visit (only consented information).
 #[utoipa::path(get, path = "/api/v1/visits/{id}/result", tag = "eligibility",
     responses((status = 200, body = VisitResult), (status = 409, description = "result_not_ready", body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn visit_result(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>) -> ApiResult<Json<VisitResult>> {
+pub async fn visit_result(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<VisitResult>> {
     let s = staff.require(Permission::Reception)?;
     let v = state.store.visit(&id).await?;
     staff.same_institution(&v.institution_code)?;
     if !v.visit.result_ready() {
-        return Err(ApiError::conflict("result_not_ready", format!("the visit is {}; the result is ready after consent selection", v.visit.state.as_str())));
+        return Err(ApiError::conflict(
+            "result_not_ready",
+            format!(
+                "the visit is {}; the result is ready after consent selection",
+                v.visit.state.as_str()
+            ),
+        ));
     }
-    let person = v.person_id.ok_or_else(|| ApiError::conflict("result_not_ready", "the visit has no person"))?;
+    let person = v
+        .person_id
+        .ok_or_else(|| ApiError::conflict("result_not_ready", "the visit has no person"))?;
     let q = state.store.qualification_of_person(person).await?;
     let consent = v.visit.consent.unwrap_or_default();
     let result = EligibilityResult::new(&q, chrono::Utc::now().date_naive(), Some(&consent));
     state
-        .audit(&s.id, Some(&s.institution_code), AuditAction::EligibilityCheck, &id, json!({ "by": "card", "person": person, "validity": result.validity }))
+        .audit(
+            &s.id,
+            Some(&s.institution_code),
+            AuditAction::EligibilityCheck,
+            &id,
+            json!({ "by": "card", "person": person, "validity": result.validity }),
+        )
         .await?;
-    Ok(Json(VisitResult { visit_id: id, result, viewable: consent.categories(), consent, consent_assisted: v.visit.consent_assisted }))
+    Ok(Json(VisitResult {
+        visit_id: id,
+        result,
+        viewable: consent.categories(),
+        consent,
+        consent_assisted: v.visit.consent_assisted,
+    }))
 }
 
 /// Medical information of the visit's patient in one category, if consented for this institution
@@ -54,14 +78,24 @@ pub async fn visit_result(State(state): State<AppState>, staff: StaffAuth, Path(
     params(("id" = String, Path), ("category" = String, Path, description = "medication | checkup | clinical")),
     responses((status = 200, body = Vec<MedicalItem>), (status = 403, description = "consent_missing or other_institution", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn information_view(State(state): State<AppState>, staff: StaffAuth, Path((id, category)): Path<(String, String)>) -> ApiResult<Json<Vec<MedicalItem>>> {
+pub async fn information_view(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path((id, category)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<MedicalItem>>> {
     let s = staff.require(Permission::ViewMedicalInformation)?;
-    let category = InfoCategory::parse(&category)
-        .ok_or_else(|| ApiError::not_found("unknown_category", "category must be medication, checkup or clinical"))?;
+    let category = InfoCategory::parse(&category).ok_or_else(|| {
+        ApiError::not_found(
+            "unknown_category",
+            "category must be medication, checkup or clinical",
+        )
+    })?;
     let v = state.store.visit(&id).await?;
     staff.same_institution(&v.institution_code)?;
     let consent = state.store.consent_of_visit(&id).await?;
-    let allowed = consent.as_ref().is_some_and(|c| c.institution_code == s.institution_code && c.selection.allows(category));
+    let allowed = consent
+        .as_ref()
+        .is_some_and(|c| c.institution_code == s.institution_code && c.selection.allows(category));
     if !allowed {
         return Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
@@ -72,7 +106,13 @@ pub async fn information_view(State(state): State<AppState>, staff: StaffAuth, P
     let person = consent.map(|c| c.person_id).unwrap_or_default();
     let items = state.store.medical_information(person, category).await?;
     state
-        .audit(&s.id, Some(&s.institution_code), AuditAction::InformationView, &id, json!({ "category": category, "person": person, "items": items.len() }))
+        .audit(
+            &s.id,
+            Some(&s.institution_code),
+            AuditAction::InformationView,
+            &id,
+            json!({ "category": category, "person": person, "items": items.len() }),
+        )
         .await?;
     Ok(Json(items))
 }
@@ -90,9 +130,22 @@ pub struct NumbersCheck {
 }
 
 async fn lookup(state: &AppState, req: &NumbersCheck) -> ApiResult<QualificationRecord> {
-    let numbers = InsuredNumbers { insurer: InsurerNumber::parse(&req.insurer_number)?, symbol: req.symbol.clone(), number: req.number.clone(), branch: req.branch.clone() };
+    let numbers = InsuredNumbers {
+        insurer: InsurerNumber::parse(&req.insurer_number)?,
+        symbol: req.symbol.clone(),
+        number: req.number.clone(),
+        branch: req.branch.clone(),
+    };
     numbers.validate()?;
-    let found = state.store.qualification_by_numbers(numbers.insurer.as_str(), &numbers.symbol, &numbers.number, &numbers.branch).await?;
+    let found = state
+        .store
+        .qualification_by_numbers(
+            numbers.insurer.as_str(),
+            &numbers.symbol,
+            &numbers.number,
+            &numbers.branch,
+        )
+        .await?;
     match found {
         Some(q) if req.birth_date.is_none_or(|b| b == q.birth_date) => Ok(q),
         _ if !state.store.insurer_exists(numbers.insurer.as_str()).await? => Err(ApiError::not_found(
@@ -107,12 +160,22 @@ async fn lookup(state: &AppState, req: &NumbersCheck) -> ApiResult<Qualification
 #[utoipa::path(post, path = "/api/v1/eligibility/check", tag = "eligibility", request_body = NumbersCheck,
     responses((status = 200, body = EligibilityResult), (status = 404, body = crate::error::ErrorBody), (status = 422, description = "invalid_check_digit", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn check_by_numbers(State(state): State<AppState>, staff: StaffAuth, ApiJson(req): ApiJson<NumbersCheck>) -> ApiResult<Json<EligibilityResult>> {
+pub async fn check_by_numbers(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    ApiJson(req): ApiJson<NumbersCheck>,
+) -> ApiResult<Json<EligibilityResult>> {
     let s = staff.require(Permission::Reception)?;
     let q = lookup(&state, &req).await?;
     let result = EligibilityResult::new(&q, chrono::Utc::now().date_naive(), None);
     state
-        .audit(&s.id, Some(&s.institution_code), AuditAction::EligibilityCheck, &q.person_id.to_string(), json!({ "by": "numbers", "validity": result.validity }))
+        .audit(
+            &s.id,
+            Some(&s.institution_code),
+            AuditAction::EligibilityCheck,
+            &q.person_id.to_string(),
+            json!({ "by": "numbers", "validity": result.validity }),
+        )
         .await?;
     Ok(Json(result))
 }
@@ -131,13 +194,23 @@ pub struct ProxyPickup {
 #[utoipa::path(post, path = "/api/v1/proxy-pickups", tag = "eligibility", request_body = ProxyPickup,
     responses((status = 200, body = EligibilityResult), (status = 422, description = "proxy_needs_document", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn proxy_pickup(State(state): State<AppState>, staff: StaffAuth, ApiJson(req): ApiJson<ProxyPickup>) -> ApiResult<Json<EligibilityResult>> {
+pub async fn proxy_pickup(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    ApiJson(req): ApiJson<ProxyPickup>,
+) -> ApiResult<Json<EligibilityResult>> {
     let s = staff.require(Permission::ProxyPickup)?;
     let document = proxy_pickup_basis(req.document)?;
     let q = lookup(&state, &req.numbers).await?;
     let result = EligibilityResult::new(&q, chrono::Utc::now().date_naive(), None);
     state
-        .audit(&s.id, Some(&s.institution_code), AuditAction::ProxyPickup, &q.person_id.to_string(), json!({ "document": document, "validity": result.validity }))
+        .audit(
+            &s.id,
+            Some(&s.institution_code),
+            AuditAction::ProxyPickup,
+            &q.person_id.to_string(),
+            json!({ "document": document, "validity": result.validity }),
+        )
         .await?;
     Ok(Json(result))
 }

@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{Datelike, NaiveDate};
 use kakunin_core::audit::AuditAction;
-use kakunin_core::card::{Card, CardHistoryEntry, CardKind, CounterContext, MemoEntry, Pin, RegistrationChoice};
+use kakunin_core::card::{
+    Card, CardHistoryEntry, CardKind, CounterContext, MemoEntry, Pin, RegistrationChoice,
+};
 use kakunin_core::roles::Permission;
 use kakunin_core::DomainError;
 use kakunin_store::cards::CardRecord;
@@ -48,7 +50,10 @@ impl From<&CardRecord> for CardView {
             person_id: r.person_id,
             kind: r.card.kind,
             registered: r.card.registered,
-            pin: r.card.pin.as_ref().map(|p| PinView { locked: p.locked(), tries_left: p.tries_left() }),
+            pin: r.card.pin.as_ref().map(|p| PinView {
+                locked: p.locked(),
+                tries_left: p.tries_left(),
+            }),
             memo: r.card.memo.clone(),
             history: r.card.history.clone(),
             certificate_serial: r.cert_serial.clone(),
@@ -88,16 +93,25 @@ pub struct ResetPin {
 }
 
 fn counter(staff: &Staff) -> CounterContext {
-    CounterContext { municipality: staff.institution_code.clone(), staff: Some(staff.id.clone()), at: kakunin_store::now() }
+    CounterContext {
+        municipality: staff.institution_code.clone(),
+        staff: Some(staff.id.clone()),
+        at: kakunin_store::now(),
+    }
 }
 
 fn pin_with_salt(pin: Option<&str>) -> Result<Option<(Pin, [u8; 16])>, DomainError> {
-    pin.map(|p| Ok((Pin::parse(p)?, rand::random()))).transpose()
+    pin.map(|p| Ok((Pin::parse(p)?, rand::random())))
+        .transpose()
 }
 
 /// Loads a card, lets `change` modify it, and saves whatever changed even if `change` refused
 /// (a wrong PIN still counts). Retries when another request changed the card in between.
-pub(crate) async fn update_card<T>(state: &AppState, id: &str, mut change: impl FnMut(&mut Card) -> Result<T, DomainError>) -> ApiResult<(CardRecord, T)> {
+pub(crate) async fn update_card<T>(
+    state: &AppState,
+    id: &str,
+    mut change: impl FnMut(&mut Card) -> Result<T, DomainError>,
+) -> ApiResult<(CardRecord, T)> {
     for _ in 0..3 {
         let before = state.store.card(id).await?;
         let mut card = before.card.clone();
@@ -109,36 +123,74 @@ pub(crate) async fn update_card<T>(state: &AppState, id: &str, mut change: impl 
             }
         }
         let value = outcome?;
-        let after = CardRecord { card, version: before.version + 1, ..before };
+        let after = CardRecord {
+            card,
+            version: before.version + 1,
+            ..before
+        };
         return Ok((after, value));
     }
-    Err(ApiError::conflict("concurrent_change", "the card is being changed by another request; retry"))
+    Err(ApiError::conflict(
+        "concurrent_change",
+        "the card is being changed by another request; retry",
+    ))
 }
 
 /// Issue a card (standard with PIN, or face-auth).
 #[utoipa::path(post, path = "/api/v1/municipal/cards", tag = "municipal counter", request_body = IssueCard,
     responses((status = 201, body = CardView), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn issue_card(State(state): State<AppState>, staff: StaffAuth, ApiJson(req): ApiJson<IssueCard>) -> ApiResult<(StatusCode, Json<CardView>)> {
+pub async fn issue_card(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    ApiJson(req): ApiJson<IssueCard>,
+) -> ApiResult<(StatusCode, Json<CardView>)> {
     let clerk = staff.require(Permission::CounterOperations)?;
-    state.store.qualification_of_person(req.person_id).await.map_err(|_| {
-        ApiError::not_found("unknown_person", format!("insured person {} not found; check the person id", req.person_id))
-    })?;
+    state
+        .store
+        .qualification_of_person(req.person_id)
+        .await
+        .map_err(|_| {
+            ApiError::not_found(
+                "unknown_person",
+                format!(
+                    "insured person {} not found; check the person id",
+                    req.person_id
+                ),
+            )
+        })?;
     let pin = pin_with_salt(req.pin.as_deref())?;
     let ctx = counter(clerk);
     let id = format!("C{:011}", rand::random::<u64>() % 100_000_000_000);
-    let card = Card::issue(id.clone(), req.kind, pin.as_ref().map(|(p, s)| (p, *s)), req.register_insurance_use, &ctx)?;
+    let card = Card::issue(
+        id.clone(),
+        req.kind,
+        pin.as_ref().map(|(p, s)| (p, *s)),
+        req.register_insurance_use,
+        &ctx,
+    )?;
     let issued = ctx.at.date_naive();
     let record = CardRecord {
         card,
         person_id: req.person_id,
         cert_serial: kakunin_evidence::ca::demo_serial_hex(&id),
-        expires_on: NaiveDate::from_ymd_opt(issued.year() + 10, issued.month(), issued.day().min(28)).unwrap_or(issued),
+        expires_on: NaiveDate::from_ymd_opt(
+            issued.year() + 10,
+            issued.month(),
+            issued.day().min(28),
+        )
+        .unwrap_or(issued),
         security_code: format!("{:04}", rand::random::<u16>() % 10_000),
         version: 0,
     };
     state.store.insert_card(&record).await?;
     state
-        .audit(&clerk.id, Some(&clerk.institution_code), AuditAction::CardChange, &id, json!({ "op": "issue", "kind": req.kind, "registered": req.register_insurance_use }))
+        .audit(
+            &clerk.id,
+            Some(&clerk.institution_code),
+            AuditAction::CardChange,
+            &id,
+            json!({ "op": "issue", "kind": req.kind, "registered": req.register_insurance_use }),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(CardView::from(&record))))
 }
@@ -146,7 +198,11 @@ pub async fn issue_card(State(state): State<AppState>, staff: StaffAuth, ApiJson
 /// A card with its memo field and history.
 #[utoipa::path(get, path = "/api/v1/municipal/cards/{id}", tag = "municipal counter",
     responses((status = 200, body = CardView), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn card_view(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>) -> ApiResult<Json<CardView>> {
+pub async fn card_view(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CardView>> {
     staff.require(Permission::CounterOperations)?;
     Ok(Json(CardView::from(&state.store.card(&id).await?)))
 }
@@ -155,17 +211,34 @@ pub async fn card_view(State(state): State<AppState>, staff: StaffAuth, Path(id)
 #[utoipa::path(post, path = "/api/v1/municipal/cards/{id}/switch", tag = "municipal counter", request_body = SwitchKind,
     responses((status = 200, body = CardView), (status = 409, description = "register_before_switch: offer registration first", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn switch_kind(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>, ApiJson(req): ApiJson<SwitchKind>) -> ApiResult<Json<CardView>> {
+pub async fn switch_kind(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<SwitchKind>,
+) -> ApiResult<Json<CardView>> {
     let clerk = staff.require(Permission::CounterOperations)?;
     let pin = pin_with_salt(req.new_pin.as_deref())?;
     let ctx = counter(clerk);
     let (record, from) = update_card(&state, &id, |card| {
         let from = card.kind;
-        card.switch_kind(req.to, pin.as_ref().map(|(p, s)| (p, *s)), req.registration, &ctx).map(|_| from)
+        card.switch_kind(
+            req.to,
+            pin.as_ref().map(|(p, s)| (p, *s)),
+            req.registration,
+            &ctx,
+        )
+        .map(|_| from)
     })
     .await?;
     state
-        .audit(&clerk.id, Some(&clerk.institution_code), AuditAction::CardChange, &id, json!({ "op": "switch", "from": from, "to": req.to, "registration": req.registration }))
+        .audit(
+            &clerk.id,
+            Some(&clerk.institution_code),
+            AuditAction::CardChange,
+            &id,
+            json!({ "op": "switch", "from": from, "to": req.to, "registration": req.registration }),
+        )
         .await?;
     Ok(Json(CardView::from(&record)))
 }
@@ -173,24 +246,58 @@ pub async fn switch_kind(State(state): State<AppState>, staff: StaffAuth, Path(i
 /// Register insurance use at the counter (face-auth cards).
 #[utoipa::path(post, path = "/api/v1/municipal/cards/{id}/registration", tag = "municipal counter",
     responses((status = 200, body = CardView), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn register_at_counter(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>) -> ApiResult<Json<CardView>> {
+pub async fn register_at_counter(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CardView>> {
     let clerk = staff.require(Permission::CounterOperations)?;
     let (record, ()) = update_card(&state, &id, |card| {
-        card.register(kakunin_core::matrix::RegistrationChannel::MunicipalCounter, None, &clerk.institution_code, Some(clerk.id.clone()), kakunin_store::now())
+        card.register(
+            kakunin_core::matrix::RegistrationChannel::MunicipalCounter,
+            None,
+            &clerk.institution_code,
+            Some(clerk.id.clone()),
+            kakunin_store::now(),
+        )
     })
     .await?;
-    state.audit(&clerk.id, Some(&clerk.institution_code), AuditAction::Registration, &id, json!({ "channel": "municipal_counter" })).await?;
+    state
+        .audit(
+            &clerk.id,
+            Some(&clerk.institution_code),
+            AuditAction::Registration,
+            &id,
+            json!({ "channel": "municipal_counter" }),
+        )
+        .await?;
     Ok(Json(CardView::from(&record)))
 }
 
 /// Reset a (locked) PIN: only here.
 #[utoipa::path(post, path = "/api/v1/municipal/cards/{id}/pin-reset", tag = "municipal counter", request_body = ResetPin,
     responses((status = 200, body = CardView), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn reset_pin(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>, ApiJson(req): ApiJson<ResetPin>) -> ApiResult<Json<CardView>> {
+pub async fn reset_pin(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ResetPin>,
+) -> ApiResult<Json<CardView>> {
     let clerk = staff.require(Permission::CounterOperations)?;
     let pin = Pin::parse(&req.new_pin)?;
     let ctx = counter(clerk);
-    let (record, ()) = update_card(&state, &id, |card| card.reset_pin_at_counter(&pin, rand::random(), &ctx)).await?;
-    state.audit(&clerk.id, Some(&clerk.institution_code), AuditAction::CardChange, &id, json!({ "op": "pin_reset" })).await?;
+    let (record, ()) = update_card(&state, &id, |card| {
+        card.reset_pin_at_counter(&pin, rand::random(), &ctx)
+    })
+    .await?;
+    state
+        .audit(
+            &clerk.id,
+            Some(&clerk.institution_code),
+            AuditAction::CardChange,
+            &id,
+            json!({ "op": "pin_reset" }),
+        )
+        .await?;
     Ok(Json(CardView::from(&record)))
 }

@@ -30,9 +30,16 @@ pub struct ChannelRegistration {
 #[utoipa::path(post, path = "/api/v1/registrations", tag = "registration", request_body = ChannelRegistration,
     responses((status = 200, body = CardView), (status = 422, body = crate::error::ErrorBody), (status = 423, description = "PIN locked", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn register_by_channel(State(state): State<AppState>, staff: StaffAuth, ApiJson(req): ApiJson<ChannelRegistration>) -> ApiResult<Json<CardView>> {
+pub async fn register_by_channel(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    ApiJson(req): ApiJson<ChannelRegistration>,
+) -> ApiResult<Json<CardView>> {
     let gateway = staff.require(Permission::Administer)?;
-    if matches!(req.channel, RegistrationChannel::CardReader | RegistrationChannel::MunicipalCounter) {
+    if matches!(
+        req.channel,
+        RegistrationChannel::CardReader | RegistrationChannel::MunicipalCounter
+    ) {
         return Err(ApiError::unprocessable(
             "use_other_endpoint",
             "card-reader registration happens in a visit (POST /api/v1/visits/{id}/registration); counter registration at /api/v1/municipal/cards/{id}/registration",
@@ -42,9 +49,23 @@ pub async fn register_by_channel(State(state): State<AppState>, staff: StaffAuth
     let (record, ()) = update_card(&state, &req.card_id, |card| {
         registration_allowed(req.channel, card.kind, Some(IdentityMethod::Pin))?;
         card.verify_pin(&req.pin, &place, kakunin_store::now())?;
-        card.register(req.channel, Some(IdentityMethod::Pin), &place, None, kakunin_store::now())
+        card.register(
+            req.channel,
+            Some(IdentityMethod::Pin),
+            &place,
+            None,
+            kakunin_store::now(),
+        )
     })
     .await?;
-    state.audit(&gateway.id, None, AuditAction::Registration, &req.card_id, json!({ "channel": req.channel })).await?;
+    state
+        .audit(
+            &gateway.id,
+            None,
+            AuditAction::Registration,
+            &req.card_id,
+            json!({ "channel": req.channel }),
+        )
+        .await?;
     Ok(Json(CardView::from(&record)))
 }

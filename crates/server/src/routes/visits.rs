@@ -13,8 +13,13 @@ use kakunin_core::card::CardKind;
 use kakunin_core::consent::ConsentSelection;
 use kakunin_core::matrix::{identity_methods, IdentityMethod, RegistrationChannel};
 use kakunin_core::roles::Permission;
-use kakunin_core::visit::{fallback_for, AttemptOutcome, Fallback, FallbackReason, PatientHas, PlacedBy, Visit, VisitEvent, VisitState};
-use kakunin_evidence::attestation::{open_attestation, parse_public_key, AttestedMethod, AttestedOutcome, SignedAttestation};
+use kakunin_core::visit::{
+    fallback_for, AttemptOutcome, Fallback, FallbackReason, PatientHas, PlacedBy, Visit,
+    VisitEvent, VisitState,
+};
+use kakunin_evidence::attestation::{
+    open_attestation, parse_public_key, AttestedMethod, AttestedOutcome, SignedAttestation,
+};
 use kakunin_evidence::{challenge::verify_card_signature, unb64};
 use kakunin_store::directory::Reader;
 use kakunin_store::visits::{ConsentRecord, VisitRecord};
@@ -61,7 +66,10 @@ impl From<&VisitRecord> for VisitView {
             VisitState::Fallback { .. } => "fallback",
         };
         let fallback = match v.state {
-            VisitState::Fallback { reason } => Some(FallbackAdvice { reason, options: fallback_options(Some(v.card_kind)) }),
+            VisitState::Fallback { reason } => Some(FallbackAdvice {
+                reason,
+                options: fallback_options(Some(v.card_kind)),
+            }),
             _ => None,
         };
         VisitView {
@@ -83,7 +91,17 @@ impl From<&VisitRecord> for VisitView {
 /// The fallbacks open to a holder of `kind`, in order (asking the domain for each situation).
 pub fn fallback_options(kind: Option<CardKind>) -> Vec<Fallback> {
     let mut v = vec![];
-    for has in [PatientHas { insurance_card_or_certificate: true, phone: false }, PatientHas { insurance_card_or_certificate: false, phone: true }, PatientHas::default()] {
+    for has in [
+        PatientHas {
+            insurance_card_or_certificate: true,
+            phone: false,
+        },
+        PatientHas {
+            insurance_card_or_certificate: false,
+            phone: true,
+        },
+        PatientHas::default(),
+    ] {
         let f = fallback_for(kind, has);
         if !v.contains(&f) {
             v.push(f);
@@ -94,19 +112,33 @@ pub fn fallback_options(kind: Option<CardKind>) -> Vec<Fallback> {
 
 /// Loads a visit, checks who may touch it, applies `event`, saves (retrying on a concurrent
 /// change) and returns the new record.
-async fn apply(state: &AppState, id: &str, may: impl Fn(&VisitRecord) -> ApiResult<()>, event: VisitEvent) -> ApiResult<VisitRecord> {
+async fn apply(
+    state: &AppState,
+    id: &str,
+    may: impl Fn(&VisitRecord) -> ApiResult<()>,
+    event: VisitEvent,
+) -> ApiResult<VisitRecord> {
     for _ in 0..3 {
         let before = state.store.visit(id).await?;
         may(&before)?;
         let mut visit: Visit = before.visit.clone();
         visit.apply(event.clone())?;
         match state.store.save_visit(&before, &visit).await {
-            Ok(updated_at) => return Ok(VisitRecord { visit, updated_at, ..before }),
+            Ok(updated_at) => {
+                return Ok(VisitRecord {
+                    visit,
+                    updated_at,
+                    ..before
+                })
+            }
             Err(StoreError::VisitChanged(_)) => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict("concurrent_change", "the visit is being changed by another request; retry"))
+    Err(ApiError::conflict(
+        "concurrent_change",
+        "the visit is being changed by another request; retry",
+    ))
 }
 
 fn own_reader(reader: &Reader) -> impl Fn(&VisitRecord) -> ApiResult<()> + '_ {
@@ -114,7 +146,9 @@ fn own_reader(reader: &Reader) -> impl Fn(&VisitRecord) -> ApiResult<()> + '_ {
         if v.reader_id.as_deref() == Some(reader.id.as_str()) {
             Ok(())
         } else {
-            Err(ApiError::forbidden("this visit was started by another reader"))
+            Err(ApiError::forbidden(
+                "this visit was started by another reader",
+            ))
         }
     }
 }
@@ -132,13 +166,29 @@ pub struct StartVisit {
 #[utoipa::path(post, path = "/api/v1/visits", tag = "visits", request_body = StartVisit,
     responses((status = 201, body = VisitView), (status = 422, description = "certificate_expired, certificate_revoked, certificate_forged, ...", body = crate::error::ErrorBody)),
     security(("reader_signature" = [])))]
-pub async fn start_visit(State(state): State<AppState>, req: SignedReader<StartVisit>) -> ApiResult<(StatusCode, Json<VisitView>)> {
+pub async fn start_visit(
+    State(state): State<AppState>,
+    req: SignedReader<StartVisit>,
+) -> ApiResult<(StatusCode, Json<VisitView>)> {
     let reader = &req.reader;
-    let der = unb64(&req.body.certificate).map_err(|_| ApiError::unprocessable("certificate_malformed", "certificate must be base64 DER; read it again from the card"))?;
+    let der = unb64(&req.body.certificate).map_err(|_| {
+        ApiError::unprocessable(
+            "certificate_malformed",
+            "certificate must be base64 DER; read it again from the card",
+        )
+    })?;
     let cert = match state.verify_certificate(&der).await {
         Ok(c) => c,
         Err(e) => {
-            state.audit(&reader.id, Some(&reader.institution_code), AuditAction::VisitStarted, "certificate", json!({ "refused": e.code })).await?;
+            state
+                .audit(
+                    &reader.id,
+                    Some(&reader.institution_code),
+                    AuditAction::VisitStarted,
+                    "certificate",
+                    json!({ "refused": e.code }),
+                )
+                .await?;
             return Err(e);
         }
     };
@@ -160,7 +210,13 @@ pub async fn start_visit(State(state): State<AppState>, req: SignedReader<StartV
     };
     state.store.insert_visit(&record).await?;
     state
-        .audit(&reader.id, Some(&reader.institution_code), AuditAction::VisitStarted, &record.id, json!({ "card": card.card.id, "placed_by": req.body.placed_by }))
+        .audit(
+            &reader.id,
+            Some(&reader.institution_code),
+            AuditAction::VisitStarted,
+            &record.id,
+            json!({ "card": card.card.id, "placed_by": req.body.placed_by }),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(VisitView::from(&record))))
 }
@@ -174,15 +230,26 @@ pub struct QueueQuery {
 
 /// The reception queue: this institution's latest visits.
 #[utoipa::path(get, path = "/api/v1/visits", tag = "visits", params(QueueQuery), responses((status = 200, body = Vec<VisitView>)), security(("bearer" = [])))]
-pub async fn queue(State(state): State<AppState>, staff: StaffAuth, Query(q): Query<QueueQuery>) -> ApiResult<Json<Vec<VisitView>>> {
+pub async fn queue(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Query(q): Query<QueueQuery>,
+) -> ApiResult<Json<Vec<VisitView>>> {
     let s = staff.require(Permission::Reception)?;
-    let visits = state.store.visits_of_institution(&s.institution_code, q.limit.unwrap_or(50).clamp(1, 500)).await?;
+    let visits = state
+        .store
+        .visits_of_institution(&s.institution_code, q.limit.unwrap_or(50).clamp(1, 500))
+        .await?;
     Ok(Json(visits.iter().map(VisitView::from).collect()))
 }
 
 /// One visit's state (staff of its institution).
 #[utoipa::path(get, path = "/api/v1/visits/{id}", tag = "visits", responses((status = 200, body = VisitView), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn visit_status(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>) -> ApiResult<Json<VisitView>> {
+pub async fn visit_status(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<VisitView>> {
     staff.require(Permission::Reception)?;
     let v = state.store.visit(&id).await?;
     staff.same_institution(&v.institution_code)?;
@@ -199,12 +266,19 @@ pub struct NonceView {
 
 /// Issue a nonce for the next attestation or PIN challenge of this visit.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/nonce", tag = "visits", responses((status = 200, body = NonceView)), security(("reader_signature" = [])))]
-pub async fn issue_nonce(State(state): State<AppState>, Path(id): Path<String>, req: SignedReader<serde_json::Value>) -> ApiResult<Json<NonceView>> {
+pub async fn issue_nonce(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: SignedReader<serde_json::Value>,
+) -> ApiResult<Json<NonceView>> {
     let v = state.store.visit(&id).await?;
     own_reader(&req.reader)(&v)?;
     let nonce = hex::encode(rand::random::<[u8; 24]>());
     state.store.issue_nonce(&nonce, &req.reader.id, &id).await?;
-    Ok(Json(NonceView { nonce, expires_in_seconds: state.config.nonce_ttl.num_seconds() }))
+    Ok(Json(NonceView {
+        nonce,
+        expires_in_seconds: state.config.nonce_ttl.num_seconds(),
+    }))
 }
 
 /// Identity evidence from the reader.
@@ -216,11 +290,19 @@ pub enum IdentityEvidence {
     /// Visual confirmation result entered on the reader by staff, signed by the reader.
     Visual { attestation: SignedAttestation },
     /// PIN path: the card's signature over the nonce's UTF-8 bytes, and its certificate.
-    Pin { nonce: String, signature: String, certificate: String },
+    Pin {
+        nonce: String,
+        signature: String,
+        certificate: String,
+    },
 }
 
 async fn consume(state: &AppState, nonce: &str, reader: &Reader, visit: &str) -> ApiResult<()> {
-    if state.store.consume_nonce(nonce, &reader.id, visit, state.config.nonce_ttl).await? {
+    if state
+        .store
+        .consume_nonce(nonce, &reader.id, visit, state.config.nonce_ttl)
+        .await?
+    {
         Ok(())
     } else {
         Err(ApiError::conflict("nonce_replayed", "the nonce is unknown, expired or already used (a replay); ask for a new nonce and attest again"))
@@ -232,7 +314,11 @@ async fn consume(state: &AppState, nonce: &str, reader: &Reader, visit: &str) ->
     responses((status = 200, body = VisitView), (status = 409, description = "nonce_replayed", body = crate::error::ErrorBody),
         (status = 422, description = "attestation_forged, card_signature_invalid, pin_not_allowed_on_face_auth", body = crate::error::ErrorBody)),
     security(("reader_signature" = [])))]
-pub async fn identity_evidence(State(state): State<AppState>, Path(id): Path<String>, req: SignedReader<IdentityEvidence>) -> ApiResult<Json<VisitView>> {
+pub async fn identity_evidence(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: SignedReader<IdentityEvidence>,
+) -> ApiResult<Json<VisitView>> {
     let reader = &req.reader;
     let before = state.store.visit(&id).await?;
     own_reader(reader)(&before)?;
@@ -240,7 +326,10 @@ pub async fn identity_evidence(State(state): State<AppState>, Path(id): Path<Str
         IdentityEvidence::Face { attestation } | IdentityEvidence::Visual { attestation } => {
             let a = open_attestation(&parse_public_key(&reader.public_key)?, &attestation)?;
             if a.reader_id != reader.id || a.visit_id != id {
-                return Err(ApiError::unprocessable("attestation_mismatch", "the attestation names another reader or visit"));
+                return Err(ApiError::unprocessable(
+                    "attestation_mismatch",
+                    "the attestation names another reader or visit",
+                ));
             }
             consume(&state, &a.nonce, reader, &id).await?;
             let detail = json!({ "method": a.method, "outcome": a.outcome, "score": a.score, "threshold": a.threshold, "staff": a.staff_id });
@@ -254,43 +343,98 @@ pub async fn identity_evidence(State(state): State<AppState>, Path(id): Path<Str
                     },
                 },
                 AttestedMethod::Visual => {
-                    let staff_id = a.staff_id.ok_or_else(|| ApiError::unprocessable("staff_required", "a visual confirmation names the staff member who confirmed"))?;
+                    let staff_id = a.staff_id.ok_or_else(|| {
+                        ApiError::unprocessable(
+                            "staff_required",
+                            "a visual confirmation names the staff member who confirmed",
+                        )
+                    })?;
                     let staff = state.store.staff(&staff_id).await?;
-                    if staff.institution_code != reader.institution_code || !staff.role.may(Permission::Reception) {
+                    if staff.institution_code != reader.institution_code
+                        || !staff.role.may(Permission::Reception)
+                    {
                         return Err(ApiError::forbidden("the confirming staff member is not reception staff of this institution"));
                     }
-                    VisitEvent::VisualDecision { confirmed: a.outcome == AttestedOutcome::Match, staff: staff_id, holder_present: true }
+                    VisitEvent::VisualDecision {
+                        confirmed: a.outcome == AttestedOutcome::Match,
+                        staff: staff_id,
+                        holder_present: true,
+                    }
                 }
             };
             (event, detail)
         }
-        IdentityEvidence::Pin { nonce, signature, certificate } => {
+        IdentityEvidence::Pin {
+            nonce,
+            signature,
+            certificate,
+        } => {
             if before.visit.card_kind == CardKind::FaceAuth {
-                return Err(kakunin_core::matrix::identity_method_allowed(CardKind::FaceAuth, IdentityMethod::Pin).unwrap_err().into());
+                return Err(kakunin_core::matrix::identity_method_allowed(
+                    CardKind::FaceAuth,
+                    IdentityMethod::Pin,
+                )
+                .unwrap_err()
+                .into());
             }
             consume(&state, &nonce, reader, &id).await?;
-            let der = unb64(&certificate).map_err(|_| ApiError::unprocessable("certificate_malformed", "certificate must be base64 DER"))?;
+            let der = unb64(&certificate).map_err(|_| {
+                ApiError::unprocessable("certificate_malformed", "certificate must be base64 DER")
+            })?;
             let cert = state.verify_certificate(&der).await?;
             let card = state.store.card_by_serial(&cert.serial).await?;
             if card.map(|c| c.card.id) != before.card_id {
-                return Err(ApiError::unprocessable("certificate_mismatch", "this certificate belongs to another card than the one that started the visit"));
+                return Err(ApiError::unprocessable(
+                    "certificate_mismatch",
+                    "this certificate belongs to another card than the one that started the visit",
+                ));
             }
-            let sig = unb64(&signature).map_err(|_| ApiError::unprocessable("card_signature_invalid", "signature must be base64"))?;
+            let sig = unb64(&signature).map_err(|_| {
+                ApiError::unprocessable("card_signature_invalid", "signature must be base64")
+            })?;
             verify_card_signature(&cert, nonce.as_bytes(), &sig)?;
-            (VisitEvent::IdentityAttempt { method: IdentityMethod::Pin, outcome: AttemptOutcome::Verified }, json!({ "method": "pin", "outcome": "match" }))
+            (
+                VisitEvent::IdentityAttempt {
+                    method: IdentityMethod::Pin,
+                    outcome: AttemptOutcome::Verified,
+                },
+                json!({ "method": "pin", "outcome": "match" }),
+            )
         }
     };
     let visual = matches!(event, VisitEvent::VisualDecision { .. });
     let after = apply(&state, &id, own_reader(reader), event).await?;
-    let action = if visual { AuditAction::VisualConfirmation } else { AuditAction::IdentityVerification };
-    state.audit(&reader.id, Some(&reader.institution_code), action, &id, detail).await?;
+    let action = if visual {
+        AuditAction::VisualConfirmation
+    } else {
+        AuditAction::IdentityVerification
+    };
+    state
+        .audit(
+            &reader.id,
+            Some(&reader.institution_code),
+            action,
+            &id,
+            detail,
+        )
+        .await?;
     Ok(Json(VisitView::from(&after)))
 }
 
 /// Hand the visit to reception for visual confirmation (the patient asked, or attempts ran out).
 #[utoipa::path(post, path = "/api/v1/visits/{id}/visual-request", tag = "visits", responses((status = 200, body = VisitView)), security(("reader_signature" = [])))]
-pub async fn request_visual(State(state): State<AppState>, Path(id): Path<String>, req: SignedReader<serde_json::Value>) -> ApiResult<Json<VisitView>> {
-    let after = apply(&state, &id, own_reader(&req.reader), VisitEvent::VisualRequested).await?;
+pub async fn request_visual(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: SignedReader<serde_json::Value>,
+) -> ApiResult<Json<VisitView>> {
+    let after = apply(
+        &state,
+        &id,
+        own_reader(&req.reader),
+        VisitEvent::VisualRequested,
+    )
+    .await?;
     Ok(Json(VisitView::from(&after)))
 }
 
@@ -311,12 +455,33 @@ fn yes() -> bool {
 /// Visual confirmation (目視確認) by reception staff, recorded with the staff member.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/visual", tag = "visits", request_body = VisualDecision,
     responses((status = 200, body = VisitView), (status = 422, description = "visual_requires_presence", body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn visual_confirmation(State(state): State<AppState>, staff: StaffAuth, Path(id): Path<String>, ApiJson(req): ApiJson<VisualDecision>) -> ApiResult<Json<VisitView>> {
+pub async fn visual_confirmation(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<VisualDecision>,
+) -> ApiResult<Json<VisitView>> {
     let s = staff.require(Permission::Reception)?.clone();
-    let event = VisitEvent::VisualDecision { confirmed: req.confirmed, staff: s.id.clone(), holder_present: req.holder_present };
-    let after = apply(&state, &id, |v| staff.same_institution(&v.institution_code), event).await?;
+    let event = VisitEvent::VisualDecision {
+        confirmed: req.confirmed,
+        staff: s.id.clone(),
+        holder_present: req.holder_present,
+    };
+    let after = apply(
+        &state,
+        &id,
+        |v| staff.same_institution(&v.institution_code),
+        event,
+    )
+    .await?;
     state
-        .audit(&s.id, Some(&s.institution_code), AuditAction::VisualConfirmation, &id, json!({ "confirmed": req.confirmed, "staff": s.id }))
+        .audit(
+            &s.id,
+            Some(&s.institution_code),
+            AuditAction::VisualConfirmation,
+            &id,
+            json!({ "confirmed": req.confirmed, "staff": s.id }),
+        )
         .await?;
     Ok(Json(VisitView::from(&after)))
 }
@@ -330,19 +495,43 @@ pub struct RegistrationAnswer {
 /// Answer the insurance-use registration offer; on yes the card is registered (reader channel).
 #[utoipa::path(post, path = "/api/v1/visits/{id}/registration", tag = "visits", request_body = RegistrationAnswer,
     responses((status = 200, body = VisitView)), security(("reader_signature" = [])))]
-pub async fn registration_answer(State(state): State<AppState>, Path(id): Path<String>, req: SignedReader<RegistrationAnswer>) -> ApiResult<Json<VisitView>> {
+pub async fn registration_answer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: SignedReader<RegistrationAnswer>,
+) -> ApiResult<Json<VisitView>> {
     let reader = &req.reader;
-    let after = apply(&state, &id, own_reader(reader), VisitEvent::RegistrationAnswer { accept: req.body.accept }).await?;
+    let after = apply(
+        &state,
+        &id,
+        own_reader(reader),
+        VisitEvent::RegistrationAnswer {
+            accept: req.body.accept,
+        },
+    )
+    .await?;
     if req.body.accept {
         let card_id = after.card_id.clone().unwrap_or_default();
         let method = after.visit.identity;
         let staff = after.visit.visual_staff.clone();
         crate::routes::municipal::update_card(&state, &card_id, |card| {
-            card.register(RegistrationChannel::CardReader, method, &reader.institution_code, staff.clone(), kakunin_store::now())
+            card.register(
+                RegistrationChannel::CardReader,
+                method,
+                &reader.institution_code,
+                staff.clone(),
+                kakunin_store::now(),
+            )
         })
         .await?;
         state
-            .audit(&reader.id, Some(&reader.institution_code), AuditAction::Registration, &card_id, json!({ "channel": "card_reader", "method": method, "visit": id }))
+            .audit(
+                &reader.id,
+                Some(&reader.institution_code),
+                AuditAction::Registration,
+                &card_id,
+                json!({ "channel": "card_reader", "method": method, "visit": id }),
+            )
             .await?;
     }
     Ok(Json(VisitView::from(&after)))
@@ -361,11 +550,20 @@ pub struct ConsentRequest {
 /// Record the consent selection; the visit completes and reception can see the result.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/consent", tag = "visits", request_body = ConsentRequest,
     responses((status = 200, body = VisitView)), security(("reader_signature" = [])))]
-pub async fn consent(State(state): State<AppState>, Path(id): Path<String>, req: SignedReader<ConsentRequest>) -> ApiResult<Json<VisitView>> {
+pub async fn consent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: SignedReader<ConsentRequest>,
+) -> ApiResult<Json<VisitView>> {
     let reader = &req.reader;
-    let event = VisitEvent::ConsentGiven { selection: req.body.selection, assisted: req.body.assisted };
+    let event = VisitEvent::ConsentGiven {
+        selection: req.body.selection,
+        assisted: req.body.assisted,
+    };
     let after = apply(&state, &id, own_reader(reader), event).await?;
-    let person_id = after.person_id.ok_or_else(|| ApiError::conflict("invalid_transition", "the visit has no person"))?;
+    let person_id = after
+        .person_id
+        .ok_or_else(|| ApiError::conflict("invalid_transition", "the visit has no person"))?;
     state
         .store
         .insert_consent(&ConsentRecord {
@@ -378,14 +576,30 @@ pub async fn consent(State(state): State<AppState>, Path(id): Path<String>, req:
         })
         .await?;
     state
-        .audit(&reader.id, Some(&reader.institution_code), AuditAction::Consent, &id, json!({ "selection": req.body.selection, "assisted": req.body.assisted }))
+        .audit(
+            &reader.id,
+            Some(&reader.institution_code),
+            AuditAction::Consent,
+            &id,
+            json!({ "selection": req.body.selection, "assisted": req.body.assisted }),
+        )
         .await?;
     Ok(Json(VisitView::from(&after)))
 }
 
 /// Report that the online check cannot be done (network or service trouble seen by the reader).
 #[utoipa::path(post, path = "/api/v1/visits/{id}/service-down", tag = "visits", responses((status = 200, body = VisitView)), security(("reader_signature" = [])))]
-pub async fn service_down(State(state): State<AppState>, Path(id): Path<String>, req: SignedReader<serde_json::Value>) -> ApiResult<Json<VisitView>> {
-    let after = apply(&state, &id, own_reader(&req.reader), VisitEvent::ServiceDown).await?;
+pub async fn service_down(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: SignedReader<serde_json::Value>,
+) -> ApiResult<Json<VisitView>> {
+    let after = apply(
+        &state,
+        &id,
+        own_reader(&req.reader),
+        VisitEvent::ServiceDown,
+    )
+    .await?;
     Ok(Json(VisitView::from(&after)))
 }
