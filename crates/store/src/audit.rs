@@ -60,32 +60,54 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, mut tip: (i64, [u8; 32])
                 Err(_) => break,
             }
         }
-        let mut records = Vec::with_capacity(batch.len());
-        let (mut seq, mut hash) = tip;
-        for job in &batch {
-            seq += 1;
-            let (r, h) = chain(&hash, seq, job.event.clone());
-            hash = h;
-            records.push(r);
+        // Two tries: if another process appended first (a conflict on `seq`), reload the tip and
+        // chain the batch again after it.
+        let mut outcome = Err(StoreError::AuditWriterStopped);
+        for attempt in 0..2 {
+            let (records, new_tip) = chain_batch(&batch, tip);
+            outcome = store
+                .write_audit_batch(&records)
+                .await
+                .map(|()| (records, new_tip));
+            match &outcome {
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "audit batch failed; reloading the chain tip");
+                    if let Ok(t) = store.audit_tip().await {
+                        tip = t;
+                    }
+                }
+            }
         }
-        match store.write_audit_batch(&records).await {
-            Ok(()) => {
-                tip = (seq, hash);
+        match outcome {
+            Ok((records, new_tip)) => {
+                tip = new_tip;
                 for (job, r) in batch.drain(..).zip(&records) {
                     let _ = job.done.send(Ok(r.seq));
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "audit batch failed; reloading the chain tip");
-                if let Ok(t) = store.audit_tip().await {
-                    tip = t;
-                }
+                tracing::error!(error = %e, "audit batch failed twice; the requests are answered with an error");
                 for job in batch.drain(..) {
                     let _ = job.done.send(Err(e.to_string()));
                 }
             }
         }
     }
+}
+
+fn chain_batch(
+    batch: &[Job],
+    (mut seq, mut hash): (i64, [u8; 32]),
+) -> (Vec<AuditRecord>, (i64, [u8; 32])) {
+    let mut records = Vec::with_capacity(batch.len());
+    for job in batch {
+        seq += 1;
+        let (r, h) = chain(&hash, seq, job.event.clone());
+        hash = h;
+        records.push(r);
+    }
+    (records, (seq, hash))
 }
 
 /// The outcome of verifying the whole chain.
