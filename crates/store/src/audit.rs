@@ -1,9 +1,10 @@
 //! The append-only, hash-chained audit log.
 //!
-//! One [`AuditWriter`] per process owns the chain's tip. Callers send events and wait for the
-//! commit; the writer takes whatever has queued up since its last commit, chains it, and writes it
-//! in one transaction (group commit). An event is acknowledged only after its commit, so an
-//! acknowledged check is on disk even if the process is killed right after.
+//! Callers send events to an [`AuditWriter`] and wait for the commit. The writer takes whatever
+//! has queued up since its last commit and appends it in one transaction (group commit): it locks
+//! the chain head (table `audit_head`), chains the batch after it, inserts, and moves the head. An
+//! event is acknowledged only after its commit, so an acknowledged check is on disk even if the
+//! process is killed right after; and several processes can share one chain, taking turns.
 
 use crate::{get, parse_ts, ts, Result, Store, StoreError};
 use kakunin_core::audit::{
@@ -27,11 +28,10 @@ pub struct AuditWriter {
 }
 
 impl AuditWriter {
-    /// Loads the chain's tip and starts the writer task.
+    /// Starts the writer task.
     pub async fn start(store: Store) -> Result<AuditWriter> {
-        let tip = store.audit_tip().await?;
         let (tx, rx) = mpsc::channel(16 * 1024);
-        tokio::spawn(run(store, rx, tip));
+        tokio::spawn(run(store, rx));
         Ok(AuditWriter { tx })
     }
 
@@ -50,7 +50,7 @@ impl AuditWriter {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Job>, mut tip: (i64, [u8; 32])) {
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
@@ -60,30 +60,17 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, mut tip: (i64, [u8; 32])
                 Err(_) => break,
             }
         }
-        // Two tries: if another process appended first (a conflict on `seq`), reload the tip and
-        // chain the batch again after it.
-        let mut outcome = Err(StoreError::AuditWriterStopped);
-        for attempt in 0..2 {
-            let (records, new_tip) = chain_batch(&batch, tip);
-            outcome = store
-                .write_audit_batch(&records)
-                .await
-                .map(|()| (records, new_tip));
-            match &outcome {
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, attempt, "audit batch failed; reloading the chain tip");
-                    if let Ok(t) = store.audit_tip().await {
-                        tip = t;
-                    }
-                }
-            }
+        let events: Vec<AuditEvent> = batch.iter().map(|j| j.event.clone()).collect();
+        // A second try covers a busy database (SQLite's lock timeout) or a dropped connection.
+        let mut outcome = store.append_audit_batch(&events).await;
+        if let Err(e) = &outcome {
+            tracing::warn!(error = %e, "audit batch failed; trying once more");
+            outcome = store.append_audit_batch(&events).await;
         }
         match outcome {
-            Ok((records, new_tip)) => {
-                tip = new_tip;
-                for (job, r) in batch.drain(..).zip(&records) {
-                    let _ = job.done.send(Ok(r.seq));
+            Ok(first_seq) => {
+                for (i, job) in batch.drain(..).enumerate() {
+                    let _ = job.done.send(Ok(first_seq + i as i64));
                 }
             }
             Err(e) => {
@@ -94,20 +81,6 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, mut tip: (i64, [u8; 32])
             }
         }
     }
-}
-
-fn chain_batch(
-    batch: &[Job],
-    (mut seq, mut hash): (i64, [u8; 32]),
-) -> (Vec<AuditRecord>, (i64, [u8; 32])) {
-    let mut records = Vec::with_capacity(batch.len());
-    for job in batch {
-        seq += 1;
-        let (r, h) = chain(&hash, seq, job.event.clone());
-        hash = h;
-        records.push(r);
-    }
-    (records, (seq, hash))
 }
 
 /// The outcome of verifying the whole chain.
@@ -124,25 +97,31 @@ pub struct ChainReport {
 }
 
 impl Store {
-    async fn audit_tip(&self) -> Result<(i64, [u8; 32])> {
-        let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            None => Ok((0, GENESIS)),
-            Some(r) => {
-                let h: String = get(&r, "hash")?;
-                let bytes = hex::decode(&h)
-                    .ok()
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .ok_or_else(|| StoreError::Corrupt("audit hash".into()))?;
-                Ok((get(&r, "seq")?, bytes))
-            }
-        }
-    }
-
-    async fn write_audit_batch(&self, records: &[AuditRecord]) -> Result<()> {
+    /// Appends `events` after the chain head in one transaction; returns the first new seq.
+    async fn append_audit_batch(&self, events: &[AuditEvent]) -> Result<i64> {
         let mut tx = self.pool.begin().await?;
+        // Lock the head first (before any read), so concurrent writers queue here.
+        sqlx::query("UPDATE audit_head SET id = id WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let head: String = get(&row, "hash")?;
+        let mut hash: [u8; 32] = hex::decode(&head)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| StoreError::Corrupt("audit head hash".into()))?;
+        let first: i64 = get::<i64>(&row, "seq")? + 1;
+        let records: Vec<AuditRecord> = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let (r, h) = chain(&hash, first + i as i64, e.clone());
+                hash = h;
+                r
+            })
+            .collect();
         for chunk in records.chunks(ROWS_PER_INSERT) {
             let mut sql = String::from("INSERT INTO audit_log (seq, at, actor, institution, action, subject, detail, prev_hash, hash) VALUES ");
             for i in 0..chunk.len() {
@@ -178,8 +157,13 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(first + records.len() as i64 - 1)
+            .bind(hex::encode(hash))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(first)
     }
 
     /// Records with `seq > after`, oldest first, at most `limit`.

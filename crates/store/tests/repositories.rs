@@ -310,3 +310,33 @@ async fn visits_nonces_consents_declarations() {
         );
     }
 }
+
+#[tokio::test]
+async fn two_audit_writers_on_one_database_keep_one_chain() {
+    for (store, _dir) in stores().await {
+        let a = AuditWriter::start(store.clone()).await.unwrap();
+        let b = AuditWriter::start(store.clone()).await.unwrap();
+        let ev = |i: usize| AuditEvent {
+            at: kakunin_store::now(),
+            actor: "system".into(),
+            institution: None,
+            action: AuditAction::Consent,
+            subject: format!("s{i}"),
+            detail: "{}".into(),
+        };
+        let ta = tokio::spawn({
+            let a = a.clone();
+            async move {
+                for i in 0..30 {
+                    a.append(ev(i)).await.unwrap();
+                }
+            }
+        });
+        for i in 30..60 {
+            b.append(ev(i)).await.unwrap();
+        }
+        ta.await.unwrap();
+        let report = store.verify_audit_chain().await.unwrap();
+        assert_eq!((report.records, report.broken), (60, None));
+    }
+}
