@@ -43,7 +43,7 @@ CREATE TABLE cards (
     id              TEXT PRIMARY KEY,
     person_id       BIGINT NOT NULL REFERENCES persons (id),
     kind            TEXT NOT NULL,             -- standard | face_auth
-    cert_serial     TEXT NOT NULL UNIQUE,      -- user-auth certificate serial (hex)
+    cert_serial     TEXT NOT NULL,             -- user-auth certificate serial (hex), unique (index below)
     registered      BIGINT NOT NULL,           -- 健康保険証利用登録
     pin_salt        TEXT,
     pin_hash        TEXT,
@@ -54,6 +54,7 @@ CREATE TABLE cards (
     updated_at      TEXT NOT NULL
 );
 CREATE INDEX cards_person ON cards (person_id);
+CREATE UNIQUE INDEX cards_cert_serial ON cards (cert_serial);
 
 CREATE TABLE card_memo (
     card_id         TEXT NOT NULL REFERENCES cards (id),

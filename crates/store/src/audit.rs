@@ -123,25 +123,10 @@ impl Store {
             })
             .collect();
         for chunk in records.chunks(ROWS_PER_INSERT) {
-            let mut sql = String::from("INSERT INTO audit_log (seq, at, actor, institution, action, subject, detail, prev_hash, hash) VALUES ");
-            for i in 0..chunk.len() {
-                let b = i * 9;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${},${},${},${},${},${},${},${},${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9
-                ));
-            }
+            let sql = format!(
+                "INSERT INTO audit_log (seq, at, actor, institution, action, subject, detail, prev_hash, hash) VALUES {}",
+                self.values_clause(chunk.len(), 9)
+            );
             let mut q = sqlx::query(&sql);
             for r in chunk {
                 q = q

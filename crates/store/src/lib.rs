@@ -76,7 +76,7 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
-                        conn.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;").await?;
+                        conn.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;").await?;
                     }
                     Ok(())
                 })
@@ -89,7 +89,9 @@ impl Store {
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<()> {
         sqlx::migrate!("./migrations").run(&self.pool).await?;
-        Ok(())
+        // A bulk seed drops the randomly-ordered indexes and builds them at its end; if it was
+        // interrupted, build them now.
+        seed::create_bulk_indexes(self).await
     }
 
     /// Readiness: one round trip.
@@ -105,6 +107,34 @@ impl Store {
             .await?
             .try_get(0)?;
         Ok(n == 0)
+    }
+}
+
+impl Store {
+    /// `(…),(…)` placeholders for a multi-row INSERT of `rows` × `cols` values: `?` on SQLite
+    /// (whose lookup of numbered parameters is linear per parameter, so `$n` makes large
+    /// statements quadratic), `$n` on PostgreSQL.
+    pub fn values_clause(&self, rows: usize, cols: usize) -> String {
+        let mut sql = String::with_capacity(rows * cols * 6);
+        let mut n = 0;
+        for r in 0..rows {
+            sql.push_str(if r == 0 { "(" } else { ",(" });
+            for c in 0..cols {
+                if c > 0 {
+                    sql.push(',');
+                }
+                match self.engine {
+                    Engine::Sqlite => sql.push('?'),
+                    Engine::Postgres => {
+                        n += 1;
+                        sql.push('$');
+                        sql.push_str(&n.to_string());
+                    }
+                }
+            }
+            sql.push(')');
+        }
+        sql
     }
 }
 

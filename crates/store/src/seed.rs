@@ -173,6 +173,18 @@ pub fn demo_insurers() -> Vec<(String, String, String)> {
     v
 }
 
+/// From this many persons on, a seed builds the random-order indexes after loading.
+const BULK_SEED: u64 = 500_000;
+
+/// Creates the indexes a bulk seed drops (no-op when they exist).
+pub(crate) async fn create_bulk_indexes(store: &Store) -> Result<()> {
+    sqlx::query("CREATE UNIQUE INDEX IF NOT EXISTS cards_cert_serial ON cards (cert_serial)")
+        .execute(&store.pool)
+        .await?;
+    sqlx::query("CREATE INDEX IF NOT EXISTS persons_name_birth ON persons (family_name, given_name, birth_date)").execute(&store.pool).await?;
+    Ok(())
+}
+
 enum Val {
     I(i64),
     T(String),
@@ -194,23 +206,19 @@ impl Bulk {
         }
     }
 
-    async fn flush(&mut self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
+    async fn flush(
+        &mut self,
+        store: &Store,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ) -> Result<()> {
         let per = (30_000 / self.columns.len()).min(1000);
         for chunk in self.rows.chunks(per) {
-            let mut sql = format!(
-                "INSERT INTO {} ({}) VALUES ",
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES {}",
                 self.table,
-                self.columns.join(",")
+                self.columns.join(","),
+                store.values_clause(chunk.len(), self.columns.len())
             );
-            let mut n = 0;
-            for (i, row) in chunk.iter().enumerate() {
-                sql.push_str(if i == 0 { "(" } else { ",(" });
-                for j in 0..row.len() {
-                    n += 1;
-                    sql.push_str(&format!("{}${n}", if j == 0 { "" } else { "," }));
-                }
-                sql.push(')');
-            }
             let mut q = sqlx::query(&sql);
             for row in chunk {
                 for v in row {
@@ -239,7 +247,7 @@ impl Store {
         for (n, name, kind) in demo_insurers() {
             ins.rows.push(vec![Val::T(n), Val::T(name), Val::T(kind)]);
         }
-        ins.flush(&mut tx).await?;
+        ins.flush(self, &mut tx).await?;
         let (clinic, pharmacy, other) = demo_institution_codes();
         let mut inst = Bulk::new("institutions", &["code", "name", "kind"]);
         for (code, name, kind) in [
@@ -256,7 +264,7 @@ impl Store {
             inst.rows
                 .push(vec![Val::T(code), Val::T(name.into()), Val::T(kind.into())]);
         }
-        inst.flush(&mut tx).await?;
+        inst.flush(self, &mut tx).await?;
         let mut staff = Bulk::new(
             "staff",
             &["id", "institution_code", "name", "role", "token_hash"],
@@ -277,14 +285,25 @@ impl Store {
                 Val::T(crate::directory::token_hash(token)),
             ]);
         }
-        staff.flush(&mut tx).await?;
+        staff.flush(self, &mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Adds `count` persons after the highest existing id, calling `progress(done)` as it goes.
+    /// Large seeds drop the two indexes whose keys arrive in random order (certificate serials,
+    /// names) and build them once at the end: inserting 10⁷ random keys into a B-tree larger than
+    /// the page cache is what makes bulk loads crawl.
     pub async fn seed_persons(&self, count: u64, mut progress: impl FnMut(u64)) -> Result<()> {
         self.seed_base().await?;
+        let bulk = count >= BULK_SEED;
+        if bulk {
+            for index in ["cards_cert_serial", "persons_name_birth"] {
+                sqlx::query(&format!("DROP INDEX IF EXISTS {index}"))
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
         let start: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS m FROM persons")
             .fetch_one(&self.pool)
             .await
@@ -529,11 +548,14 @@ impl Store {
                 &mut history,
                 &mut medical,
             ] {
-                b.flush(&mut tx).await?;
+                b.flush(self, &mut tx).await?;
             }
             tx.commit().await?;
             done += n;
             progress(done);
+        }
+        if bulk {
+            create_bulk_indexes(self).await?;
         }
         Ok(())
     }
