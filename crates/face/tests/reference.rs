@@ -1,0 +1,93 @@
+//! Numerics against the reference implementation: TensorFlow.js's pure-JS CPU backend runs every
+//! model on a fixed input (tools/reference/reference.mjs), and our executor must agree within
+//! 1e-4 (absolute, or relative to the output's magnitude for large-valued outputs).
+
+use kakunin_face::graph::{Scratch, Tensor};
+use kakunin_face::models::{self, ModelFiles};
+use std::process::Command;
+
+fn input(shape: &[usize]) -> Tensor {
+    let n: usize = shape.iter().product();
+    let data = (0..n as u64)
+        .map(|i| {
+            (((i * 2_654_435_761) % 4_294_967_296) as f64 / 4_294_967_296.0 * 2.0 - 1.0) as f32
+        })
+        .collect();
+    Tensor::new(shape.to_vec(), data)
+}
+
+#[test]
+fn every_model_matches_tensorflow_js() {
+    let Some(dir) = kakunin_face::testing::models_or_skip() else {
+        return;
+    };
+    let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/reference");
+    if !tools.join("node_modules/@tensorflow/tfjs-core").exists() {
+        assert!(
+            std::env::var("KAKUNIN_REQUIRE_MODELS").is_err(),
+            "run `npm ci` in tools/reference"
+        );
+        eprintln!("skipped: run `npm ci` in tools/reference");
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("kakunin-reference-{}.json", std::process::id()));
+    let status = Command::new("node")
+        .arg(tools.join("reference.mjs"))
+        .arg(&dir)
+        .arg(&out)
+        .status()
+        .expect("node runs");
+    assert!(status.success(), "reference script failed");
+    let reference: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    std::fs::remove_file(&out).ok();
+
+    let cases: [(&ModelFiles, [usize; 4]); 5] = [
+        (&models::BLAZEFACE, [1, 256, 256, 3]),
+        (&models::MOBILEFACENET, [1, 112, 112, 3]),
+        (&models::ANTISPOOF, [1, 128, 128, 3]),
+        (&models::LIVENESS, [1, 32, 32, 3]),
+        (&models::FACEMESH, [1, 192, 192, 3]),
+    ];
+    for (files, shape) in cases {
+        let graph = models::load(&dir, files).unwrap();
+        let expected = reference[files.name].as_object().unwrap();
+        let names: Vec<&str> = expected.keys().map(String::as_str).collect();
+        let mut scratch = Scratch::default();
+        // Twice: the second run reuses pooled buffers and must give the same numbers.
+        let first = graph.run(input(&shape), &names, &mut scratch).unwrap();
+        let outs = graph.run(input(&shape), &names, &mut scratch).unwrap();
+        assert_eq!(first, outs, "{}: reused buffers change nothing", files.name);
+        for (name, got) in names.iter().zip(&outs) {
+            let want: Vec<f32> = expected[*name]["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+                .collect();
+            let want_shape: Vec<usize> = expected[*name]["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
+            assert_eq!(got.shape, want_shape, "{}/{name} shape", files.name);
+            let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+            let max_diff = got
+                .data
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            eprintln!(
+                "{}/{name}: max |diff| {max_diff:.2e} (output scale {scale:.1})",
+                files.name
+            );
+            assert!(
+                max_diff <= 1e-4 * scale,
+                "{}/{name}: max |diff| {max_diff} > 1e-4 × {scale}",
+                files.name
+            );
+        }
+    }
+}
