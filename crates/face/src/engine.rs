@@ -1,0 +1,317 @@
+//! The face engine: load once, verify many times, from many threads.
+
+use crate::align;
+use crate::detect::{Detection, Detector};
+use crate::graph::{Graph, Scratch, Tensor};
+use crate::image::Rgb;
+use crate::models;
+use crate::quality::{self, RetryReason};
+use crate::FaceError;
+use serde::Serialize;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Which network turns a face into a descriptor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmbeddingModel {
+    /// `faceres` (224×224 → 1024-d). The default: on the development set it separates
+    /// identities; see docs/face.md.
+    Faceres,
+    /// `mobilefacenet` (112×112 → 192-d). Kept for measurement: with this model file its
+    /// descriptors barely depend on the face (docs/face.md).
+    MobileFaceNet,
+}
+
+impl EmbeddingModel {
+    fn files(self) -> &'static models::ModelFiles {
+        match self {
+            EmbeddingModel::Faceres => &models::FACERES,
+            EmbeddingModel::MobileFaceNet => &models::MOBILEFACENET,
+        }
+    }
+    fn input(self) -> usize {
+        match self {
+            EmbeddingModel::Faceres => 224,
+            EmbeddingModel::MobileFaceNet => 112,
+        }
+    }
+    fn output(self) -> &'static str {
+        match self {
+            EmbeddingModel::Faceres => "global_pooling/Mean",
+            EmbeddingModel::MobileFaceNet => "embeddings",
+        }
+    }
+}
+
+/// Margin around the detector's box for box crops.
+pub const BOX_MARGIN: f32 = 1.3;
+
+/// How a face crop is prepared for the embedding network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Preparation {
+    /// Aligned to insightface's five-point template by a similarity transform.
+    Aligned,
+    /// The detector's box enlarged by [`BOX_MARGIN`], unaligned.
+    BoxCrop,
+}
+
+/// How pixel values (0–255) are scaled for MobileFaceNet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputScale {
+    /// 0–255 as is.
+    Raw,
+    /// `(x − 127.5) / 128`.
+    Centered,
+    /// `x / 255`.
+    Unit,
+}
+
+impl InputScale {
+    fn apply(self, v: f32) -> f32 {
+        match self {
+            InputScale::Raw => v,
+            InputScale::Centered => (v - 127.5) / 128.0,
+            InputScale::Unit => v / 255.0,
+        }
+    }
+}
+
+/// Settings of the engine.
+#[derive(Debug, Clone, Serialize)]
+pub struct EngineConfig {
+    /// Cosine similarity at or above which two faces match (see `docs/face.md` for how it was
+    /// calibrated).
+    pub threshold: f32,
+    /// Compare in grey on both sides (the card photo is grey).
+    pub grey: bool,
+    pub embedding: EmbeddingModel,
+    pub preparation: Preparation,
+    pub input_scale: InputScale,
+    /// Failed attempts before the patient is referred to staff.
+    pub max_attempts: u8,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            threshold: DEFAULT_THRESHOLD,
+            grey: true,
+            embedding: EmbeddingModel::Faceres,
+            preparation: Preparation::BoxCrop,
+            input_scale: InputScale::Raw,
+            max_attempts: 3,
+        }
+    }
+}
+
+/// The calibrated decision threshold (cosine similarity), for a false-match rate of about 1 in
+/// 10,000 on the development set's impostor pairs (docs/face.md).
+pub const DEFAULT_THRESHOLD: f32 = 0.50;
+
+/// A face found in an image and its embedding.
+#[derive(Debug, Clone)]
+pub struct Face {
+    pub detection: Detection,
+    /// L2-normalised descriptor.
+    pub embedding: Vec<f32>,
+}
+
+/// Milliseconds spent per stage.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    pub decode_ms: f64,
+    pub detect_ms: f64,
+    pub embed_ms: f64,
+    pub spoof_ms: f64,
+    pub total_ms: f64,
+}
+
+/// The engine's answer for one attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    /// match | no_match | retry | spoof_suspected | refer_to_staff.
+    pub decision: DecisionKind,
+    pub reason: Option<RetryReason>,
+    pub score: Option<f32>,
+    pub threshold: f32,
+    /// Presentation-attack scores, when computed: antispoof (1 = real) and liveness (P(real)).
+    pub antispoof: Option<f32>,
+    pub liveness: Option<f32>,
+    pub attempt: u8,
+    pub timings: Timings,
+}
+
+/// The decision itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    Match,
+    NoMatch,
+    Retry,
+    SpoofSuspected,
+    ReferToStaff,
+}
+
+/// The loaded models.
+pub struct FaceEngine {
+    detector: Detector,
+    embedder: Graph,
+    antispoof: Graph,
+    liveness: Graph,
+    pub config: EngineConfig,
+    scratch: Mutex<Vec<Scratch>>,
+}
+
+impl FaceEngine {
+    /// Loads and checks every model from `dir` (see [`models::model_dir`]).
+    pub fn load(dir: &Path, config: EngineConfig) -> Result<FaceEngine, FaceError> {
+        Ok(FaceEngine {
+            detector: Detector::new(models::load(dir, &models::BLAZEFACE)?),
+            embedder: models::load(dir, config.embedding.files())?,
+            antispoof: models::load(dir, &models::ANTISPOOF)?,
+            liveness: models::load(dir, &models::LIVENESS)?,
+            config,
+            scratch: Mutex::new(vec![]),
+        })
+    }
+
+    fn with_scratch<T>(&self, f: impl FnOnce(&mut Scratch) -> T) -> T {
+        let mut s = self.scratch.lock().expect("scratch pool").pop().unwrap_or_default();
+        let out = f(&mut s);
+        self.scratch.lock().expect("scratch pool").push(s);
+        out
+    }
+
+    /// Faces in `img`, best first.
+    pub fn detect(&self, img: &Rgb) -> Result<Vec<Detection>, FaceError> {
+        self.with_scratch(|s| self.detector.detect(img, s))
+    }
+
+    /// The embedding of face `d` in `img`.
+    pub fn embed(&self, img: &Rgb, d: &Detection) -> Result<Vec<f32>, FaceError> {
+        let scale = self.config.input_scale;
+        let size = self.config.embedding.input();
+        let input = match self.config.preparation {
+            Preparation::Aligned => align::warp_to(img, d, size, |v| scale.apply(v)),
+            Preparation::BoxCrop => crop(img, d, size, BOX_MARGIN, |v| scale.apply(v)),
+        };
+        let out = self.with_scratch(|s| self.embedder.run(input, &[self.config.embedding.output()], s))?;
+        let mut e = out.into_iter().next().expect("one output").data;
+        let norm = e.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        e.iter_mut().for_each(|v| *v /= norm);
+        Ok(e)
+    }
+
+    /// Detects the single usable face of `img` (prepared in grey if configured) and embeds it.
+    pub fn face(&self, img: &Rgb) -> Result<Result<Face, RetryReason>, FaceError> {
+        let img = if self.config.grey { img.to_grey() } else { img.clone() };
+        let dets = self.detect(&img)?;
+        let d = match quality::pick_face(&dets) {
+            Ok(d) => d.clone(),
+            Err(r) => return Ok(Err(r)),
+        };
+        let embedding = self.embed(&img, &d)?;
+        Ok(Ok(Face { detection: d, embedding }))
+    }
+
+    /// Presentation-attack scores of face `d` in the live frame: (antispoof, liveness).
+    pub fn spoof_scores(&self, img: &Rgb, d: &Detection) -> Result<(f32, f32), FaceError> {
+        let a = crop(img, d, 128, 1.0, |v| v / 255.0);
+        let l = crop(img, d, 32, 1.0, |v| v / 255.0);
+        self.with_scratch(|s| {
+            let anti = self.antispoof.run(a, &["Identity"], s)?[0].data[0];
+            let live = self.liveness.run(l, &["Identity"], s)?[0].data[1];
+            Ok((anti, live))
+        })
+    }
+
+    /// Decides whether `live` shows the holder of the card whose photo is `card`. `attempt` counts
+    /// from 1; at `max_attempts` a failure becomes `refer_to_staff`.
+    pub fn verify(&self, card: &Rgb, live: &Rgb, attempt: u8) -> Result<Decision, FaceError> {
+        let start = Instant::now();
+        let mut t = Timings::default();
+        let mut decision = Decision {
+            decision: DecisionKind::Retry,
+            reason: None,
+            score: None,
+            threshold: self.config.threshold,
+            antispoof: None,
+            liveness: None,
+            attempt,
+            timings: Timings::default(),
+        };
+        let finish = |mut d: Decision, mut t: Timings| {
+            t.total_ms = ms(start);
+            if matches!(d.decision, DecisionKind::NoMatch | DecisionKind::Retry | DecisionKind::SpoofSuspected) && attempt >= self.config.max_attempts {
+                d.decision = DecisionKind::ReferToStaff;
+            }
+            d.timings = t;
+            Ok(d)
+        };
+        let card_face = match self.face(card)? {
+            Ok(f) => f,
+            Err(_) => {
+                decision.decision = DecisionKind::ReferToStaff;
+                decision.reason = Some(RetryReason::CardPhotoUnusable);
+                return finish(decision, t);
+            }
+        };
+        let d0 = Instant::now();
+        let live_grey = if self.config.grey { live.to_grey() } else { live.clone() };
+        let dets = self.detect(&live_grey)?;
+        t.detect_ms = ms(d0);
+        let d = match quality::pick_face(&dets).and_then(|d| quality::check(&live_grey, d).map(|_| d)) {
+            Ok(d) => d.clone(),
+            Err(r) => {
+                decision.reason = Some(r);
+                return finish(decision, t);
+            }
+        };
+        let s0 = Instant::now();
+        let (anti, liveness) = self.spoof_scores(live, &d)?;
+        t.spoof_ms = ms(s0);
+        decision.antispoof = Some(anti);
+        decision.liveness = Some(liveness);
+        let e0 = Instant::now();
+        let e = self.embed(&live_grey, &d)?;
+        t.embed_ms = ms(e0);
+        let score = cosine(&card_face.embedding, &e);
+        decision.score = Some(score);
+        decision.decision = if quality::spoof_suspected(anti, liveness) {
+            DecisionKind::SpoofSuspected
+        } else if score >= self.config.threshold {
+            DecisionKind::Match
+        } else {
+            DecisionKind::NoMatch
+        };
+        finish(decision, t)
+    }
+}
+
+/// Cosine similarity of two L2-normalised vectors.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The detector's box (enlarged by `margin`), resized to `side`², normalised with `f`.
+pub fn crop(img: &Rgb, d: &Detection, side: usize, margin: f32, f: impl Fn(f32) -> f32) -> Tensor {
+    let (cx, cy) = ((d.bbox[0] + d.bbox[2]) / 2.0, (d.bbox[1] + d.bbox[3]) / 2.0);
+    let half = (d.bbox[2] - d.bbox[0]).max(d.bbox[3] - d.bbox[1]) * margin / 2.0;
+    let step = 2.0 * half / side as f32;
+    let mut data = Vec::with_capacity(side * side * 3);
+    for y in 0..side {
+        for x in 0..side {
+            let p = img.sample(cx - half + (x as f32 + 0.5) * step, cy - half + (y as f32 + 0.5) * step);
+            data.extend(p.iter().map(|v| f(*v)));
+        }
+    }
+    Tensor::new(vec![1, side, side, 3], data)
+}

@@ -1,0 +1,97 @@
+//! Which face to use, whether the live frame is good enough, and the presentation-attack rule.
+
+use crate::detect::Detection;
+use crate::image::Rgb;
+use serde::Serialize;
+
+/// Why the kiosk asks the patient to try again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryReason {
+    NoFace,
+    SeveralFaces,
+    TooSmall,
+    Blurred,
+    TooDark,
+    TooBright,
+    TurnedAway,
+    /// No usable face in the photo read from the card: staff must confirm visually.
+    CardPhotoUnusable,
+}
+
+/// Smallest face width accepted in the live frame, in pixels.
+pub const MIN_FACE_PX: f32 = 64.0;
+/// A face counts as the only one when every other face is at most this fraction of its width
+/// (people queueing behind the patient are smaller).
+const DOMINANCE: f32 = 0.6;
+
+/// The face to use: the only one, or one clearly nearer than the others.
+pub fn pick_face(dets: &[Detection]) -> Result<&Detection, RetryReason> {
+    let first = dets.iter().max_by(|a, b| a.width().total_cmp(&b.width())).ok_or(RetryReason::NoFace)?;
+    if dets.iter().filter(|d| !std::ptr::eq(*d, first)).any(|d| d.width() > DOMINANCE * first.width()) {
+        return Err(RetryReason::SeveralFaces);
+    }
+    Ok(first)
+}
+
+/// Size, exposure, sharpness and pose of the live face.
+pub fn check(img: &Rgb, d: &Detection) -> Result<(), RetryReason> {
+    if d.width() < MIN_FACE_PX {
+        return Err(RetryReason::TooSmall);
+    }
+    let (x0, y0) = (d.bbox[0].max(0.0) as usize, d.bbox[1].max(0.0) as usize);
+    let (x1, y1) = ((d.bbox[2] as usize).min(img.width - 1), (d.bbox[3] as usize).min(img.height - 1));
+    if x1 <= x0 + 2 || y1 <= y0 + 2 {
+        return Err(RetryReason::TooSmall);
+    }
+    let luma = |x: usize, y: usize| f32::from(img.at(x, y)[1]);
+    let mut sum = 0.0;
+    let mut n = 0.0;
+    let mut lap = vec![];
+    for y in y0 + 1..y1 {
+        for x in x0 + 1..x1 {
+            let c = luma(x, y);
+            sum += c;
+            n += 1.0;
+            lap.push(4.0 * c - luma(x - 1, y) - luma(x + 1, y) - luma(x, y - 1) - luma(x, y + 1));
+        }
+    }
+    let mean = sum / n;
+    if mean < 45.0 {
+        return Err(RetryReason::TooDark);
+    }
+    if mean > 215.0 {
+        return Err(RetryReason::TooBright);
+    }
+    let lm = lap.iter().sum::<f32>() / lap.len() as f32;
+    let var = lap.iter().map(|v| (v - lm) * (v - lm)).sum::<f32>() / lap.len() as f32;
+    // Normalise for face size: a larger face spreads the same edges over more pixels.
+    if var * (d.width() / 112.0) < BLUR_MIN {
+        return Err(RetryReason::Blurred);
+    }
+    if yaw(d).abs() > MAX_YAW {
+        return Err(RetryReason::TurnedAway);
+    }
+    Ok(())
+}
+
+const BLUR_MIN: f32 = 20.0;
+const MAX_YAW: f32 = 0.45;
+
+/// Head turn estimate from the keypoints: the nose's offset from the eyes' midpoint, in eye
+/// distances (0 frontal, ±0.5 about 45°).
+pub fn yaw(d: &Detection) -> f32 {
+    let [le, re, nose] = [d.keypoints[0], d.keypoints[1], d.keypoints[2]];
+    let eye_dist = (re[0] - le[0]).hypot(re[1] - le[1]).max(1.0);
+    (nose[0] - (le[0] + re[0]) / 2.0) / eye_dist
+}
+
+/// Antispoof below this (1 = real) suggests a presentation attack.
+pub const ANTISPOOF_MIN: f32 = 0.5;
+/// Liveness P(real) below this suggests a presentation attack.
+pub const LIVENESS_MIN: f32 = 0.5;
+
+/// The passive rule: both models must find the face real.
+pub fn spoof_suspected(antispoof: f32, liveness: f32) -> bool {
+    antispoof < ANTISPOOF_MIN || liveness < LIVENESS_MIN
+}

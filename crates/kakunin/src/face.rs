@@ -1,0 +1,157 @@
+//! `kakunin face …`: the face engine from the command line.
+
+use anyhow::{Context, Result};
+use clap::{Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use kakunin_face::engine::Preparation;
+use kakunin_face::{EngineConfig, FaceEngine};
+use std::path::{Path, PathBuf};
+
+/// Face engine commands.
+#[derive(Subcommand)]
+pub enum Face {
+    /// Does LIVE_IMAGE show the person of CARD_IMAGE? Prints the decision.
+    Verify {
+        card_image: PathBuf,
+        live_image: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// Attempt number (at the last attempt a failure becomes refer_to_staff).
+        #[arg(long, default_value_t = 1)]
+        attempt: u8,
+    },
+    /// Lists the faces found in IMAGE.
+    Detect {
+        image: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accuracy on pairs in the LFW pairs.txt format.
+    Eval {
+        #[arg(long)]
+        pairs: PathBuf,
+        /// Directory holding the person folders (or a `lfw/` folder with them).
+        #[arg(long)]
+        root: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// The embedding network.
+        #[arg(long, value_enum, default_value = "faceres")]
+        model: Model,
+        /// How faces are prepared for the embedding network.
+        #[arg(long, value_enum, default_value = "box-crop")]
+        preparation: Prep,
+        /// Pixel scaling for the embedding network.
+        #[arg(long, value_enum, default_value = "raw")]
+        input: Scale,
+        /// Compare in colour instead of grey.
+        #[arg(long)]
+        colour: bool,
+        /// Worker threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+}
+
+/// `--model`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Model {
+    Faceres,
+    Mobilefacenet,
+}
+
+/// `--input`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Scale {
+    Raw,
+    Centered,
+    Unit,
+}
+
+/// `--preparation`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Prep {
+    Aligned,
+    BoxCrop,
+}
+
+fn engine(config: EngineConfig) -> Result<FaceEngine> {
+    Ok(FaceEngine::load(&kakunin_face::models::model_dir(), config)?)
+}
+
+fn read(path: &Path) -> Result<kakunin_face::image::Rgb> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    kakunin_face::image::decode(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// Runs a face command.
+pub fn run(cmd: Face) -> Result<()> {
+    match cmd {
+        Face::Verify { card_image, live_image, json, attempt } => {
+            let e = engine(EngineConfig::default())?;
+            let d = e.verify(&read(&card_image)?, &read(&live_image)?, attempt)?;
+            if json {
+                println!("{}", serde_json::to_string(&d)?);
+            } else {
+                println!(
+                    "{:?}{} score {} threshold {:.3} ({:.1} ms)",
+                    d.decision,
+                    d.reason.map(|r| format!(" ({r:?})")).unwrap_or_default(),
+                    d.score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "-".into()),
+                    d.threshold,
+                    d.timings.total_ms
+                );
+            }
+        }
+        Face::Detect { image, json } => {
+            let e = engine(EngineConfig::default())?;
+            let faces = e.detect(&read(&image)?)?;
+            if json {
+                println!("{}", serde_json::to_string(&faces)?);
+            } else {
+                println!("{} face(s)", faces.len());
+                for f in &faces {
+                    println!("  score {:.3} box {:?}", f.score, f.bbox.map(|v| v.round()));
+                }
+            }
+        }
+        Face::Eval { pairs, root, json, model, preparation, input, colour, threads } => {
+            let config = EngineConfig {
+                embedding: match model {
+                    Model::Faceres => kakunin_face::engine::EmbeddingModel::Faceres,
+                    Model::Mobilefacenet => kakunin_face::engine::EmbeddingModel::MobileFaceNet,
+                },
+                preparation: match preparation {
+                    Prep::Aligned => Preparation::Aligned,
+                    Prep::BoxCrop => Preparation::BoxCrop,
+                },
+                grey: !colour,
+                input_scale: match input {
+                    Scale::Raw => kakunin_face::engine::InputScale::Raw,
+                    Scale::Centered => kakunin_face::engine::InputScale::Centered,
+                    Scale::Unit => kakunin_face::engine::InputScale::Unit,
+                },
+                ..EngineConfig::default()
+            };
+            let e = engine(config)?;
+            let text = std::fs::read_to_string(&pairs).with_context(|| format!("cannot read {}", pairs.display()))?;
+            let list = kakunin_face::eval::parse_pairs(&text, &root)?;
+            let bar = ProgressBar::new(0);
+            bar.set_style(ProgressStyle::with_template("{spinner} embedding {pos}/{len} images [{bar:40}] {per_sec} eta {eta}").expect("template").progress_chars("=> "));
+            let r = kakunin_face::eval::evaluate(&e, &list, threads, &|done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })?;
+            bar.finish_and_clear();
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!("pairs {} ({} folds), failed {} ({:?}, {:?}, {:?}, grey {})", r.pairs, r.folds, r.failed_pairs, r.embedding, r.preparation, r.input_scale, r.grey);
+                println!("accuracy {:.2}% ± {:.2}  EER {:.2}%  TAR@FAR1e-3 {:.2}%  threshold {:.3}", r.accuracy * 100.0, r.accuracy_std * 100.0, r.eer * 100.0, r.tar_at_far_1e_3 * 100.0, r.threshold);
+                println!("threshold for FMR 1e-4 {:.3} over {} impostor pairs, TAR there {:.2}%", r.threshold_fmr_1e_4, r.impostor_pairs, r.tar_at_fmr_1e_4 * 100.0);
+                println!("{:.1} pairs/s, per pair p50 {:.1} ms p99 {:.1} ms", r.pairs_per_s, r.p50_ms, r.p99_ms);
+            }
+        }
+    }
+    Ok(())
+}
