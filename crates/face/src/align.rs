@@ -11,7 +11,12 @@ pub const SIZE: usize = 112;
 
 /// insightface's template for 112×112: left eye, right eye, nose, mouth left, mouth right
 /// (image coordinates). BlazeFace gives the mouth centre, so the two mouth corners are averaged.
-const TEMPLATE: [[f32; 2]; 4] = [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [(41.5493 + 70.7299) / 2.0, (92.3655 + 92.2041) / 2.0]];
+const TEMPLATE: [[f32; 2]; 4] = [
+    [38.2946, 51.6963],
+    [73.5318, 51.5014],
+    [56.0252, 71.7366],
+    [(41.5493 + 70.7299) / 2.0, (92.3655 + 92.2041) / 2.0],
+];
 
 /// A similarity transform `p' = s·R·p + t`, stored as `[a, -b, tx; b, a, ty]`.
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +31,10 @@ impl Similarity {
     /// Least-squares similarity mapping `src` onto `dst` (Umeyama, no reflection).
     pub fn estimate(src: &[[f32; 2]], dst: &[[f32; 2]]) -> Similarity {
         let n = src.len() as f32;
-        let mean = |p: &[[f32; 2]]| p.iter().fold([0.0, 0.0], |m, q| [m[0] + q[0] / n, m[1] + q[1] / n]);
+        let mean = |p: &[[f32; 2]]| {
+            p.iter()
+                .fold([0.0, 0.0], |m, q| [m[0] + q[0] / n, m[1] + q[1] / n])
+        };
         let (ms, md) = (mean(src), mean(dst));
         let (mut sxx, mut sxy, mut var) = (0.0, 0.0, 0.0);
         for (s, d) in src.iter().zip(dst) {
@@ -37,25 +45,43 @@ impl Similarity {
             var += x * x + y * y;
         }
         let (a, b) = (sxx / var.max(1e-9), sxy / var.max(1e-9));
-        Similarity { a, b, tx: md[0] - (a * ms[0] - b * ms[1]), ty: md[1] - (b * ms[0] + a * ms[1]) }
+        Similarity {
+            a,
+            b,
+            tx: md[0] - (a * ms[0] - b * ms[1]),
+            ty: md[1] - (b * ms[0] + a * ms[1]),
+        }
     }
 
     /// Applies the transform.
     pub fn apply(&self, p: [f32; 2]) -> [f32; 2] {
-        [self.a * p[0] - self.b * p[1] + self.tx, self.b * p[0] + self.a * p[1] + self.ty]
+        [
+            self.a * p[0] - self.b * p[1] + self.tx,
+            self.b * p[0] + self.a * p[1] + self.ty,
+        ]
     }
 
     /// The inverse transform.
     pub fn inverse(&self) -> Similarity {
         let d = self.a * self.a + self.b * self.b;
         let (a, b) = (self.a / d, -self.b / d);
-        Similarity { a, b, tx: -(a * self.tx - b * self.ty), ty: -(b * self.tx + a * self.ty) }
+        Similarity {
+            a,
+            b,
+            tx: -(a * self.tx - b * self.ty),
+            ty: -(b * self.tx + a * self.ty),
+        }
     }
 }
 
 /// The transform from image to the template scaled to `size`² for a detection.
 pub fn to_template(d: &Detection, size: usize) -> Similarity {
-    let src = [d.keypoints[0], d.keypoints[1], d.keypoints[2], d.keypoints[3]];
+    let src = [
+        d.keypoints[0],
+        d.keypoints[1],
+        d.keypoints[2],
+        d.keypoints[3],
+    ];
     let k = size as f32 / SIZE as f32;
     let dst = TEMPLATE.map(|p| [p[0] * k, p[1] * k]);
     Similarity::estimate(&src, &dst)
@@ -73,8 +99,15 @@ pub fn warp_to(img: &Rgb, d: &Detection, size: usize, f: impl Fn(f32) -> f32) ->
     for y in 0..size {
         for x in 0..size {
             let p = inv.apply([x as f32, y as f32]);
-            let inside = p[0] >= 0.0 && p[1] >= 0.0 && p[0] <= (img.width - 1) as f32 && p[1] <= (img.height - 1) as f32;
-            let px = if inside { img.sample(p[0], p[1]) } else { [0.0; 3] };
+            let inside = p[0] >= 0.0
+                && p[1] >= 0.0
+                && p[0] <= (img.width - 1) as f32
+                && p[1] <= (img.height - 1) as f32;
+            let px = if inside {
+                img.sample(p[0], p[1])
+            } else {
+                [0.0; 3]
+            };
             data.extend(px.iter().map(|v| f(*v)));
         }
     }
@@ -87,7 +120,12 @@ mod tests {
 
     #[test]
     fn similarity_recovers_a_known_transform() {
-        let t = Similarity { a: 0.8, b: 0.3, tx: 5.0, ty: -7.0 };
+        let t = Similarity {
+            a: 0.8,
+            b: 0.3,
+            tx: 5.0,
+            ty: -7.0,
+        };
         let src = [[10.0, 20.0], [60.0, 22.0], [35.0, 50.0], [36.0, 80.0]];
         let dst: Vec<[f32; 2]> = src.iter().map(|p| t.apply(*p)).collect();
         let e = Similarity::estimate(&src, &dst);

@@ -14,7 +14,7 @@ use serde::Serialize;
 /// Input side of the model.
 pub const INPUT: usize = 256;
 /// Minimum score (after sigmoid) to report a face.
-pub const MIN_SCORE: f32 = 0.75;
+pub const MIN_SCORE: f32 = 0.5;
 const NMS_IOU: f32 = 0.3;
 
 /// A detected face in image pixels.
@@ -52,10 +52,16 @@ pub struct Detector {
 pub(crate) fn letterbox(img: &Rgb, side: usize, f: impl Fn(f32) -> f32) -> (Tensor, f32) {
     let scale = side as f32 / img.width.max(img.height) as f32;
     let mut data = vec![f(0.0); side * side * 3];
-    let (w, h) = ((img.width as f32 * scale).round() as usize, (img.height as f32 * scale).round() as usize);
+    let (w, h) = (
+        (img.width as f32 * scale).round() as usize,
+        (img.height as f32 * scale).round() as usize,
+    );
     for v in 0..h.min(side) {
         for u in 0..w.min(side) {
-            let p = img.sample((u as f32 + 0.5) / scale - 0.5, (v as f32 + 0.5) / scale - 0.5);
+            let p = img.sample(
+                (u as f32 + 0.5) / scale - 0.5,
+                (v as f32 + 0.5) / scale - 0.5,
+            );
             let o = (v * side + u) * 3;
             for k in 0..3 {
                 data[o + k] = f(p[k]);
@@ -74,9 +80,16 @@ impl Detector {
     /// All faces above [`MIN_SCORE`], best first, after non-maximum suppression.
     pub fn detect(&self, img: &Rgb, scratch: &mut Scratch) -> Result<Vec<Detection>, FaceError> {
         let (input, scale) = letterbox(img, INPUT, |v| v / 127.5 - 1.0);
-        let outs = self.graph.run(input, &["Identity", "Identity_2", "Identity_1", "Identity_3"], scratch)?;
+        let outs = self.graph.run(
+            input,
+            &["Identity", "Identity_2", "Identity_1", "Identity_3"],
+            scratch,
+        )?;
         let mut found = vec![];
-        for (scores, regs, grid, per_cell) in [(&outs[0], &outs[1], 16usize, 2usize), (&outs[2], &outs[3], 8, 6)] {
+        for (scores, regs, grid, per_cell) in [
+            (&outs[0], &outs[1], 16usize, 2usize),
+            (&outs[2], &outs[3], 8, 6),
+        ] {
             let stride = (INPUT / grid) as f32;
             for (i, logit) in scores.data.iter().enumerate() {
                 let score = crate::graph::ops::sigmoid(*logit);
@@ -84,15 +97,27 @@ impl Detector {
                     continue;
                 }
                 let cell = i / per_cell;
-                let (ax, ay) = (((cell % grid) as f32 + 0.5) * stride, ((cell / grid) as f32 + 0.5) * stride);
+                let (ax, ay) = (
+                    ((cell % grid) as f32 + 0.5) * stride,
+                    ((cell / grid) as f32 + 0.5) * stride,
+                );
                 let r = &regs.data[i * 16..(i + 1) * 16];
                 let (cx, cy, w, h) = (ax + r[0], ay + r[1], r[2], r[3]);
                 let mut keypoints = [[0.0; 2]; 6];
                 for (k, kp) in keypoints.iter_mut().enumerate() {
                     *kp = [(ax + r[4 + 2 * k]) / scale, (ay + r[5 + 2 * k]) / scale];
                 }
-                let bbox = [(cx - w / 2.0) / scale, (cy - h / 2.0) / scale, (cx + w / 2.0) / scale, (cy + h / 2.0) / scale];
-                found.push(Detection { score, bbox, keypoints });
+                let bbox = [
+                    (cx - w / 2.0) / scale,
+                    (cy - h / 2.0) / scale,
+                    (cx + w / 2.0) / scale,
+                    (cy + h / 2.0) / scale,
+                ];
+                found.push(Detection {
+                    score,
+                    bbox,
+                    keypoints,
+                });
             }
         }
         found.sort_by(|a, b| b.score.total_cmp(&a.score));

@@ -180,7 +180,12 @@ impl FaceEngine {
     }
 
     fn with_scratch<T>(&self, f: impl FnOnce(&mut Scratch) -> T) -> T {
-        let mut s = self.scratch.lock().expect("scratch pool").pop().unwrap_or_default();
+        let mut s = self
+            .scratch
+            .lock()
+            .expect("scratch pool")
+            .pop()
+            .unwrap_or_default();
         let out = f(&mut s);
         self.scratch.lock().expect("scratch pool").push(s);
         out
@@ -199,7 +204,10 @@ impl FaceEngine {
             Preparation::Aligned => align::warp_to(img, d, size, |v| scale.apply(v)),
             Preparation::BoxCrop => crop(img, d, size, BOX_MARGIN, |v| scale.apply(v)),
         };
-        let out = self.with_scratch(|s| self.embedder.run(input, &[self.config.embedding.output()], s))?;
+        let out = self.with_scratch(|s| {
+            self.embedder
+                .run(input, &[self.config.embedding.output()], s)
+        })?;
         let mut e = out.into_iter().next().expect("one output").data;
         let norm = e.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
         e.iter_mut().for_each(|v| *v /= norm);
@@ -208,14 +216,21 @@ impl FaceEngine {
 
     /// Detects the single usable face of `img` (prepared in grey if configured) and embeds it.
     pub fn face(&self, img: &Rgb) -> Result<Result<Face, RetryReason>, FaceError> {
-        let img = if self.config.grey { img.to_grey() } else { img.clone() };
+        let img = if self.config.grey {
+            img.to_grey()
+        } else {
+            img.clone()
+        };
         let dets = self.detect(&img)?;
         let d = match quality::pick_face(&dets) {
             Ok(d) => d.clone(),
             Err(r) => return Ok(Err(r)),
         };
         let embedding = self.embed(&img, &d)?;
-        Ok(Ok(Face { detection: d, embedding }))
+        Ok(Ok(Face {
+            detection: d,
+            embedding,
+        }))
     }
 
     /// Presentation-attack scores of face `d` in the live frame: (antispoof, liveness).
@@ -246,7 +261,11 @@ impl FaceEngine {
         };
         let finish = |mut d: Decision, mut t: Timings| {
             t.total_ms = ms(start);
-            if matches!(d.decision, DecisionKind::NoMatch | DecisionKind::Retry | DecisionKind::SpoofSuspected) && attempt >= self.config.max_attempts {
+            if matches!(
+                d.decision,
+                DecisionKind::NoMatch | DecisionKind::Retry | DecisionKind::SpoofSuspected
+            ) && attempt >= self.config.max_attempts
+            {
                 d.decision = DecisionKind::ReferToStaff;
             }
             d.timings = t;
@@ -261,10 +280,16 @@ impl FaceEngine {
             }
         };
         let d0 = Instant::now();
-        let live_grey = if self.config.grey { live.to_grey() } else { live.clone() };
+        let live_grey = if self.config.grey {
+            live.to_grey()
+        } else {
+            live.clone()
+        };
         let dets = self.detect(&live_grey)?;
         t.detect_ms = ms(d0);
-        let d = match quality::pick_face(&dets).and_then(|d| quality::check(&live_grey, d).map(|_| d)) {
+        let d = match quality::pick_face(&dets)
+            .and_then(|d| quality::check(&live_grey, d).map(|_| d))
+        {
             Ok(d) => d.clone(),
             Err(r) => {
                 decision.reason = Some(r);
@@ -309,7 +334,10 @@ pub fn crop(img: &Rgb, d: &Detection, side: usize, margin: f32, f: impl Fn(f32) 
     let mut data = Vec::with_capacity(side * side * 3);
     for y in 0..side {
         for x in 0..side {
-            let p = img.sample(cx - half + (x as f32 + 0.5) * step, cy - half + (y as f32 + 0.5) * step);
+            let p = img.sample(
+                cx - half + (x as f32 + 0.5) * step,
+                cy - half + (y as f32 + 0.5) * step,
+            );
             data.extend(p.iter().map(|v| f(*v)));
         }
     }

@@ -24,16 +24,28 @@ pub struct Pair {
 /// `ROOT/name/name_NNNN.jpg` (or `ROOT/lfw/name/…`).
 pub fn parse_pairs(text: &str, root: &Path) -> Result<Vec<Pair>, FaceError> {
     let bad = |n: usize, why: &str| FaceError::Image(format!("pairs file line {n}: {why}"));
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let (_, header) = lines.next().ok_or_else(|| bad(1, "empty file"))?;
-    let h: Vec<usize> = header.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+    let h: Vec<usize> = header
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect();
     let per_fold = match h[..] {
         [_, n] if n > 0 => 2 * n,
         _ => return Err(bad(1, "the header must be `FOLDS<TAB>PAIRS_PER_HALF_FOLD`")),
     };
-    let base = if root.join("lfw").is_dir() { root.join("lfw") } else { root.to_path_buf() };
+    let base = if root.join("lfw").is_dir() {
+        root.join("lfw")
+    } else {
+        root.to_path_buf()
+    };
     let path = |name: &str, n: &str, line: usize| -> Result<PathBuf, FaceError> {
-        let n: u32 = n.parse().map_err(|_| bad(line, "image number is not a number"))?;
+        let n: u32 = n
+            .parse()
+            .map_err(|_| bad(line, "image number is not a number"))?;
         Ok(base.join(name).join(format!("{name}_{n:04}.jpg")))
     };
     let mut pairs = vec![];
@@ -42,9 +54,19 @@ pub fn parse_pairs(text: &str, root: &Path) -> Result<Vec<Pair>, FaceError> {
         let (a, b, same) = match f[..] {
             [name, n1, n2] => (path(name, n1, ln + 1)?, path(name, n2, ln + 1)?, true),
             [a, n1, b, n2] => (path(a, n1, ln + 1)?, path(b, n2, ln + 1)?, false),
-            _ => return Err(bad(ln + 1, "expected 3 fields (same person) or 4 (different people)")),
+            _ => {
+                return Err(bad(
+                    ln + 1,
+                    "expected 3 fields (same person) or 4 (different people)",
+                ))
+            }
         };
-        pairs.push(Pair { fold: i / per_fold, a, b, same });
+        pairs.push(Pair {
+            fold: i / per_fold,
+            a,
+            b,
+            same,
+        });
     }
     Ok(pairs)
 }
@@ -81,7 +103,12 @@ pub struct EvalReport {
 }
 
 /// Embeds every image once (on `threads` threads) and computes the report.
-pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], threads: usize, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<EvalReport, FaceError> {
+pub fn evaluate(
+    engine: &FaceEngine,
+    pairs: &[Pair],
+    threads: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<EvalReport, FaceError> {
     let mut images: Vec<&PathBuf> = pairs.iter().flat_map(|p| [&p.a, &p.b]).collect();
     images.sort();
     images.dedup();
@@ -101,7 +128,10 @@ pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], threads: usize, progress: &
                         }
                         let t = Instant::now();
                         let r = std::fs::read(images[i])
-                            .map_err(|e| FaceError::Io { path: images[i].display().to_string(), why: e.to_string() })
+                            .map_err(|e| FaceError::Io {
+                                path: images[i].display().to_string(),
+                                why: e.to_string(),
+                            })
                             .and_then(|b| crate::image::decode(&b))
                             .and_then(|img| engine.face(&img).map(|f| f.ok().map(|f| f.embedding)));
                         out.push((i, r, t.elapsed().as_secs_f64() * 1000.0));
@@ -110,7 +140,10 @@ pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], threads: usize, progress: &
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("eval worker")).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("eval worker"))
+            .collect()
     });
     let elapsed = start.elapsed().as_secs_f64();
     let mut emb: HashMap<&PathBuf, Option<Vec<f32>>> = HashMap::new();
@@ -136,21 +169,40 @@ pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], threads: usize, progress: &
     let folds = scored.iter().map(|s| s.0).max().map_or(0, |m| m + 1);
     let accs: Vec<f64> = (0..folds)
         .map(|k| {
-            let train: Vec<(f32, bool)> = scored.iter().filter(|s| s.0 != k).map(|s| (s.1, s.2)).collect();
+            let train: Vec<(f32, bool)> = scored
+                .iter()
+                .filter(|s| s.0 != k)
+                .map(|s| (s.1, s.2))
+                .collect();
             let t = best_threshold(&train);
-            let test: Vec<(f32, bool)> = scored.iter().filter(|s| s.0 == k).map(|s| (s.1, s.2)).collect();
+            let test: Vec<(f32, bool)> = scored
+                .iter()
+                .filter(|s| s.0 == k)
+                .map(|s| (s.1, s.2))
+                .collect();
             accuracy_at(&test, t)
         })
         .collect();
     let mean = accs.iter().sum::<f64>() / accs.len().max(1) as f64;
-    let std = (accs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / accs.len().max(1) as f64).sqrt();
+    let std =
+        (accs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / accs.len().max(1) as f64).sqrt();
     let all: Vec<(f32, bool)> = scored.iter().map(|s| (s.1, s.2)).collect();
     let (eer, tar3) = eer_and_tar(&all, 1e-3);
 
     // Cross-identity impostor scores over every image pair (identity = the image's folder).
     let ident: Vec<(&str, &Vec<f32>)> = emb
         .iter()
-        .filter_map(|(p, e)| e.as_ref().map(|e| (p.parent().and_then(|d| d.file_name()).and_then(|n| n.to_str()).unwrap_or(""), e)))
+        .filter_map(|(p, e)| {
+            e.as_ref().map(|e| {
+                (
+                    p.parent()
+                        .and_then(|d| d.file_name())
+                        .and_then(|n| n.to_str())
+                        .unwrap_or(""),
+                    e,
+                )
+            })
+        })
         .collect();
     let mut impostors = Vec::with_capacity(ident.len() * ident.len() / 2);
     for i in 0..ident.len() {
@@ -161,7 +213,10 @@ pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], threads: usize, progress: &
         }
     }
     impostors.sort_by(f32::total_cmp);
-    let t4 = impostors.get(((impostors.len() as f64) * (1.0 - 1e-4)) as usize).copied().unwrap_or(1.0);
+    let t4 = impostors
+        .get(((impostors.len() as f64) * (1.0 - 1e-4)) as usize)
+        .copied()
+        .unwrap_or(1.0);
     let genuine: Vec<f32> = all.iter().filter(|s| s.1).map(|s| s.0).collect();
     let tar4 = genuine.iter().filter(|s| **s >= t4).count() as f64 / genuine.len().max(1) as f64;
     Ok(EvalReport {
@@ -187,7 +242,10 @@ pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], threads: usize, progress: &
 }
 
 fn accuracy_at(s: &[(f32, bool)], t: f32) -> f64 {
-    s.iter().filter(|(score, same)| (*score >= t) == *same).count() as f64 / s.len().max(1) as f64
+    s.iter()
+        .filter(|(score, same)| (*score >= t) == *same)
+        .count() as f64
+        / s.len().max(1) as f64
 }
 
 /// The threshold (midpoint between adjacent scores) with the best accuracy.
@@ -206,7 +264,11 @@ pub fn best_threshold(s: &[(f32, bool)]) -> f32 {
             neg_below += 1
         }
         let correct = neg_below + (positives - pos_below);
-        let t = if i + 1 < v.len() { (v[i].0 + v[i + 1].0) / 2.0 } else { v[i].0 + 1e-3 };
+        let t = if i + 1 < v.len() {
+            (v[i].0 + v[i + 1].0) / 2.0
+        } else {
+            v[i].0 + 1e-3
+        };
         if correct > best {
             best = correct;
             best_t = t;
@@ -270,6 +332,9 @@ mod tests {
         assert_eq!(eer_and_tar(&s, 1e-3), (0.0, 1.0));
         let o = [(0.9, true), (0.4, true), (0.5, false), (0.1, false)];
         let (eer, _) = eer_and_tar(&o, 0.5);
-        assert!((eer - 0.5).abs() < 1e-9 || (eer - 0.25).abs() < 1e-9, "{eer}");
+        assert!(
+            (eer - 0.5).abs() < 1e-9 || (eer - 0.25).abs() < 1e-9,
+            "{eer}"
+        );
     }
 }

@@ -29,10 +29,15 @@ impl Rgb {
     pub fn to_grey(&self) -> Rgb {
         let mut data = Vec::with_capacity(self.data.len());
         for p in self.data.chunks_exact(3) {
-            let y = (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])).round() as u8;
+            let y = (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
+                .round() as u8;
             data.extend_from_slice(&[y, y, y]);
         }
-        Rgb { width: self.width, height: self.height, data }
+        Rgb {
+            width: self.width,
+            height: self.height,
+            data,
+        }
     }
 
     /// Bilinear sample at (x, y) in pixel coordinates (pixel centres at integer + 0.5 are not
@@ -45,7 +50,12 @@ impl Rgb {
         let (x1, y1) = ((x0 + 1).min(self.width - 1), (y0 + 1).min(self.height - 1));
         let (fx, fy) = (x - x0 as f32, y - y0 as f32);
         let mut out = [0.0; 3];
-        let (a, b, c, d) = (self.at(x0, y0), self.at(x1, y0), self.at(x0, y1), self.at(x1, y1));
+        let (a, b, c, d) = (
+            self.at(x0, y0),
+            self.at(x1, y0),
+            self.at(x0, y1),
+            self.at(x1, y1),
+        );
         for k in 0..3 {
             let top = f32::from(a[k]) * (1.0 - fx) + f32::from(b[k]) * fx;
             let bottom = f32::from(c[k]) * (1.0 - fx) + f32::from(d[k]) * fx;
@@ -65,18 +75,31 @@ pub fn decode(bytes: &[u8]) -> Result<Rgb, FaceError> {
     if crate::jp2::is_jpeg2000(bytes) {
         return crate::jp2::decode(bytes);
     }
-    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| FaceError::Image(e.to_string()))?;
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| FaceError::Image(e.to_string()))?;
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_PIXELS * 8);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|e| FaceError::Image(format!("{e}; send a JPEG, PNG or JPEG 2000 image")))?;
+    let mut decoder = reader.into_decoder().map_err(|e| {
+        FaceError::Image(format!(
+            "{e}; the file may be truncated or corrupt; send a JPEG, PNG or JPEG 2000 image"
+        ))
+    })?;
     let (w, h) = decoder.dimensions();
     check_size(w, h)?;
-    let orientation = decoder.orientation().map_err(|e| FaceError::Image(e.to_string()))?;
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| FaceError::Image(format!("{e}; the file may be truncated or corrupt")))?;
+    let orientation = decoder
+        .orientation()
+        .map_err(|e| FaceError::Image(e.to_string()))?;
+    let mut img = DynamicImage::from_decoder(decoder)
+        .map_err(|e| FaceError::Image(format!("{e}; the file may be truncated or corrupt")))?;
     img.apply_orientation(orientation);
     let rgb = img.into_rgb8();
-    Ok(Rgb { width: rgb.width() as usize, height: rgb.height() as usize, data: rgb.into_raw() })
+    Ok(Rgb {
+        width: rgb.width() as usize,
+        height: rgb.height() as usize,
+        data: rgb.into_raw(),
+    })
 }
 
 /// Refuses zero-sized or too-large images.
@@ -85,7 +108,11 @@ pub(crate) fn check_size(w: u32, h: u32) -> Result<(), FaceError> {
         return Err(FaceError::Image("the image has no pixels".into()));
     }
     if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(FaceError::ImageTooLarge { width: w, height: h, limit: MAX_PIXELS });
+        return Err(FaceError::ImageTooLarge {
+            width: w,
+            height: h,
+            limit: MAX_PIXELS,
+        });
     }
     Ok(())
 }

@@ -11,8 +11,9 @@ pub mod eval;
 pub mod graph;
 pub mod image;
 mod jp2;
-pub mod quality;
 pub mod models;
+pub mod pad;
+pub mod quality;
 pub mod testing;
 
 /// What went wrong in the face engine. Messages say what to do.

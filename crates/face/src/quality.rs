@@ -27,8 +27,15 @@ const DOMINANCE: f32 = 0.6;
 
 /// The face to use: the only one, or one clearly nearer than the others.
 pub fn pick_face(dets: &[Detection]) -> Result<&Detection, RetryReason> {
-    let first = dets.iter().max_by(|a, b| a.width().total_cmp(&b.width())).ok_or(RetryReason::NoFace)?;
-    if dets.iter().filter(|d| !std::ptr::eq(*d, first)).any(|d| d.width() > DOMINANCE * first.width()) {
+    let first = dets
+        .iter()
+        .max_by(|a, b| a.width().total_cmp(&b.width()))
+        .ok_or(RetryReason::NoFace)?;
+    if dets
+        .iter()
+        .filter(|d| !std::ptr::eq(*d, first))
+        .any(|d| d.width() > DOMINANCE * first.width())
+    {
         return Err(RetryReason::SeveralFaces);
     }
     Ok(first)
@@ -40,7 +47,10 @@ pub fn check(img: &Rgb, d: &Detection) -> Result<(), RetryReason> {
         return Err(RetryReason::TooSmall);
     }
     let (x0, y0) = (d.bbox[0].max(0.0) as usize, d.bbox[1].max(0.0) as usize);
-    let (x1, y1) = ((d.bbox[2] as usize).min(img.width - 1), (d.bbox[3] as usize).min(img.height - 1));
+    let (x1, y1) = (
+        (d.bbox[2] as usize).min(img.width - 1),
+        (d.bbox[3] as usize).min(img.height - 1),
+    );
     if x1 <= x0 + 2 || y1 <= y0 + 2 {
         return Err(RetryReason::TooSmall);
     }

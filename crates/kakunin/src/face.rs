@@ -26,6 +26,14 @@ pub enum Face {
         #[arg(long)]
         json: bool,
     },
+    /// Presentation-attack detection on live / print-attack frame sequences
+    /// (ROOT/live/<subject>/*.jpg, ROOT/print_attack/<subject>/*.jpg): APCER and BPCER.
+    Pad {
+        #[arg(long)]
+        root: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Accuracy on pairs in the LFW pairs.txt format.
     Eval {
         #[arg(long)]
@@ -76,7 +84,10 @@ pub enum Prep {
 }
 
 fn engine(config: EngineConfig) -> Result<FaceEngine> {
-    Ok(FaceEngine::load(&kakunin_face::models::model_dir(), config)?)
+    Ok(FaceEngine::load(
+        &kakunin_face::models::model_dir(),
+        config,
+    )?)
 }
 
 fn read(path: &Path) -> Result<kakunin_face::image::Rgb> {
@@ -87,7 +98,12 @@ fn read(path: &Path) -> Result<kakunin_face::image::Rgb> {
 /// Runs a face command.
 pub fn run(cmd: Face) -> Result<()> {
     match cmd {
-        Face::Verify { card_image, live_image, json, attempt } => {
+        Face::Verify {
+            card_image,
+            live_image,
+            json,
+            attempt,
+        } => {
             let e = engine(EngineConfig::default())?;
             let d = e.verify(&read(&card_image)?, &read(&live_image)?, attempt)?;
             if json {
@@ -97,7 +113,9 @@ pub fn run(cmd: Face) -> Result<()> {
                     "{:?}{} score {} threshold {:.3} ({:.1} ms)",
                     d.decision,
                     d.reason.map(|r| format!(" ({r:?})")).unwrap_or_default(),
-                    d.score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "-".into()),
+                    d.score
+                        .map(|s| format!("{s:.3}"))
+                        .unwrap_or_else(|| "-".into()),
                     d.threshold,
                     d.timings.total_ms
                 );
@@ -115,7 +133,43 @@ pub fn run(cmd: Face) -> Result<()> {
                 }
             }
         }
-        Face::Eval { pairs, root, json, model, preparation, input, colour, threads } => {
+        Face::Pad { root, json } => {
+            let e = engine(EngineConfig::default())?;
+            let r = kakunin_face::pad::evaluate(&e, &root)?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                for (name, x) in [
+                    ("antispoof (frame)", &r.antispoof),
+                    ("liveness (frame)", &r.liveness),
+                    ("passive (frame)", &r.passive),
+                    ("head turn (sequence)", &r.active),
+                    ("passive+active (sequence)", &r.combined),
+                ] {
+                    println!(
+                        "{name:<26} APCER {:>5.1}%  BPCER {:>5.1}%  ({} attacks, {} bona fide)",
+                        x.apcer * 100.0,
+                        x.bpcer * 100.0,
+                        x.attacks,
+                        x.bona_fide
+                    );
+                }
+                println!(
+                    "mean scores live {:.3?} attack {:.3?}; frames without a face {}",
+                    r.mean_live, r.mean_attack, r.frames_without_face
+                );
+            }
+        }
+        Face::Eval {
+            pairs,
+            root,
+            json,
+            model,
+            preparation,
+            input,
+            colour,
+            threads,
+        } => {
             let config = EngineConfig {
                 embedding: match model {
                     Model::Faceres => kakunin_face::engine::EmbeddingModel::Faceres,
@@ -134,10 +188,17 @@ pub fn run(cmd: Face) -> Result<()> {
                 ..EngineConfig::default()
             };
             let e = engine(config)?;
-            let text = std::fs::read_to_string(&pairs).with_context(|| format!("cannot read {}", pairs.display()))?;
+            let text = std::fs::read_to_string(&pairs)
+                .with_context(|| format!("cannot read {}", pairs.display()))?;
             let list = kakunin_face::eval::parse_pairs(&text, &root)?;
             let bar = ProgressBar::new(0);
-            bar.set_style(ProgressStyle::with_template("{spinner} embedding {pos}/{len} images [{bar:40}] {per_sec} eta {eta}").expect("template").progress_chars("=> "));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} embedding {pos}/{len} images [{bar:40}] {per_sec} eta {eta}",
+                )
+                .expect("template")
+                .progress_chars("=> "),
+            );
             let r = kakunin_face::eval::evaluate(&e, &list, threads, &|done, total| {
                 bar.set_length(total as u64);
                 bar.set_position(done as u64);
@@ -146,10 +207,34 @@ pub fn run(cmd: Face) -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string(&r)?);
             } else {
-                println!("pairs {} ({} folds), failed {} ({:?}, {:?}, {:?}, grey {})", r.pairs, r.folds, r.failed_pairs, r.embedding, r.preparation, r.input_scale, r.grey);
-                println!("accuracy {:.2}% ± {:.2}  EER {:.2}%  TAR@FAR1e-3 {:.2}%  threshold {:.3}", r.accuracy * 100.0, r.accuracy_std * 100.0, r.eer * 100.0, r.tar_at_far_1e_3 * 100.0, r.threshold);
-                println!("threshold for FMR 1e-4 {:.3} over {} impostor pairs, TAR there {:.2}%", r.threshold_fmr_1e_4, r.impostor_pairs, r.tar_at_fmr_1e_4 * 100.0);
-                println!("{:.1} pairs/s, per pair p50 {:.1} ms p99 {:.1} ms", r.pairs_per_s, r.p50_ms, r.p99_ms);
+                println!(
+                    "pairs {} ({} folds), failed {} ({:?}, {:?}, {:?}, grey {})",
+                    r.pairs,
+                    r.folds,
+                    r.failed_pairs,
+                    r.embedding,
+                    r.preparation,
+                    r.input_scale,
+                    r.grey
+                );
+                println!(
+                    "accuracy {:.2}% ± {:.2}  EER {:.2}%  TAR@FAR1e-3 {:.2}%  threshold {:.3}",
+                    r.accuracy * 100.0,
+                    r.accuracy_std * 100.0,
+                    r.eer * 100.0,
+                    r.tar_at_far_1e_3 * 100.0,
+                    r.threshold
+                );
+                println!(
+                    "threshold for FMR 1e-4 {:.3} over {} impostor pairs, TAR there {:.2}%",
+                    r.threshold_fmr_1e_4,
+                    r.impostor_pairs,
+                    r.tar_at_fmr_1e_4 * 100.0
+                );
+                println!(
+                    "{:.1} pairs/s, per pair p50 {:.1} ms p99 {:.1} ms",
+                    r.pairs_per_s, r.p50_ms, r.p99_ms
+                );
             }
         }
     }

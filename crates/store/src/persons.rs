@@ -138,15 +138,31 @@ impl Store {
     /// (insurer, symbol, number, branch) of `count` qualifications picked uniformly at random
     /// over the whole table, for benchmarks: lookups must not all hit the hot end of the index.
     pub async fn sample_numbers(&self, count: usize) -> Result<Vec<[String; 4]>> {
-        let max: i64 = get(&sqlx::query("SELECT COALESCE(MAX(id), 0) AS m FROM qualifications").fetch_one(&self.pool).await?, "m")?;
+        let max: i64 = get(
+            &sqlx::query("SELECT COALESCE(MAX(id), 0) AS m FROM qualifications")
+                .fetch_one(&self.pool)
+                .await?,
+            "m",
+        )?;
         let mut out = Vec::with_capacity(count);
         for _ in 0..count * 2 {
             if out.len() == count || max == 0 {
                 break;
             }
             let id = rand::random::<u64>() as i64 % max + 1;
-            if let Some(r) = sqlx::query("SELECT insurer_number, symbol, number, branch FROM qualifications WHERE id = $1").bind(id).fetch_optional(&self.pool).await? {
-                out.push([get(&r, "insurer_number")?, get(&r, "symbol")?, get(&r, "number")?, get(&r, "branch")?]);
+            if let Some(r) = sqlx::query(
+                "SELECT insurer_number, symbol, number, branch FROM qualifications WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            {
+                out.push([
+                    get(&r, "insurer_number")?,
+                    get(&r, "symbol")?,
+                    get(&r, "number")?,
+                    get(&r, "branch")?,
+                ]);
             }
         }
         Ok(out)

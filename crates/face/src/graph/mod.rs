@@ -157,7 +157,12 @@ impl Graph {
             consts,
             inputs: HashMap::new(),
             outputs: HashMap::new(),
-            names: nodes.iter().enumerate().filter(|(_, n)| n.op != "Const").map(|(i, n)| (n.name.clone(), i)).collect(),
+            names: nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.op != "Const")
+                .map(|(i, n)| (n.name.clone(), i))
+                .collect(),
             last_use: vec![],
         };
         for &i in &order {

@@ -1,0 +1,89 @@
+//! The executor on small hand-made graphs: known answers, quantised weights, and refusals.
+
+use kakunin_face::graph::{Graph, Scratch, Tensor};
+use kakunin_face::FaceError;
+use serde_json::json;
+
+fn b64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn model(nodes: serde_json::Value, weights: serde_json::Value) -> Vec<u8> {
+    json!({ "format": "graph-model", "modelTopology": { "node": nodes }, "weightsManifest": [{ "paths": ["w.bin"], "weights": weights }] }).to_string().into_bytes()
+}
+
+fn f32s(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+#[test]
+fn conv_bias_relu_and_matmul_give_known_answers() {
+    // 1×2×2×1 input, 1×1 conv doubling, bias -1, relu; then reshape to [1,4] and matmul by ones.
+    let nodes = json!([
+        { "name": "x", "op": "Placeholder" },
+        { "name": "w", "op": "Const" }, { "name": "b", "op": "Const" }, { "name": "shape", "op": "Const" }, { "name": "m", "op": "Const" },
+        { "name": "conv", "op": "_FusedConv2D", "input": ["x", "w", "b"], "attr": {
+            "strides": { "list": { "i": ["1", "1", "1", "1"] } }, "padding": { "s": b64("VALID") },
+            "fused_ops": { "list": { "s": [b64("BiasAdd"), b64("Relu")] } } } },
+        { "name": "flat", "op": "Reshape", "input": ["conv", "shape"] },
+        { "name": "out", "op": "MatMul", "input": ["flat", "m"] }
+    ]);
+    let weights = json!([
+        { "name": "w", "shape": [1, 1, 1, 1], "dtype": "float32" },
+        { "name": "b", "shape": [1], "dtype": "float32" },
+        { "name": "shape", "shape": [2], "dtype": "int32" },
+        { "name": "m", "shape": [4, 1], "dtype": "float32", "quantization": { "dtype": "uint8", "scale": 0.5, "min": 0.0 } }
+    ]);
+    let mut bin = f32s(&[2.0, -1.0]);
+    bin.extend_from_slice(&1i32.to_le_bytes());
+    bin.extend_from_slice(&4i32.to_le_bytes());
+    bin.extend_from_slice(&[2, 2, 2, 2]); // uint8 2 × scale 0.5 = 1.0
+    let g = Graph::from_parts("tiny", &model(nodes, weights), &bin).unwrap();
+    let out = g
+        .run(
+            Tensor::new(vec![1, 2, 2, 1], vec![0.0, 1.0, 2.0, 3.0]),
+            &["out"],
+            &mut Scratch::default(),
+        )
+        .unwrap();
+    // relu(2x - 1) = [0, 1, 3, 5]; sum = 9.
+    assert_eq!(out[0].data, vec![9.0]);
+}
+
+#[test]
+fn unknown_op_is_named_and_bad_weights_are_refused() {
+    let nodes = json!([{ "name": "x", "op": "Placeholder" }, { "name": "y", "op": "FancyOp", "input": ["x"] }]);
+    match Graph::from_parts("m", &model(nodes, json!([])), &[]) {
+        Err(e @ FaceError::UnsupportedOp { .. }) => assert!(
+            e.to_string().contains("FancyOp") && e.to_string().contains("node y"),
+            "{e}"
+        ),
+        other => panic!("{:?}", other.err()),
+    }
+    let nodes = json!([{ "name": "x", "op": "Placeholder" }, { "name": "w", "op": "Const" }, { "name": "y", "op": "Add", "input": ["x", "w"] }]);
+    let weights = json!([{ "name": "w", "shape": [4], "dtype": "float32" }]);
+    assert!(
+        matches!(
+            Graph::from_parts("m", &model(nodes.clone(), weights.clone()), &[0; 8]),
+            Err(FaceError::ModelCorrupt { .. })
+        ),
+        "short weights"
+    );
+    assert!(
+        matches!(
+            Graph::from_parts("m", &model(nodes, weights), &[0; 20]),
+            Err(FaceError::ModelCorrupt { .. })
+        ),
+        "extra bytes"
+    );
+    assert!(matches!(
+        Graph::from_parts("m", b"{not json", &[]),
+        Err(FaceError::ModelCorrupt { .. })
+    ));
+    let cyclic = json!([{ "name": "a", "op": "Identity", "input": ["b"] }, { "name": "b", "op": "Identity", "input": ["a"] }]);
+    assert!(matches!(
+        Graph::from_parts("m", &model(cyclic, json!([])), &[]),
+        Err(FaceError::ModelCorrupt { .. })
+    ));
+}
