@@ -1,24 +1,26 @@
-// How many LFW images have no face above various scores?
+// Why do faces fail on LFW images?
 fn main() {
     let e = kakunin_face::FaceEngine::load(&kakunin_face::models::model_dir(), Default::default())
         .unwrap();
-    let root = std::path::Path::new("/work/shared/data/lfw");
-    let mut n = 0;
-    let mut best = vec![];
-    for person in std::fs::read_dir(root).unwrap().flatten().take(400) {
-        for f in std::fs::read_dir(person.path()).unwrap().flatten().take(1) {
-            let img = kakunin_face::image::decode(&std::fs::read(f.path()).unwrap())
-                .unwrap()
-                .to_grey();
-            let d = e.detect(&img).unwrap();
-            best.push(d.first().map(|d| d.score).unwrap_or(0.0));
-            n += 1;
+    let text = std::fs::read_to_string("/tmp/pairs600.txt").unwrap();
+    let pairs =
+        kakunin_face::eval::parse_pairs(&text, std::path::Path::new("/work/shared/data")).unwrap();
+    let mut reasons = std::collections::HashMap::new();
+    for p in pairs.iter().take(100).flat_map(|p| [&p.a, &p.b]) {
+        let img = kakunin_face::image::decode(&std::fs::read(p).unwrap()).unwrap();
+        match e.face(&img).unwrap() {
+            Ok(_) => *reasons.entry("ok".to_string()).or_insert(0) += 1,
+            Err(r) => {
+                let d = e.detect(&img.to_grey()).unwrap();
+                if reasons.len() < 6 {
+                    println!(
+                        "{p:?} {r:?} {:?}",
+                        d.iter().map(|d| (d.score, d.width())).collect::<Vec<_>>()
+                    );
+                }
+                *reasons.entry(format!("{r:?}")).or_insert(0) += 1
+            }
         }
     }
-    for t in [0.75, 0.6, 0.5, 0.4] {
-        println!(
-            "min score {t}: {} of {n} without a face",
-            best.iter().filter(|s| **s < t).count()
-        );
-    }
+    println!("{reasons:?}");
 }

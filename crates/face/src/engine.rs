@@ -110,7 +110,7 @@ impl Default for EngineConfig {
 
 /// The calibrated decision threshold (cosine similarity), for a false-match rate of about 1 in
 /// 10,000 on the development set's impostor pairs (docs/face.md).
-pub const DEFAULT_THRESHOLD: f32 = 0.50;
+pub const DEFAULT_THRESHOLD: f32 = 0.67;
 
 /// A face found in an image and its embedding.
 #[derive(Debug, Clone)]
@@ -239,7 +239,9 @@ impl FaceEngine {
         let l = crop(img, d, 32, 1.0, |v| v / 255.0);
         self.with_scratch(|s| {
             let anti = self.antispoof.run(a, &["Identity"], s)?[0].data[0];
-            let live = self.liveness.run(l, &["Identity"], s)?[0].data[1];
+            // Class 0 is "real": measured on the development set's live and print frames
+            // (docs/face.md); the opposite order refuses nearly every live face.
+            let live = self.liveness.run(l, &["Identity"], s)?[0].data[0];
             Ok((anti, live))
         })
     }

@@ -25,17 +25,24 @@ pub const MIN_FACE_PX: f32 = 64.0;
 /// (people queueing behind the patient are smaller).
 const DOMINANCE: f32 = 0.6;
 
-/// The face to use: the only one, or one clearly nearer than the others.
+/// Detector score from which a second face counts as a real person in the frame (weaker
+/// detections are often parts of the same face or background).
+const CONFIDENT: f32 = 0.75;
+
+/// The face to use: the largest confident face (or the best-scored one if none is confident),
+/// unless another confident face is about as large.
 pub fn pick_face(dets: &[Detection]) -> Result<&Detection, RetryReason> {
     let first = dets
         .iter()
+        .filter(|d| d.score >= CONFIDENT)
         .max_by(|a, b| a.width().total_cmp(&b.width()))
+        .or_else(|| dets.iter().max_by(|a, b| a.score.total_cmp(&b.score)))
         .ok_or(RetryReason::NoFace)?;
-    if dets
+    let crowded = dets
         .iter()
         .filter(|d| !std::ptr::eq(*d, first))
-        .any(|d| d.width() > DOMINANCE * first.width())
-    {
+        .any(|d| d.score >= CONFIDENT && d.width() > DOMINANCE * first.width());
+    if crowded {
         return Err(RetryReason::SeveralFaces);
     }
     Ok(first)

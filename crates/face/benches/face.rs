@@ -1,0 +1,43 @@
+//! Face engine timings on one core: model load, BlazeFace, the embedding network, and a full
+//! verify from two JPEG files. Needs the models (./scripts/fetch-models) and the development
+//! images (../shared/data); prints a note and does nothing without them.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use kakunin_face::{EngineConfig, FaceEngine};
+use std::time::Duration;
+
+fn bench(c: &mut Criterion) {
+    let (Some(models), Some(data)) = (
+        kakunin_face::testing::models_or_skip(),
+        kakunin_face::testing::data_or_skip(),
+    ) else {
+        return;
+    };
+    let card_jpeg = std::fs::read(data.join("lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg")).unwrap();
+    let live_jpeg = std::fs::read(data.join("lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg")).unwrap();
+    let mut g = c.benchmark_group("face");
+    g.sample_size(20).measurement_time(Duration::from_secs(8));
+    g.bench_function("model_load", |b| {
+        b.iter(|| FaceEngine::load(&models, EngineConfig::default()).unwrap())
+    });
+    let engine = FaceEngine::load(&models, EngineConfig::default()).unwrap();
+    let live = kakunin_face::image::decode(&live_jpeg).unwrap();
+    let face = engine.detect(&live).unwrap().remove(0);
+    g.bench_function("blazeface_detect", |b| {
+        b.iter(|| engine.detect(&live).unwrap())
+    });
+    g.bench_function("embed_faceres", |b| {
+        b.iter(|| engine.embed(&live, &face).unwrap())
+    });
+    g.bench_function("verify_two_jpegs", |b| {
+        b.iter(|| {
+            let card = kakunin_face::image::decode(&card_jpeg).unwrap();
+            let live = kakunin_face::image::decode(&live_jpeg).unwrap();
+            engine.verify(&card, &live, 1).unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
