@@ -85,9 +85,19 @@ fn read_checked(path: &Path, sha256: &str) -> Result<Vec<u8>, FaceError> {
     Ok(bytes)
 }
 
-/// Loads and checks one model from `dir`.
+/// Loads and checks one model from `dir`: `NAME.json` and the weight shards it lists, each
+/// against its pinned sha256.
 pub fn load(dir: &Path, files: &ModelFiles) -> Result<Graph, FaceError> {
     let json = read_checked(&dir.join(format!("{}.json", files.name)), files.json_sha256)?;
-    let bin = read_checked(&dir.join(format!("{}.bin", files.name)), files.bin_sha256)?;
-    Graph::from_parts(files.name, &json, &bin)
+    let mut weights = vec![];
+    for shard in crate::graph::shard_paths(&json)? {
+        if shard != format!("{}.bin", files.name) {
+            return Err(FaceError::ModelCorrupt {
+                model: files.name.to_owned(),
+                why: format!("unexpected weight shard {shard}"),
+            });
+        }
+        weights.extend(read_checked(&dir.join(&shard), files.bin_sha256)?);
+    }
+    Graph::from_parts(files.name, &json, &weights)
 }

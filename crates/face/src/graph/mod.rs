@@ -7,6 +7,7 @@ mod model;
 pub(crate) mod ops;
 mod tensor;
 
+pub use model::shard_paths;
 pub use tensor::Tensor;
 
 use crate::FaceError;

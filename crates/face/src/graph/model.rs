@@ -107,6 +107,23 @@ impl NodeDef {
     }
 }
 
+/// The weight shard file names of a `model.json`, in manifest order.
+pub fn shard_paths(json: &[u8]) -> Result<Vec<String>, FaceError> {
+    #[derive(Deserialize)]
+    struct Manifest {
+        #[serde(rename = "weightsManifest")]
+        weights_manifest: Vec<WeightGroup>,
+    }
+    let m: Manifest = serde_json::from_slice(json).map_err(|e| FaceError::ModelCorrupt {
+        model: "model.json".into(),
+        why: e.to_string(),
+    })?;
+    Ok(m.weights_manifest
+        .into_iter()
+        .flat_map(|g| g.paths)
+        .collect())
+}
+
 /// Decodes every weight in the manifest from the concatenated shard bytes.
 pub(crate) fn decode_weights(
     groups: &[WeightGroup],
