@@ -558,6 +558,14 @@ async fn visit_steps_out_of_order_and_of_other_readers_are_refused() {
             StatusCode::NOT_FOUND,
             "unknown_institution",
         );
+        let (clinic, _, _) = kakunin_store::seed::demo_institution_codes();
+        let mut wrong = clinic.clone().into_bytes();
+        wrong[9] = b'0' + (wrong[9] - b'0' + 1) % 10;
+        assert_error(
+            &h.call("POST", "/api/v1/readers", Some("demo-admin"), Some(json!({ "id": "r5", "public_key": other.public_key_b64(), "institution_code": String::from_utf8(wrong).unwrap() }))).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_check_digit",
+        );
         // Service down at the reader: the visit falls back with the face-auth options.
         let (s, view) = h
             .reader_call(&format!("/api/v1/visits/{v}/service-down"), json!({}))

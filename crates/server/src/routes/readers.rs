@@ -48,6 +48,10 @@ pub async fn register_reader(
             staff.0.institution_code.clone()
         }
     };
+    if institution.len() == 10 {
+        // A medical-institution code: its check digit must hold before we look it up.
+        kakunin_core::numbers::InstitutionCode::parse(&institution)?;
+    }
     state.store.institution(&institution).await?;
     kakunin_evidence::attestation::parse_public_key(&req.public_key)?;
     if req.id.trim().is_empty() || req.id.len() > 64 {
