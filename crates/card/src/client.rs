@@ -1,0 +1,211 @@
+//! Reading a My Number card through any [`CardChannel`]: the reader agent's view of the card.
+
+use crate::apdu::{Command, Response, StatusWord};
+use crate::mynumber::*;
+use crate::virtual_card::CardFace;
+use crate::{CardChannel, CardError};
+
+/// A card on a channel.
+pub struct MyNumberCard<C: CardChannel> {
+    channel: C,
+}
+
+fn refused(sw: StatusWord) -> CardError {
+    match sw {
+        StatusWord::FileNotFound => CardError::NotFound,
+        other => CardError::Refused(other.to_u16()),
+    }
+}
+
+impl<C: CardChannel> MyNumberCard<C> {
+    /// Wraps a channel.
+    pub fn new(channel: C) -> Self {
+        MyNumberCard { channel }
+    }
+
+    /// The channel back.
+    pub fn into_inner(self) -> C {
+        self.channel
+    }
+
+    fn send(&mut self, c: Command) -> Result<Response, CardError> {
+        Response::parse(&self.channel.transmit(&c.to_bytes()?)?)
+    }
+
+    fn ok(&mut self, c: Command) -> Result<Vec<u8>, CardError> {
+        let r = self.send(c)?;
+        match r.sw {
+            StatusWord::Ok => Ok(r.data),
+            sw => Err(refused(sw)),
+        }
+    }
+
+    fn select_applet(&mut self, aid: &[u8]) -> Result<(), CardError> {
+        self.ok(Command::new(
+            0x00,
+            ins::SELECT,
+            0x04,
+            0x0C,
+            aid.to_vec(),
+            None,
+        ))
+        .map(|_| ())
+    }
+
+    fn select_ef(&mut self, ef: u16) -> Result<(), CardError> {
+        self.ok(Command::new(
+            0x00,
+            ins::SELECT,
+            0x02,
+            0x0C,
+            ef.to_be_bytes().to_vec(),
+            None,
+        ))
+        .map(|_| ())
+    }
+
+    /// Reads a whole EF whose size is known (`len`), in chunks of up to 255 bytes.
+    fn read(&mut self, len: usize) -> Result<Vec<u8>, CardError> {
+        let mut out = Vec::with_capacity(len);
+        while out.len() < len {
+            let n = (len - out.len()).min(255);
+            let off = out.len() as u16;
+            let chunk = self.ok(Command::new(
+                0x00,
+                ins::READ_BINARY,
+                (off >> 8) as u8,
+                off as u8,
+                vec![],
+                Some(n),
+            ))?;
+            if chunk.is_empty() {
+                return Err(CardError::MalformedResponse(
+                    "READ BINARY returned no data before the end of the file".into(),
+                ));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        out.truncate(len);
+        Ok(out)
+    }
+
+    /// Reads a DER structure: its length from the first 4 bytes (as OpenSC's driver does).
+    fn read_der(&mut self) -> Result<Vec<u8>, CardError> {
+        let head = self.ok(Command::new(0x00, ins::READ_BINARY, 0, 0, vec![], Some(4)))?;
+        if head.len() < 4 || head[0] != 0x30 || head[1] != 0x82 {
+            return Err(CardError::MalformedResponse(
+                "the certificate file does not start with a DER SEQUENCE".into(),
+            ));
+        }
+        let len = usize::from(u16::from_be_bytes([head[2], head[3]])) + 4;
+        self.read(len)
+    }
+
+    /// The user-authentication certificate (DER), readable without PIN.
+    pub fn read_auth_certificate(&mut self) -> Result<Vec<u8>, CardError> {
+        self.select_applet(&AID_JPKI)?;
+        self.select_ef(EF_AUTH_CERT)?;
+        self.read_der()
+    }
+
+    /// Tries left of the user-authentication PIN, without spending one.
+    pub fn pin_tries_left(&mut self) -> Result<u8, CardError> {
+        self.select_applet(&AID_JPKI)?;
+        self.select_ef(EF_AUTH_PIN)?;
+        let r = self.send(Command::new(0x00, ins::VERIFY, 0x00, 0x80, vec![], None))?;
+        match r.sw {
+            StatusWord::VerifyFailed { tries_left } => Ok(tries_left),
+            StatusWord::ReferenceDataNotUsable => Err(CardError::PinLocked),
+            sw => Err(refused(sw)),
+        }
+    }
+
+    /// VERIFY with the user-authentication PIN, then COMPUTE DIGITAL SIGNATURE over `challenge`
+    /// with the user-authentication key. A face-auth card refuses the PIN.
+    pub fn sign_with_pin(
+        &mut self,
+        pin: &str,
+        challenge: &[u8],
+        face_auth: bool,
+    ) -> Result<Vec<u8>, CardError> {
+        self.select_applet(&AID_JPKI)?;
+        self.select_ef(EF_AUTH_PIN)?;
+        let r = self.send(Command::new(
+            0x00,
+            ins::VERIFY,
+            0x00,
+            0x80,
+            pin.as_bytes().to_vec(),
+            None,
+        ))?;
+        match r.sw {
+            StatusWord::Ok => {}
+            StatusWord::VerifyFailed { tries_left: 0 } => return Err(CardError::PinLocked),
+            StatusWord::VerifyFailed { tries_left } => {
+                return Err(CardError::PinWrong { tries_left })
+            }
+            StatusWord::ReferenceDataNotUsable if face_auth => {
+                return Err(CardError::PinNotAvailable)
+            }
+            StatusWord::ReferenceDataNotUsable | StatusWord::AuthenticationBlocked => {
+                return Err(CardError::PinLocked)
+            }
+            sw => return Err(refused(sw)),
+        }
+        self.select_ef(EF_AUTH_KEY)?;
+        self.ok(Command::new(
+            0x80,
+            ins::COMPUTE_SIGNATURE,
+            0x00,
+            0x80,
+            challenge.to_vec(),
+            Some(256),
+        ))
+    }
+
+    /// Opens the card-face applet with 照合番号B and reads the card face (with the photo).
+    pub fn read_card_face(&mut self, number_b: &str) -> Result<CardFace, CardError> {
+        self.select_applet(&AID_CARD_FACE)?;
+        self.select_ef(EF_VERIFY_B)?;
+        let r = self.send(Command::new(
+            0x00,
+            ins::VERIFY,
+            0x00,
+            0x80,
+            number_b.as_bytes().to_vec(),
+            None,
+        ))?;
+        match r.sw {
+            StatusWord::Ok => {}
+            StatusWord::VerifyFailed { tries_left } => {
+                return Err(CardError::VerifyNumberBWrong { tries_left })
+            }
+            sw => return Err(refused(sw)),
+        }
+        self.select_ef(EF_CARD_FACE)?;
+        // The virtual card's EF 0002 is a TLV list; read in chunks until a short read.
+        let mut data = vec![];
+        loop {
+            let off = data.len() as u16;
+            let r = self.send(Command::new(
+                0x00,
+                ins::READ_BINARY,
+                (off >> 8) as u8 & 0x7F,
+                off as u8,
+                vec![],
+                Some(255),
+            ))?;
+            match r.sw {
+                StatusWord::Ok => {}
+                StatusWord::WrongOffset => break,
+                sw => return Err(refused(sw)),
+            }
+            let short = r.data.len() < 255;
+            data.extend_from_slice(&r.data);
+            if short || data.len() >= 0x7FFF {
+                break;
+            }
+        }
+        CardFace::from_tlv(&data)
+    }
+}

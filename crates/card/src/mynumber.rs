@@ -1,0 +1,94 @@
+//! The My Number card's applets as the card exposes them (public: OpenSC `card-jpki.c` /
+//! `jpki.h`, and the open readers jpki/myna and AokiApp's mynacard).
+
+use chrono::{Datelike, NaiveDate};
+
+/// 公的個人認証 (JPKI) applet. OpenSC jpki.h `AID_JPKI`.
+pub const AID_JPKI: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
+/// 券面事項確認AP (card-face applet).
+pub const AID_CARD_FACE: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x02];
+/// 券面事項入力補助AP (text-assist applet).
+pub const AID_TEXT_ASSIST: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08];
+
+/// JPKI: user-authentication certificate (readable without PIN).
+pub const EF_AUTH_CERT: u16 = 0x000A;
+/// JPKI: the CA certificate of the user-authentication certificate.
+pub const EF_AUTH_CA: u16 = 0x000B;
+/// JPKI: user-authentication private key (used by COMPUTE DIGITAL SIGNATURE after VERIFY).
+pub const EF_AUTH_KEY: u16 = 0x0017;
+/// JPKI: user-authentication PIN (4 digits, 3 tries). OpenSC `JPKI_AUTH_PIN`.
+pub const EF_AUTH_PIN: u16 = 0x0018;
+/// JPKI: signature certificate (absent on face-auth cards).
+pub const EF_SIGN_CERT: u16 = 0x0001;
+/// JPKI: signature key.
+pub const EF_SIGN_KEY: u16 = 0x001A;
+/// JPKI: signature password (6–16 characters, 5 tries).
+pub const EF_SIGN_PIN: u16 = 0x001B;
+/// Card-face applet: the card face (photo, data, signature).
+pub const EF_CARD_FACE: u16 = 0x0002;
+/// Card-face applet: 照合番号B, which opens EF 0002.
+pub const EF_VERIFY_B: u16 = 0x0012;
+
+/// Tries of the user-authentication PIN. OpenSC `JPKI_AUTH_PIN_MAX_TRIES`.
+pub const AUTH_PIN_TRIES: u8 = 3;
+
+/// INS codes used.
+pub mod ins {
+    pub const SELECT: u8 = 0xA4;
+    pub const READ_BINARY: u8 = 0xB0;
+    pub const VERIFY: u8 = 0x20;
+    /// COMPUTE DIGITAL SIGNATURE, with CLA 80 (OpenSC `jpki_compute_signature`).
+    pub const COMPUTE_SIGNATURE: u8 = 0x2A;
+}
+
+/// The Japanese era year of `d` as two digits (明治, 大正, 昭和, 平成, 令和).
+pub fn era_year(d: NaiveDate) -> u32 {
+    let starts = [
+        (2019, 5, 1),
+        (1989, 1, 8),
+        (1926, 12, 25),
+        (1912, 7, 30),
+        (1868, 1, 25),
+    ];
+    for (y, m, day) in starts {
+        let start = NaiveDate::from_ymd_opt(y, m, day).expect("era start");
+        if d >= start {
+            return (d.year() - y + 1) as u32;
+        }
+    }
+    d.year().max(0) as u32 % 100
+}
+
+/// 照合番号B: birth date as era YYMMDD + the Gregorian year the card expires + the 4-digit
+/// security code (14 digits). 昭和55年2月17日 → `550217`.
+pub fn verify_number_b(birth: NaiveDate, expiry_year: i32, security_code: &str) -> String {
+    format!(
+        "{:02}{:02}{:02}{:04}{}",
+        era_year(birth) % 100,
+        birth.month(),
+        birth.day(),
+        expiry_year,
+        security_code
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn era_years_and_number_b() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(era_year(d("1980-02-17")), 55); // 昭和55年
+        assert_eq!(era_year(d("1989-01-07")), 64); // 昭和64年
+        assert_eq!(era_year(d("1989-01-08")), 1); // 平成元年
+        assert_eq!(era_year(d("2019-04-30")), 31); // 平成31年
+        assert_eq!(era_year(d("2019-05-01")), 1); // 令和元年
+        assert_eq!(era_year(d("1926-12-24")), 15); // 大正15年
+        assert_eq!(
+            verify_number_b(d("1980-02-17"), 2034, "1234"),
+            "55021720341234"
+        );
+        assert_eq!(verify_number_b(d("1980-02-17"), 2034, "1234").len(), 14);
+    }
+}
