@@ -5,7 +5,10 @@
 pub mod apdu;
 pub mod client;
 pub mod mynumber;
+#[cfg(feature = "pcsc")]
+pub mod pcsc_channel;
 pub mod virtual_card;
+pub mod vpcd;
 
 /// Something that carries APDUs to a card and back.
 pub trait CardChannel {
