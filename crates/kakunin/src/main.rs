@@ -2,6 +2,7 @@
 
 mod bench;
 mod face;
+mod reader;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -58,6 +59,11 @@ enum Command {
     Face {
         #[command(subcommand)]
         what: face::Face,
+    },
+    /// The card-reader agent.
+    Reader {
+        #[command(subcommand)]
+        what: reader::Reader,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -187,6 +193,7 @@ async fn main() -> Result<()> {
         }
         Command::Bench { what } => bench::run(what).await?,
         Command::Face { what } => face::run(what)?,
+        Command::Reader { what } => reader::run(what).await?,
         Command::Openapi => println!(
             "{}",
             serde_json::to_string_pretty(&kakunin_server::api_doc())?

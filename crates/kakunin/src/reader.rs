@@ -1,0 +1,499 @@
+//! `kakunin reader`: the card-reader agent. It holds the reader's own Ed25519 key (registered with
+//! the server on first start), reads the card, verifies identity (face on frames given to it, PIN
+//! for standard cards, or hand-off to staff), signs what it attests with the server's nonce, and
+//! answers the registration offer and consent selection through the API.
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Subcommand;
+use kakunin_card::client::MyNumberCard;
+use kakunin_card::virtual_card::{CardFace, VirtualCard};
+use kakunin_card::CardChannel;
+use kakunin_evidence::attestation::{
+    Attestation, AttestedMethod, AttestedOutcome, ReaderKey, HEADER_READER, HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+};
+use kakunin_face::{DecisionKind, FaceEngine};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Reader commands.
+#[derive(Subcommand)]
+pub enum Reader {
+    /// Runs whole visits with virtual demo cards against a running server, printing each step.
+    Demo {
+        /// The server's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Staff token used once to register this reader.
+        #[arg(long, default_value = "demo-reception")]
+        token: String,
+        /// Reader id.
+        #[arg(long, default_value = "reader-demo")]
+        id: String,
+        /// Where the reader's private key is kept (created on first start).
+        #[arg(long, default_value = "reader-demo.key")]
+        key_file: PathBuf,
+        /// Photo stored on the virtual cards (a face image; greyscale on real cards).
+        #[arg(long)]
+        card_photo: Option<PathBuf>,
+        /// Live camera frame(s) shown to the reader, tried in order (one per attempt).
+        #[arg(long)]
+        live: Vec<PathBuf>,
+    },
+}
+
+/// The agent's connection to the server.
+struct Agent {
+    http: reqwest::Client,
+    base: String,
+    id: String,
+    key: ReaderKey,
+}
+
+impl Agent {
+    async fn post(&self, path: &str, body: Value) -> Result<(u16, Value)> {
+        let bytes = body.to_string();
+        let ts = chrono::Utc::now().timestamp();
+        let sig = self.key.sign_request("POST", path, ts, bytes.as_bytes());
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .header(HEADER_READER, &self.id)
+            .header(HEADER_TIMESTAMP, ts.to_string())
+            .header(HEADER_SIGNATURE, sig)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| anyhow!("server unreachable ({e}); offer the fallbacks: insurance card or eligibility certificate, Mynaportal (standard cards), self-declaration form"))?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().await.unwrap_or(Value::Null)))
+    }
+
+    async fn ok(&self, path: &str, body: Value) -> Result<Value> {
+        let (s, v) = self.post(path, body).await?;
+        if s >= 400 {
+            bail!(
+                "{path}: {s} {} — {}",
+                v["error"]["code"],
+                v["error"]["message"]
+            );
+        }
+        Ok(v)
+    }
+
+    async fn nonce(&self, visit: &str) -> Result<String> {
+        Ok(self
+            .ok(&format!("/api/v1/visits/{visit}/nonce"), json!({}))
+            .await?["nonce"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+}
+
+fn load_or_create_key(path: &PathBuf) -> Result<(ReaderKey, bool)> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok((ReaderKey::from_bytes(&bytes)?, false)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = ReaderKey::generate();
+            std::fs::write(path, key.to_bytes())
+                .with_context(|| format!("cannot write the reader key to {}", path.display()))?;
+            Ok((key, true))
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read the reader key {}", path.display())),
+    }
+}
+
+fn step(t: Instant, what: &str) {
+    println!("  {:>7.1} ms  {what}", t.elapsed().as_secs_f64() * 1000.0);
+}
+
+/// One visit: the card on the reader through the whole flow.
+#[allow(clippy::too_many_arguments)]
+async fn visit<C: CardChannel>(
+    agent: &Agent,
+    card: &mut MyNumberCard<C>,
+    number_b: &str,
+    face_auth: bool,
+    pin: Option<&str>,
+    engine: Option<&FaceEngine>,
+    live: &[kakunin_face::image::Rgb],
+    placed_by: &str,
+) -> Result<Value> {
+    let t = Instant::now();
+    let der = card.read_auth_certificate()?;
+    step(t, "read the user-authentication certificate (no PIN)");
+    let v = agent
+        .ok(
+            "/api/v1/visits",
+            json!({ "certificate": kakunin_evidence::b64(&der), "placed_by": placed_by }),
+        )
+        .await?;
+    let id = v["id"].as_str().unwrap_or_default().to_owned();
+    step(
+        t,
+        &format!(
+            "visit {id} started; server checked the certificate; methods {}",
+            v["identity_methods"]
+        ),
+    );
+    let mut view = v;
+    if let (Some(pin), false) = (pin, face_auth) {
+        let nonce = agent.nonce(&id).await?;
+        let sig = card.sign_with_pin(pin, nonce.as_bytes(), face_auth)?;
+        view = agent.ok(&format!("/api/v1/visits/{id}/identity"), json!({ "method": "pin", "nonce": nonce, "signature": kakunin_evidence::b64(sig), "certificate": kakunin_evidence::b64(&der) })).await?;
+        step(
+            t,
+            "PIN verified by the card; the server checked the card's signature over its nonce",
+        );
+    } else {
+        let photo = card.read_card_face(number_b)?.photo;
+        step(t, "read the card-face photo with 照合番号B");
+        let card_img = kakunin_face::image::decode(&photo)?;
+        for (attempt, frame) in live.iter().enumerate() {
+            let decision = match engine {
+                Some(e) => e.verify(&card_img, frame, attempt as u8 + 1)?,
+                None => bail!("no face engine: run ./scripts/fetch-models"),
+            };
+            let outcome = match decision.decision {
+                DecisionKind::Match => AttestedOutcome::Match,
+                DecisionKind::SpoofSuspected => AttestedOutcome::SpoofSuspected,
+                _ => AttestedOutcome::NoMatch,
+            };
+            step(
+                t,
+                &format!(
+                    "face attempt {}: {:?} score {:?} (engine {:.0} ms)",
+                    attempt + 1,
+                    decision.decision,
+                    decision.score,
+                    decision.timings.total_ms
+                ),
+            );
+            let nonce = agent.nonce(&id).await?;
+            let a = agent.key.attest(&Attestation {
+                reader_id: agent.id.clone(),
+                visit_id: id.clone(),
+                nonce,
+                method: AttestedMethod::Face,
+                outcome,
+                score: decision.score,
+                threshold: Some(decision.threshold),
+                staff_id: None,
+                at: chrono::Utc::now(),
+            });
+            view = agent
+                .ok(
+                    &format!("/api/v1/visits/{id}/identity"),
+                    json!({ "method": "face", "attestation": a }),
+                )
+                .await?;
+            step(
+                t,
+                &format!(
+                    "server accepted the signed attestation; next: {}",
+                    view["next"]
+                ),
+            );
+            if view["next"] != "identity" {
+                break;
+            }
+        }
+        if view["next"] == "identity" {
+            view = agent
+                .ok(&format!("/api/v1/visits/{id}/visual-request"), json!({}))
+                .await?;
+            step(
+                t,
+                "handed to reception for visual confirmation (目視モード)",
+            );
+        }
+    }
+    if view["next"] == "visual_mode" {
+        println!("  → please go to the reception desk: staff confirm with POST /api/v1/visits/{id}/visual");
+        return Ok(view);
+    }
+    if view["next"] == "registration_offer" {
+        view = agent
+            .ok(
+                &format!("/api/v1/visits/{id}/registration"),
+                json!({ "accept": true }),
+            )
+            .await?;
+        step(t, "insurance-use registration accepted on the spot");
+    }
+    if view["next"] == "consent" {
+        view = agent
+            .ok(&format!("/api/v1/visits/{id}/consent"), json!({ "medication": true, "checkup": true, "clinical": false, "limit_amount": true, "assisted": placed_by == "helper" }))
+            .await?;
+        step(
+            t,
+            "consent selected; eligibility result ready for reception",
+        );
+    }
+    Ok(view)
+}
+
+/// Runs a reader command.
+pub async fn run(cmd: Reader) -> Result<()> {
+    let Reader::Demo {
+        server,
+        token,
+        id,
+        key_file,
+        card_photo,
+        live,
+    } = cmd;
+    let (key, created) = load_or_create_key(&key_file)?;
+    let agent = Agent {
+        http: reqwest::Client::new(),
+        base: server.trim_end_matches('/').to_owned(),
+        id: id.clone(),
+        key,
+    };
+    let health = agent
+        .http
+        .get(format!("{}/readyz", agent.base))
+        .send()
+        .await;
+    if health.is_err() {
+        bail!("server {} unreachable; start it with ./scripts/serve. At the kiosk: offer the fallbacks (insurance card or eligibility certificate; Mynaportal for standard cards; the self-declaration form)", agent.base);
+    }
+    if created {
+        let res = agent
+            .http
+            .post(format!("{}/api/v1/readers", agent.base))
+            .bearer_auth(&token)
+            .json(&json!({ "id": id, "public_key": agent.key.public_key_b64() }))
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            std::fs::remove_file(&key_file).ok();
+            bail!(
+                "registering reader {id} failed: {}",
+                res.text().await.unwrap_or_default()
+            );
+        }
+        println!(
+            "registered reader {id} with the server (key in {})",
+            key_file.display()
+        );
+    }
+    let engine = FaceEngine::load(&kakunin_face::models::model_dir(), Default::default()).ok();
+    let photo = match &card_photo {
+        Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+        None => bail!("--card-photo IMAGE is needed (a face image stored on the virtual cards)"),
+    };
+    let frames: Vec<_> = live
+        .iter()
+        .map(|p| {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            kakunin_face::image::decode(&bytes).with_context(|| format!("{}", p.display()))
+        })
+        .collect::<Result<_>>()?;
+    let ca = kakunin_evidence::ca::DemoCa::new()?;
+    let now = chrono::Utc::now();
+    let face = CardFace {
+        name: "デモ 太郎".into(),
+        address: "東京都千代田区".into(),
+        birth_date: "19800217".into(),
+        sex: 1,
+        expiry: "20341231".into(),
+        photo,
+    };
+    for (person, face_auth, pin, placed_by) in [
+        (2, true, None, "patient"),
+        (1, false, Some("1234"), "helper"),
+    ] {
+        let card_id = kakunin_store::seed::demo_card_id(person);
+        println!(
+            "card {card_id} ({}) placed by the {placed_by}",
+            if face_auth { "face-auth" } else { "standard" }
+        );
+        let demo = ca.issue_card(
+            &card_id,
+            now - chrono::Duration::days(30),
+            now + chrono::Duration::days(365 * 5),
+        )?;
+        let vc = VirtualCard::new(
+            demo,
+            ca.certificate_der().to_vec(),
+            face_auth,
+            "1234",
+            &face,
+            "1234",
+        );
+        let mut card = MyNumberCard::new(vc);
+        match visit(
+            &agent,
+            &mut card,
+            "55021720341234",
+            face_auth,
+            pin,
+            engine.as_ref(),
+            &frames,
+            placed_by,
+        )
+        .await
+        {
+            Ok(v) => println!("  result: {} ({})", v["state"], v["next"]),
+            Err(e) => println!("  stopped: {e}"),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kakunin_server::{AppState, Config};
+
+    fn face() -> CardFace {
+        // A small image without a face stands in for the photo.
+        let photo = include_bytes!("../../face/tests/fixtures/cmyk.jpg").to_vec();
+        CardFace {
+            name: "試験 太郎".into(),
+            address: "東京都".into(),
+            birth_date: "19800217".into(),
+            sex: 1,
+            expiry: "20341231".into(),
+            photo,
+        }
+    }
+
+    fn card(person: i64, face_auth: bool) -> MyNumberCard<VirtualCard> {
+        let ca = kakunin_evidence::ca::DemoCa::new().unwrap();
+        let now = chrono::Utc::now();
+        let demo = ca
+            .issue_card(
+                &kakunin_store::seed::demo_card_id(person),
+                now - chrono::Duration::days(1),
+                now + chrono::Duration::days(30),
+            )
+            .unwrap();
+        MyNumberCard::new(VirtualCard::new(
+            demo,
+            ca.certificate_der().to_vec(),
+            face_auth,
+            "1234",
+            &face(),
+            "1234",
+        ))
+    }
+
+    #[tokio::test]
+    async fn visits_through_a_running_server_and_an_unreachable_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            kakunin_store::Store::connect(&kakunin_store::sqlite_url(&dir.path().join("t.db")))
+                .await
+                .unwrap();
+        store.migrate().await.unwrap();
+        store.seed_persons(4, |_| {}).await.unwrap();
+        let state = AppState::new(store, crate::trust_anchor(None).unwrap(), Config::default())
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(kakunin_server::serve(state, listener));
+        let agent = Agent {
+            http: reqwest::Client::new(),
+            base: base.clone(),
+            id: "r-test".into(),
+            key: ReaderKey::generate(),
+        };
+        let res = agent
+            .http
+            .post(format!("{base}/api/v1/readers"))
+            .bearer_auth("demo-reception")
+            .json(&json!({ "id": "r-test", "public_key": agent.key.public_key_b64() }))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+
+        // Standard card, PIN path, helper placed the card: completes.
+        let v = visit(
+            &agent,
+            &mut card(1, false),
+            "",
+            false,
+            Some("1234"),
+            None,
+            &[],
+            "helper",
+        )
+        .await
+        .unwrap();
+        assert_eq!(v["next"], "done", "{v}");
+        // A wrong PIN stops the visit with the card's own answer.
+        let e = visit(
+            &agent,
+            &mut card(1, false),
+            "",
+            false,
+            Some("9999"),
+            None,
+            &[],
+            "patient",
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("wrong PIN"), "{e}");
+        // Face-auth card, no camera frames: handed to reception (visual mode), never a PIN.
+        let v = visit(
+            &agent,
+            &mut card(2, true),
+            "55021720341234",
+            true,
+            Some("1234"),
+            None,
+            &[],
+            "patient",
+        )
+        .await
+        .unwrap();
+        assert_eq!(v["next"], "visual_mode", "{v}");
+        // A wrong 照合番号B stops before any attempt.
+        let e = visit(
+            &agent,
+            &mut card(2, true),
+            "00000000000000",
+            true,
+            None,
+            None,
+            &[],
+            "patient",
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("照合番号B"), "{e}");
+
+        // Server down: the agent says so and names the fallbacks.
+        let down = Agent {
+            http: reqwest::Client::new(),
+            base: "http://127.0.0.1:9".into(),
+            id: "r-test".into(),
+            key: ReaderKey::generate(),
+        };
+        let e = visit(
+            &down,
+            &mut card(1, false),
+            "",
+            false,
+            Some("1234"),
+            None,
+            &[],
+            "patient",
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("server unreachable")
+                && e.to_string().contains("self-declaration"),
+            "{e}"
+        );
+    }
+}
