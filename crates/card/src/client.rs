@@ -8,6 +8,9 @@ use crate::{CardChannel, CardError};
 /// A card on a channel.
 pub struct MyNumberCard<C: CardChannel> {
     channel: C,
+    /// Bytes asked per READ BINARY: 255 (short APDUs, every reader) or more
+    /// with extended-length APDUs (see [`MyNumberCard::with_extended_reads`]).
+    chunk: usize,
 }
 
 fn refused(sw: StatusWord) -> CardError {
@@ -20,7 +23,17 @@ fn refused(sw: StatusWord) -> CardError {
 impl<C: CardChannel> MyNumberCard<C> {
     /// Wraps a channel.
     pub fn new(channel: C) -> Self {
-        MyNumberCard { channel }
+        MyNumberCard {
+            channel,
+            chunk: 255,
+        }
+    }
+
+    /// Reads the card face with extended-length APDUs of `chunk` bytes (fewer round trips; the
+    /// reader and card must support extended length).
+    pub fn with_extended_reads(mut self, chunk: usize) -> Self {
+        self.chunk = chunk.clamp(1, 0x7FFF);
+        self
     }
 
     /// The channel back.
@@ -68,7 +81,7 @@ impl<C: CardChannel> MyNumberCard<C> {
     fn read(&mut self, len: usize) -> Result<Vec<u8>, CardError> {
         let mut out = Vec::with_capacity(len);
         while out.len() < len {
-            let n = (len - out.len()).min(255);
+            let n = (len - out.len()).min(self.chunk);
             let off = out.len() as u16;
             let chunk = self.ok(Command::new(
                 0x00,
@@ -193,14 +206,14 @@ impl<C: CardChannel> MyNumberCard<C> {
                 (off >> 8) as u8 & 0x7F,
                 off as u8,
                 vec![],
-                Some(255),
+                Some(self.chunk),
             ))?;
             match r.sw {
                 StatusWord::Ok => {}
                 StatusWord::WrongOffset => break,
                 sw => return Err(refused(sw)),
             }
-            let short = r.data.len() < 255;
+            let short = r.data.len() < self.chunk;
             data.extend_from_slice(&r.data);
             if short || data.len() >= 0x7FFF {
                 break;

@@ -40,6 +40,10 @@ pub enum Reader {
         /// Live camera frame(s) shown to the reader, tried in order (one per attempt).
         #[arg(long)]
         live: Vec<PathBuf>,
+        /// Read the virtual cards through pcscd (vpcd) instead of directly (needs the `pcsc`
+        /// build feature and ./scripts/setup-pcsc).
+        #[arg(long)]
+        pcsc: bool,
     },
 }
 
@@ -236,6 +240,66 @@ async fn visit<C: CardChannel>(
     Ok(view)
 }
 
+/// 照合番号B of the demo cards (born 1980-02-17 = 昭和55年, expiring 2034, code 1234).
+const NUMBER_B: &str = "55021720341234";
+
+#[cfg(feature = "pcsc")]
+async fn visit_over_pcsc(
+    agent: &Agent,
+    mut vc: VirtualCard,
+    face_auth: bool,
+    pin: Option<&str>,
+    engine: Option<&FaceEngine>,
+    frames: &[kakunin_face::image::Rgb],
+    placed_by: &str,
+) -> Result<Value> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let stop = Arc::new(AtomicBool::new(false));
+    let s2 = stop.clone();
+    let server = std::thread::spawn(move || {
+        kakunin_card::vpcd::serve(
+            &mut vc,
+            &format!("127.0.0.1:{}", kakunin_card::vpcd::VPCD_PORT),
+            &s2,
+        )
+    });
+    // Let pcscd see the new card before connecting (the previous one was just removed).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut channel = None;
+    for _ in 0..50 {
+        if let Ok(c) = kakunin_card::pcsc_channel::PcscChannel::connect("Virtual PCD") {
+            channel = Some(c);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let channel = channel
+        .ok_or_else(|| anyhow!("no card in the Virtual PCD reader; run ./scripts/setup-pcsc"))?;
+    let mut card = MyNumberCard::new(channel).with_extended_reads(8192);
+    let result = visit(
+        agent, &mut card, NUMBER_B, face_auth, pin, engine, frames, placed_by,
+    )
+    .await;
+    drop(card);
+    stop.store(true, Ordering::Relaxed);
+    let _ = server.join();
+    result
+}
+
+#[cfg(not(feature = "pcsc"))]
+async fn visit_over_pcsc(
+    _: &Agent,
+    _: VirtualCard,
+    _: bool,
+    _: Option<&str>,
+    _: Option<&FaceEngine>,
+    _: &[kakunin_face::image::Rgb],
+    _: &str,
+) -> Result<Value> {
+    bail!("this kakunin was built without PC/SC; build with `--features pcsc`")
+}
+
 /// Runs a reader command.
 pub async fn run(cmd: Reader) -> Result<()> {
     let Reader::Demo {
@@ -245,6 +309,7 @@ pub async fn run(cmd: Reader) -> Result<()> {
         key_file,
         card_photo,
         live,
+        pcsc,
     } = cmd;
     let (key, created) = load_or_create_key(&key_file)?;
     let agent = Agent {
@@ -325,20 +390,38 @@ pub async fn run(cmd: Reader) -> Result<()> {
             &face,
             "1234",
         );
-        let mut card = MyNumberCard::new(vc);
-        match visit(
-            &agent,
-            &mut card,
-            "55021720341234",
-            face_auth,
-            pin,
-            engine.as_ref(),
-            &frames,
-            placed_by,
-        )
-        .await
-        {
-            Ok(v) => println!("  result: {} ({})", v["state"], v["next"]),
+        let t = Instant::now();
+        let outcome = if pcsc {
+            visit_over_pcsc(
+                &agent,
+                vc,
+                face_auth,
+                pin,
+                engine.as_ref(),
+                &frames,
+                placed_by,
+            )
+            .await
+        } else {
+            visit(
+                &agent,
+                &mut MyNumberCard::new(vc),
+                NUMBER_B,
+                face_auth,
+                pin,
+                engine.as_ref(),
+                &frames,
+                placed_by,
+            )
+            .await
+        };
+        match outcome {
+            Ok(v) => println!(
+                "  result: {} ({}) — {:.0} ms from card placed",
+                v["state"],
+                v["next"],
+                t.elapsed().as_secs_f64() * 1000.0
+            ),
             Err(e) => println!("  stopped: {e}"),
         }
     }
