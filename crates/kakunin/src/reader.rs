@@ -114,18 +114,31 @@ fn step(t: Instant, what: &str) {
     println!("  {:>7.1} ms  {what}", t.elapsed().as_secs_f64() * 1000.0);
 }
 
+/// What is in front of the reader: the card (its 照合番号B, kind, PIN if the holder chose PIN),
+/// who placed it, and the camera frames, one per face attempt.
+#[derive(Clone, Copy)]
+struct Presented<'a> {
+    number_b: &'a str,
+    face_auth: bool,
+    pin: Option<&'a str>,
+    placed_by: &'a str,
+    frames: &'a [kakunin_face::image::Rgb],
+}
+
 /// One visit: the card on the reader through the whole flow.
-#[allow(clippy::too_many_arguments)]
 async fn visit<C: CardChannel>(
     agent: &Agent,
     card: &mut MyNumberCard<C>,
-    number_b: &str,
-    face_auth: bool,
-    pin: Option<&str>,
+    p: Presented<'_>,
     engine: Option<&FaceEngine>,
-    live: &[kakunin_face::image::Rgb],
-    placed_by: &str,
 ) -> Result<Value> {
+    let Presented {
+        number_b,
+        face_auth,
+        pin,
+        placed_by,
+        frames: live,
+    } = p;
     let t = Instant::now();
     let der = card.read_auth_certificate()?;
     step(t, "read the user-authentication certificate (no PIN)");
@@ -278,7 +291,16 @@ async fn visit_over_pcsc(
         .ok_or_else(|| anyhow!("no card in the Virtual PCD reader; run ./scripts/setup-pcsc"))?;
     let mut card = MyNumberCard::new(channel).with_extended_reads(8192);
     let result = visit(
-        agent, &mut card, NUMBER_B, face_auth, pin, engine, frames, placed_by,
+        agent,
+        &mut card,
+        Presented {
+            number_b: NUMBER_B,
+            face_auth: face_auth,
+            pin: pin,
+            placed_by: placed_by,
+            frames: frames,
+        },
+        engine,
     )
     .await;
     drop(card);
@@ -406,12 +428,14 @@ pub async fn run(cmd: Reader) -> Result<()> {
             visit(
                 &agent,
                 &mut MyNumberCard::new(vc),
-                NUMBER_B,
-                face_auth,
-                pin,
+                Presented {
+                    number_b: NUMBER_B,
+                    face_auth: face_auth,
+                    pin: pin,
+                    placed_by: placed_by,
+                    frames: &frames,
+                },
                 engine.as_ref(),
-                &frames,
-                placed_by,
             )
             .await
         };
@@ -501,12 +525,14 @@ mod tests {
         let v = visit(
             &agent,
             &mut card(1, false),
-            "",
-            false,
-            Some("1234"),
+            Presented {
+                number_b: "",
+                face_auth: false,
+                pin: Some("1234"),
+                placed_by: "helper",
+                frames: &[],
+            },
             None,
-            &[],
-            "helper",
         )
         .await
         .unwrap();
@@ -515,12 +541,14 @@ mod tests {
         let e = visit(
             &agent,
             &mut card(1, false),
-            "",
-            false,
-            Some("9999"),
+            Presented {
+                number_b: "",
+                face_auth: false,
+                pin: Some("9999"),
+                placed_by: "patient",
+                frames: &[],
+            },
             None,
-            &[],
-            "patient",
         )
         .await
         .unwrap_err();
@@ -529,12 +557,14 @@ mod tests {
         let v = visit(
             &agent,
             &mut card(2, true),
-            "55021720341234",
-            true,
-            Some("1234"),
+            Presented {
+                number_b: "55021720341234",
+                face_auth: true,
+                pin: Some("1234"),
+                placed_by: "patient",
+                frames: &[],
+            },
             None,
-            &[],
-            "patient",
         )
         .await
         .unwrap();
@@ -543,12 +573,14 @@ mod tests {
         let e = visit(
             &agent,
             &mut card(2, true),
-            "00000000000000",
-            true,
+            Presented {
+                number_b: "00000000000000",
+                face_auth: true,
+                pin: None,
+                placed_by: "patient",
+                frames: &[],
+            },
             None,
-            None,
-            &[],
-            "patient",
         )
         .await
         .unwrap_err();
@@ -564,12 +596,14 @@ mod tests {
         let e = visit(
             &down,
             &mut card(1, false),
-            "",
-            false,
-            Some("1234"),
+            Presented {
+                number_b: "",
+                face_auth: false,
+                pin: Some("1234"),
+                placed_by: "patient",
+                frames: &[],
+            },
             None,
-            &[],
-            "patient",
         )
         .await
         .unwrap_err();
