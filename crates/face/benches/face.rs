@@ -29,6 +29,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function("embed_faceres", |b| {
         b.iter(|| engine.embed(&live, &face).unwrap())
     });
+    let card_face = engine
+        .face(&kakunin_face::image::decode(&card_jpeg).unwrap())
+        .unwrap()
+        .unwrap();
+    g.bench_function("verify_live_jpeg_against_known_card", |b| {
+        b.iter(|| {
+            let live = kakunin_face::image::decode(&live_jpeg).unwrap();
+            engine.verify_against(&card_face, &live, 1).unwrap()
+        })
+    });
     g.bench_function("verify_two_jpegs", |b| {
         b.iter(|| {
             let card = kakunin_face::image::decode(&card_jpeg).unwrap();

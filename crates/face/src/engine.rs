@@ -249,10 +249,19 @@ impl FaceEngine {
     /// Decides whether `live` shows the holder of the card whose photo is `card`. `attempt` counts
     /// from 1; at `max_attempts` a failure becomes `refer_to_staff`.
     pub fn verify(&self, card: &Rgb, live: &Rgb, attempt: u8) -> Result<Decision, FaceError> {
-        let start = Instant::now();
-        let mut t = Timings::default();
-        let mut decision = Decision {
-            decision: DecisionKind::Retry,
+        match self.face(card)? {
+            Ok(card_face) => self.verify_against(&card_face, live, attempt),
+            Err(_) => {
+                let mut d = self.decision(attempt, DecisionKind::ReferToStaff);
+                d.reason = Some(RetryReason::CardPhotoUnusable);
+                Ok(d)
+            }
+        }
+    }
+
+    fn decision(&self, attempt: u8, decision: DecisionKind) -> Decision {
+        Decision {
+            decision,
             reason: None,
             score: None,
             threshold: self.config.threshold,
@@ -260,7 +269,20 @@ impl FaceEngine {
             liveness: None,
             attempt,
             timings: Timings::default(),
-        };
+        }
+    }
+
+    /// Like [`FaceEngine::verify`] with the card photo's face already found and embedded (the
+    /// kiosk does that once per visit, not once per attempt; see [`FaceEngine::face`]).
+    pub fn verify_against(
+        &self,
+        card_face: &Face,
+        live: &Rgb,
+        attempt: u8,
+    ) -> Result<Decision, FaceError> {
+        let start = Instant::now();
+        let mut t = Timings::default();
+        let mut decision = self.decision(attempt, DecisionKind::Retry);
         let finish = |mut d: Decision, mut t: Timings| {
             t.total_ms = ms(start);
             if matches!(
@@ -272,14 +294,6 @@ impl FaceEngine {
             }
             d.timings = t;
             Ok(d)
-        };
-        let card_face = match self.face(card)? {
-            Ok(f) => f,
-            Err(_) => {
-                decision.decision = DecisionKind::ReferToStaff;
-                decision.reason = Some(RetryReason::CardPhotoUnusable);
-                return finish(decision, t);
-            }
         };
         let d0 = Instant::now();
         let live_grey = if self.config.grey {

@@ -169,11 +169,24 @@ async fn visit<C: CardChannel>(
         let photo = card.read_card_face(number_b)?.photo;
         step(t, "read the card-face photo with 照合番号B");
         let card_img = kakunin_face::image::decode(&photo)?;
-        for (attempt, frame) in live.iter().enumerate() {
-            let decision = match engine {
-                Some(e) => e.verify(&card_img, frame, attempt as u8 + 1)?,
-                None => bail!("no face engine: run ./scripts/fetch-models"),
+        // The card photo's face is found and embedded once per visit, not once per attempt.
+        let card_face = match (engine, live.is_empty()) {
+            (Some(e), false) => Some(e.face(&card_img)?),
+            (None, false) => bail!("no face engine: run ./scripts/fetch-models"),
+            (_, true) => None,
+        };
+        if let Some(Err(reason)) = &card_face {
+            step(
+                t,
+                &format!("card photo unusable for face recognition ({reason:?})"),
+            );
+        }
+        let usable = card_face.as_ref().and_then(|f| f.as_ref().ok());
+        for (attempt, frame) in live.iter().enumerate().take_while(|_| usable.is_some()) {
+            let (Some(e), Some(f)) = (engine, usable) else {
+                break;
             };
+            let decision = e.verify_against(f, frame, attempt as u8 + 1)?;
             let outcome = match decision.decision {
                 DecisionKind::Match => AttestedOutcome::Match,
                 DecisionKind::SpoofSuspected => AttestedOutcome::SpoofSuspected,
