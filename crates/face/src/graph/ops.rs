@@ -266,25 +266,36 @@ impl Depthwise {
         for b in 0..g.n {
             let input = &x.data[b * g.h * g.w * c..(b + 1) * g.h * g.w * c];
             let dst = &mut out[b * g.oh * g.ow * cout..(b + 1) * g.oh * g.ow * cout];
+            let (sx, dx) = (self.win.stride.1, self.win.dilation.1);
             for oy in 0..g.oh {
+                let row = &mut dst[oy * g.ow * cout..(oy + 1) * g.ow * cout];
                 for ky in 0..self.win.kh {
                     let iy = (oy * self.win.stride.0 + ky * self.win.dilation.0) as isize
                         - g.pt as isize;
                     if iy < 0 || iy >= g.h as isize {
                         continue;
                     }
-                    for ox in 0..g.ow {
-                        let o = &mut dst[(oy * g.ow + ox) * cout..(oy * g.ow + ox + 1) * cout];
-                        for kx in 0..self.win.kw {
-                            let ix = (ox * self.win.stride.1 + kx * self.win.dilation.1) as isize
-                                - g.pl as isize;
-                            if ix < 0 || ix >= g.w as isize {
-                                continue;
-                            }
-                            let src = &input[((iy as usize) * g.w + ix as usize) * c
-                                ..((iy as usize) * g.w + ix as usize + 1) * c];
-                            let f = &self.filter[(ky * self.win.kw + kx) * cout
-                                ..(ky * self.win.kw + kx + 1) * cout];
+                    let in_row = &input[iy as usize * g.w * c..(iy as usize + 1) * g.w * c];
+                    for kx in 0..self.win.kw {
+                        // The output columns whose input column lies inside the image, computed
+                        // once per tap instead of tested per pixel.
+                        let off = (kx * dx) as isize - g.pl as isize;
+                        let lo = if off >= 0 {
+                            0
+                        } else {
+                            ((-off) as usize).div_ceil(sx)
+                        };
+                        let hi = if (g.w as isize) > off {
+                            ((g.w as isize - off) as usize).div_ceil(sx).min(g.ow)
+                        } else {
+                            0
+                        };
+                        let f = &self.filter
+                            [(ky * self.win.kw + kx) * cout..(ky * self.win.kw + kx + 1) * cout];
+                        for ox in lo..hi {
+                            let ix = (ox * sx) as isize + off;
+                            let src = &in_row[ix as usize * c..(ix as usize + 1) * c];
+                            let o = &mut row[ox * cout..(ox + 1) * cout];
                             if mult == 1 {
                                 for ((ov, sv), fv) in o.iter_mut().zip(src).zip(f) {
                                     *ov += sv * fv;
@@ -421,7 +432,15 @@ pub(crate) fn binary(
     let last = *shape.last().unwrap_or(&1);
     let is_channel = |t: &Tensor| t.len() == last && t.shape.last() == Some(&last);
     if a.len() == total && b.len() == total {
-        out.extend(a.data.iter().zip(&b.data).map(|(x, y)| op.f(*x, *y)));
+        // One loop per operator, so each vectorises (a match per element would not).
+        let (x, y) = (&a.data, &b.data);
+        match op {
+            Binary::Add => out.extend(x.iter().zip(y).map(|(p, q)| p + q)),
+            Binary::Sub => out.extend(x.iter().zip(y).map(|(p, q)| p - q)),
+            Binary::Mul => out.extend(x.iter().zip(y).map(|(p, q)| p * q)),
+            Binary::Maximum => out.extend(x.iter().zip(y).map(|(p, q)| p.max(*q))),
+            Binary::Minimum => out.extend(x.iter().zip(y).map(|(p, q)| p.min(*q))),
+        }
     } else if b.len() == 1 {
         let y = b.data[0];
         out.extend(a.data.iter().map(|x| op.f(*x, y)));
