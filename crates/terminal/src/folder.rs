@@ -1,0 +1,158 @@
+//! The folder protocol: requests in `req/`, answers in `res/`, written atomically (temporary file
+//! then rename), each request answered exactly once — a marker in `req/.done/` records it, and an
+//! answer already in `res/` is never written twice, even across a restart.
+
+use crate::message::{self, Answer, CheckRequest};
+use kakunin_core::eligibility::EligibilityResult;
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Request file name prefix.
+pub const REQ_PREFIX: &str = "OQSsiquc01req_";
+/// Response file name prefix.
+pub const RES_PREFIX: &str = "OQSsiquc01res_";
+
+/// What the eligibility service said about one request.
+pub enum CheckOutcome {
+    Found {
+        result: EligibilityResult,
+        reference_number: String,
+    },
+    NotFound,
+    /// Refused with a clear reason (bad check digit, unknown insurer…): answered as an error.
+    Refused {
+        code: String,
+        message: String,
+    },
+    /// The service could not be reached: the request stays and is tried again later.
+    Unavailable(String),
+}
+
+/// Asks the eligibility service.
+pub trait Checker {
+    fn check(&mut self, request: &CheckRequest) -> CheckOutcome;
+}
+
+/// Counts of one pass.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Pass {
+    pub answered: usize,
+    /// Seen for the first time or still growing: looked at again next pass.
+    pub waiting: usize,
+    /// The service was unavailable: kept for a later pass.
+    pub deferred: usize,
+}
+
+/// A terminal folder.
+pub struct Folder {
+    dir: PathBuf,
+    /// Sizes seen on the previous pass: a file is read only once its size stopped changing.
+    sizes: HashMap<PathBuf, u64>,
+}
+
+impl Folder {
+    /// Opens `dir`, creating `req/`, `res/`, `face/` and the marker folder.
+    pub fn open(dir: &Path) -> io::Result<Folder> {
+        for sub in ["req", "res", "face", "req/.done"] {
+            std::fs::create_dir_all(dir.join(sub))?;
+        }
+        Ok(Folder {
+            dir: dir.to_path_buf(),
+            sizes: HashMap::new(),
+        })
+    }
+
+    /// One pass over `req/`.
+    pub fn pass(
+        &mut self,
+        checker: &mut dyn Checker,
+        now: chrono::NaiveDateTime,
+    ) -> io::Result<Pass> {
+        let mut pass = Pass::default();
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.join("req"))?
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.starts_with(REQ_PREFIX) && n.ends_with(".xml"))
+            .collect();
+        names.sort();
+        for name in names {
+            let path = self.dir.join("req").join(&name);
+            let marker = self.dir.join("req/.done").join(&name);
+            if marker.exists() {
+                continue;
+            }
+            let res_name = format!("{RES_PREFIX}{}", &name[REQ_PREFIX.len()..]);
+            let res_path = self.dir.join("res").join(&res_name);
+            if res_path.exists() {
+                // Answered before a restart, marker not yet written.
+                std::fs::write(&marker, b"")?;
+                continue;
+            }
+            let size = std::fs::metadata(&path)?.len();
+            if self.sizes.insert(path.clone(), size) != Some(size) || size == 0 {
+                pass.waiting += 1;
+                continue;
+            }
+            let bytes = std::fs::read(&path)?;
+            let body = match message::parse_request(&bytes) {
+                Err(e) => message::response(
+                    Answer::Error {
+                        code: e.code(),
+                        message: &e.to_string(),
+                    },
+                    now,
+                    message::declared_encoding(&bytes).unwrap_or(message::Encoding::Utf8),
+                ),
+                Ok(req) => match checker.check(&req) {
+                    CheckOutcome::Unavailable(_) => {
+                        pass.deferred += 1;
+                        continue;
+                    }
+                    CheckOutcome::Found {
+                        result,
+                        reference_number,
+                    } => message::response(
+                        Answer::Checked {
+                            result: Some(&result),
+                            reference_number: &reference_number,
+                        },
+                        now,
+                        req.encoding,
+                    ),
+                    CheckOutcome::NotFound => message::response(
+                        Answer::Checked {
+                            result: None,
+                            reference_number: "",
+                        },
+                        now,
+                        req.encoding,
+                    ),
+                    CheckOutcome::Refused { code, message } => message::response(
+                        Answer::Error {
+                            code: &code,
+                            message: &message,
+                        },
+                        now,
+                        req.encoding,
+                    ),
+                },
+            };
+            write_atomically(&self.dir.join("res"), &res_name, &body)?;
+            std::fs::write(&marker, b"")?;
+            self.sizes.remove(&path);
+            pass.answered += 1;
+        }
+        Ok(pass)
+    }
+}
+
+/// Writes `dir/name` so that readers see either nothing or the whole file.
+pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let result = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, dir.join(name)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

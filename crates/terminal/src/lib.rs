@@ -1,0 +1,30 @@
+//! The eligibility terminal's folder interface (SPEC §13), so that existing receipt computers and
+//! electronic charts work with kakunin unchanged: they drop `OQSsiquc01req_*.xml` into `req/`,
+//! and the answer appears as `OQSsiquc01res_*.xml` in `res/`.
+
+pub mod codes;
+pub mod folder;
+pub mod message;
+
+/// Why a request could not be answered normally. Each becomes an error response
+/// (`SegmentOfResult` 9) with its code and message; none is ever silent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TerminalError {
+    #[error("encoding: {0}")]
+    Encoding(String),
+    #[error("malformed XML: {0}")]
+    Xml(String),
+    #[error("{0}")]
+    Field(String),
+}
+
+impl TerminalError {
+    /// The `ErrorCode` written in the response.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TerminalError::Encoding(_) => "KKN-E001",
+            TerminalError::Xml(_) => "KKN-E002",
+            TerminalError::Field(_) => "KKN-E003",
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! The single-check messages (OQSsiquc01): request parsing and response writing, in Shift_JIS or
+//! UTF-8 as the request declares.
+
+use crate::codes::*;
+use crate::TerminalError;
+use kakunin_core::eligibility::EligibilityResult;
+use serde::Deserialize;
+
+/// Text encoding of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    ShiftJis,
+    Utf8,
+}
+
+impl Encoding {
+    fn label(self) -> &'static str {
+        match self {
+            Encoding::ShiftJis => "Shift_JIS",
+            Encoding::Utf8 => "UTF-8",
+        }
+    }
+}
+
+/// Reads the encoding declared in the XML prolog (UTF-8 when none is declared).
+pub fn declared_encoding(bytes: &[u8]) -> Result<Encoding, TerminalError> {
+    let head = &bytes[..bytes.len().min(200)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let Some(start) = head.find("encoding=") else {
+        return Ok(Encoding::Utf8);
+    };
+    let rest = &head[start + 9..];
+    let value: String = rest
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| *c != '"' && *c != '\'')
+        .collect();
+    match value.as_str() {
+        "shift_jis" | "shift-jis" | "sjis" | "windows-31j" | "cp932" => Ok(Encoding::ShiftJis),
+        "utf-8" | "utf8" => Ok(Encoding::Utf8),
+        other => Err(TerminalError::Encoding(format!(
+            "unsupported encoding {other:?}; use Shift_JIS or UTF-8"
+        ))),
+    }
+}
+
+/// Decodes `bytes` in the declared encoding; bytes that are not valid in it are an error (a
+/// wrong declaration), never silently replaced.
+pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), TerminalError> {
+    let enc = declared_encoding(bytes)?;
+    let codec = match enc {
+        Encoding::ShiftJis => encoding_rs::SHIFT_JIS,
+        Encoding::Utf8 => encoding_rs::UTF_8,
+    };
+    let (text, had_errors) = codec.decode_without_bom_handling(bytes);
+    if had_errors {
+        return Err(TerminalError::Encoding(format!(
+            "the file is not valid {} as its declaration says",
+            enc.label()
+        )));
+    }
+    Ok((text.into_owned(), enc))
+}
+
+/// Encodes `text` for writing in `enc`.
+pub fn encode(text: &str, enc: Encoding) -> Vec<u8> {
+    match enc {
+        Encoding::ShiftJis => encoding_rs::SHIFT_JIS.encode(text).0.into_owned(),
+        Encoding::Utf8 => text.as_bytes().to_vec(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename = "XmlMsg")]
+struct XmlMsg {
+    #[serde(rename = "MessageHeader")]
+    header: Header,
+    #[serde(rename = "MessageBody")]
+    body: Body,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    #[serde(rename = "MedicalInstitutionCode")]
+    medical_institution_code: Option<String>,
+    #[serde(rename = "QualificationConfirmationDate")]
+    confirmation_date: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Body {
+    #[serde(rename = "QualificationConfirmSearchInfo")]
+    search: SearchInfo,
+}
+
+#[derive(Deserialize)]
+struct SearchInfo {
+    #[serde(rename = "InsurerNumber")]
+    insurer_number: Option<String>,
+    #[serde(rename = "InsuredCardSymbol")]
+    symbol: Option<String>,
+    #[serde(rename = "InsuredIdentificationNumber")]
+    number: Option<String>,
+    #[serde(rename = "InsuredBranchNumber")]
+    branch: Option<String>,
+    #[serde(rename = "Birthdate")]
+    birthdate: Option<String>,
+    #[serde(rename = "LimitApplicationCertificateRelatedConsFlg")]
+    limit_consent: Option<String>,
+}
+
+/// A parsed single-check request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRequest {
+    pub medical_institution_code: String,
+    pub confirmation_date: Option<chrono::NaiveDate>,
+    pub insurer_number: String,
+    pub symbol: String,
+    pub number: String,
+    /// Two digits ("00" when absent).
+    pub branch: String,
+    pub birthdate: chrono::NaiveDate,
+    /// The patient consented to limit-amount information.
+    pub limit_consent: bool,
+    pub encoding: Encoding,
+}
+
+fn date(field: &str, v: &str) -> Result<chrono::NaiveDate, TerminalError> {
+    chrono::NaiveDate::parse_from_str(v.trim(), "%Y%m%d")
+        .map_err(|_| TerminalError::Field(format!("{field} {v:?} is not a yyyyMMdd date")))
+}
+
+/// Parses a request file's bytes.
+pub fn parse_request(bytes: &[u8]) -> Result<CheckRequest, TerminalError> {
+    let (text, encoding) = decode(bytes)?;
+    let msg: XmlMsg =
+        quick_xml::de::from_str(&text).map_err(|e| TerminalError::Xml(e.to_string()))?;
+    let s = msg.body.search;
+    let need = |name: &str, v: Option<String>| {
+        v.map(|x| x.trim().to_owned())
+            .filter(|x| !x.is_empty())
+            .ok_or_else(|| TerminalError::Field(format!("{name} is missing")))
+    };
+    let branch = s
+        .branch
+        .map(|b| b.trim().to_owned())
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "00".into());
+    Ok(CheckRequest {
+        medical_institution_code: need(
+            "MedicalInstitutionCode",
+            msg.header.medical_institution_code,
+        )?,
+        confirmation_date: msg
+            .header
+            .confirmation_date
+            .as_deref()
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| date("QualificationConfirmationDate", d))
+            .transpose()?,
+        insurer_number: need("InsurerNumber", s.insurer_number)?,
+        symbol: s.symbol.unwrap_or_default().trim().to_owned(),
+        number: need("InsuredIdentificationNumber", s.number)?,
+        branch: if branch.len() == 1 {
+            format!("0{branch}")
+        } else {
+            branch
+        },
+        birthdate: date("Birthdate", &need("Birthdate", s.birthdate)?)?,
+        limit_consent: s.limit_consent.as_deref().map(str::trim) == Some("1"),
+        encoding,
+    })
+}
+
+fn el(out: &mut String, name: &str, value: &str) {
+    out.push_str(&format!(
+        "<{name}>{}</{name}>",
+        quick_xml::escape::escape(value)
+    ));
+}
+
+/// What to answer.
+pub enum Answer<'a> {
+    /// The check ran: a result, or no qualification found.
+    Checked {
+        result: Option<&'a EligibilityResult>,
+        reference_number: &'a str,
+    },
+    /// The request could not be processed.
+    Error { code: &'a str, message: &'a str },
+}
+
+/// Writes the response XML (in `enc`), per SPEC §13.
+pub fn response(answer: Answer<'_>, at: chrono::NaiveDateTime, enc: Encoding) -> Vec<u8> {
+    let mut x = format!(
+        "<?xml version=\"1.0\" encoding=\"{}\"?>\n<XmlMsg><MessageHeader>",
+        enc.label()
+    );
+    el(
+        &mut x,
+        "ProcessExecutionTime",
+        &at.format("%Y%m%d%H%M%S").to_string(),
+    );
+    match &answer {
+        Answer::Checked { .. } => {
+            el(&mut x, "SegmentOfResult", SegmentOfResult::Ok.code());
+            el(&mut x, "ErrorCode", "");
+            el(&mut x, "ErrorMessage", "");
+        }
+        Answer::Error { code, message } => {
+            el(&mut x, "SegmentOfResult", SegmentOfResult::Error.code());
+            el(&mut x, "ErrorCode", code);
+            el(&mut x, "ErrorMessage", message);
+        }
+    }
+    el(
+        &mut x,
+        "ReferenceClassification",
+        ReferenceClassification::Numbers.code(),
+    );
+    x.push_str("</MessageHeader><MessageBody>");
+    if let Answer::Checked {
+        result,
+        reference_number,
+    } = answer
+    {
+        el(&mut x, "ProcessingResultStatus", "1");
+        let validity = result
+            .map(|r| QualificationValidity::from(r.validity))
+            .unwrap_or(QualificationValidity::NotFound);
+        el(&mut x, "QualificationValidity", validity.code());
+        if let Some(r) = result {
+            x.push_str("<ResultList><ResultOfQualificationConfirmation>");
+            el(&mut x, "InsuredCardClassification", "01");
+            el(&mut x, "InsurerNumber", &r.insurer_number);
+            el(&mut x, "InsuredCardSymbol", &r.symbol);
+            el(&mut x, "InsuredIdentificationNumber", &r.number);
+            el(&mut x, "InsuredBranchNumber", &r.branch);
+            el(
+                &mut x,
+                "PersonalFamilyClassification",
+                &r.personal_family.to_string(),
+            );
+            el(&mut x, "Name", &r.name);
+            el(&mut x, "NameKana", &r.name_kana);
+            el(&mut x, "Sex1", &r.sex.to_string());
+            el(&mut x, "Birthdate", &date_code(r.birth_date));
+            el(&mut x, "QualificationDate", &date_code(r.valid_from));
+            el(
+                &mut x,
+                "DisqualificationDate",
+                &r.valid_to.map(date_code).unwrap_or_default(),
+            );
+            el(
+                &mut x,
+                "InsuredPartialContributionRatio",
+                &copay_code(r.copay_percent),
+            );
+            el(&mut x, "InsurerName", &r.insurer_name);
+            if let Some(limit) = r
+                .limit_category
+                .as_deref()
+                .and_then(LimitClassification::parse)
+            {
+                x.push_str("<LimitApplicationCertificateRelatedInfo>");
+                el(
+                    &mut x,
+                    "LimitApplicationCertificateClassification",
+                    limit.code(),
+                );
+                x.push_str("</LimitApplicationCertificateRelatedInfo>");
+            }
+            el(&mut x, "ReferenceNumber", reference_number);
+            x.push_str("</ResultOfQualificationConfirmation></ResultList>");
+        }
+    }
+    x.push_str("</MessageBody></XmlMsg>\n");
+    encode(&x, enc)
+}
