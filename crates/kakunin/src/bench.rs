@@ -29,6 +29,16 @@ pub enum Bench {
         #[arg(long, default_value_t = 2_000_000)]
         max_requests: u64,
     },
+    /// Single-check requests through the clinic-software folder (req/ → res/), answered through
+    /// the real server on a fresh SQLite database.
+    Terminal {
+        /// Request files to answer.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// Rate at which the clinic software drops them (files per second).
+        #[arg(long, default_value_t = 1000)]
+        rate: u64,
+    },
 }
 
 /// Runs a benchmark.
@@ -41,6 +51,7 @@ pub async fn run(b: Bench) -> Result<()> {
             concurrency,
             max_requests,
         } => eligibility(db, seconds, persons, concurrency, max_requests).await,
+        Bench::Terminal { requests, rate } => terminal(requests, rate).await,
     }
 }
 
@@ -169,6 +180,102 @@ async fn eligibility(
         "{:.0} checks/s, p50 {:.2} ms, p99 {:.2} ms",
         lat.len() as f64 / elapsed,
         pct(0.50),
+        pct(0.99)
+    );
+    Ok(())
+}
+
+/// Drops `n` request files at `rate`/s into a terminal folder served by a real server, answers
+/// them, and prints `<rate> requests/s, p50 <x> ms, p99 <y> ms` (request file written → response
+/// file renamed into place, from the files' modification times).
+async fn terminal(n: usize, rate: u64) -> Result<()> {
+    use kakunin_terminal::folder::Folder;
+    let dir = tempfile::tempdir()?;
+    let url = kakunin_store::sqlite_url(&dir.path().join("bench.db"));
+    let store = Db {
+        database_url: Some(url),
+    }
+    .open()
+    .await?;
+    seed_with_progress(&store, 10_000).await?;
+    let mut bodies = vec![];
+    for [insurer, symbol, number, branch] in store.sample_numbers(n.min(2000)).await? {
+        if let Some(q) = store
+            .qualification_by_numbers(&insurer, &symbol, &number, &branch)
+            .await?
+        {
+            bodies.push(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><XmlMsg><MessageHeader><MedicalInstitutionCode>1310123452</MedicalInstitutionCode></MessageHeader>\
+                 <MessageBody><QualificationConfirmSearchInfo><InsurerNumber>{insurer}</InsurerNumber><InsuredCardSymbol>{symbol}</InsuredCardSymbol>\
+                 <InsuredIdentificationNumber>{number}</InsuredIdentificationNumber><InsuredBranchNumber>{branch}</InsuredBranchNumber>\
+                 <Birthdate>{}</Birthdate></QualificationConfirmSearchInfo></MessageBody></XmlMsg>",
+                q.birth_date.format("%Y%m%d")
+            ));
+        }
+    }
+    let state = AppState::new(store.clone(), trust_anchor(None)?, Config::default()).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(kakunin_server::serve(state, listener));
+    let folder_dir = dir.path().join("terminal");
+    let mut folder = Folder::open(&folder_dir)?;
+    let req_dir = folder_dir.join("req");
+    let writer = std::thread::spawn(move || {
+        let gap = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
+        let start = Instant::now();
+        for i in 0..n {
+            let name = format!("OQSsiquc01req_{i:06}.xml");
+            let _ = kakunin_terminal::folder::write_atomically(
+                &req_dir,
+                &name,
+                bodies[i % bodies.len()].as_bytes(),
+            );
+            let due = start + gap * (i as u32 + 1);
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        }
+    });
+    let mut checker = crate::terminal::HttpChecker {
+        http: reqwest::Client::new(),
+        base,
+        token: "demo-reception".into(),
+        handle: tokio::runtime::Handle::current(),
+    };
+    let start = Instant::now();
+    let mut answered = 0;
+    while answered < n && start.elapsed() < Duration::from_secs(120) {
+        answered += folder
+            .pass(&mut checker, chrono::Local::now().naive_local())?
+            .answered;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("writer thread"))?;
+    let mut lat = vec![];
+    for i in 0..n {
+        let req = folder_dir.join(format!("req/OQSsiquc01req_{i:06}.xml"));
+        let res = folder_dir.join(format!("res/OQSsiquc01res_{i:06}.xml"));
+        if let (Ok(a), Ok(b)) = (
+            std::fs::metadata(&req).and_then(|m| m.modified()),
+            std::fs::metadata(&res).and_then(|m| m.modified()),
+        ) {
+            lat.push(b.duration_since(a).unwrap_or_default().as_secs_f64() * 1000.0);
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    eprintln!(
+        "{answered} of {n} requests answered ({} with a response file)",
+        lat.len()
+    );
+    println!(
+        "{:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms",
+        answered as f64 / elapsed,
+        pct(0.5),
         pct(0.99)
     );
     Ok(())

@@ -3,6 +3,7 @@
 mod bench;
 mod face;
 mod reader;
+mod terminal;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -65,6 +66,8 @@ enum Command {
         #[command(subcommand)]
         what: reader::Reader,
     },
+    /// The eligibility terminal's folder interface for clinic software (req/ → res/).
+    Terminal(terminal::TerminalArgs),
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -194,6 +197,7 @@ async fn main() -> Result<()> {
         Command::Bench { what } => bench::run(what).await?,
         Command::Face { what } => face::run(what)?,
         Command::Reader { what } => reader::run(what).await?,
+        Command::Terminal(args) => terminal::run(args).await?,
         Command::Openapi => println!(
             "{}",
             serde_json::to_string_pretty(&kakunin_server::api_doc())?
