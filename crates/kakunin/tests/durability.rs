@@ -22,9 +22,12 @@ fn serve(db: &std::path::Path, port: u16) -> Child {
         .expect("kakunin serve starts")
 }
 
-async fn wait_ready(base: &str) {
+async fn wait_ready(base: &str, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("kakunin serve exited early: {status}");
+        }
         if reqwest::get(format!("{base}/readyz"))
             .await
             .is_ok_and(|r| r.status().is_success())
@@ -40,10 +43,15 @@ async fn wait_ready(base: &str) {
 async fn acknowledged_checks_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("k.db");
-    let port = 18_000 + (std::process::id() % 1000) as u16;
+    // A port nobody uses now (bind, read, release), so we never talk to another server.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = serve(&db, port);
-    wait_ready(&base).await;
+    wait_ready(&base, &mut child).await;
     let client = reqwest::Client::new();
     // The numbers of a seeded person, via a check the store would answer.
     let store = kakunin_store::Store::connect(&kakunin_store::sqlite_url(&db))
@@ -91,7 +99,7 @@ async fn acknowledged_checks_survive_kill_9() {
 
     // Restart on the same file: the chain is intact and holds every acknowledged check.
     let mut child = serve(&db, port);
-    wait_ready(&base).await;
+    wait_ready(&base, &mut child).await;
     let store = kakunin_store::Store::connect(&kakunin_store::sqlite_url(&db))
         .await
         .unwrap();
