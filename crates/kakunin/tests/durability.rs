@@ -5,7 +5,21 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn serve(db: &std::path::Path, port: u16) -> Child {
+/// Kills the server when the test ends, passing or failing.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(db: &std::path::Path, port: u16) -> Server {
+    Server(spawn(db, port))
+}
+
+fn spawn(db: &std::path::Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_kakunin"))
         .args([
             "serve",
@@ -51,7 +65,7 @@ async fn acknowledged_checks_survive_kill_9() {
         .port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = serve(&db, port);
-    wait_ready(&base, &mut child).await;
+    wait_ready(&base, &mut child.0).await;
     let client = reqwest::Client::new();
     // The numbers of a seeded person, via a check the store would answer.
     let store = kakunin_store::Store::connect(&kakunin_store::sqlite_url(&db))
@@ -86,8 +100,8 @@ async fn acknowledged_checks_survive_kill_9() {
     }
     // Kill mid-load.
     tokio::time::sleep(Duration::from_millis(700)).await;
-    child.kill().expect("SIGKILL");
-    child.wait().unwrap();
+    child.0.kill().expect("SIGKILL");
+    child.0.wait().unwrap();
     for t in tasks {
         t.await.unwrap();
     }
@@ -99,7 +113,7 @@ async fn acknowledged_checks_survive_kill_9() {
 
     // Restart on the same file: the chain is intact and holds every acknowledged check.
     let mut child = serve(&db, port);
-    wait_ready(&base, &mut child).await;
+    wait_ready(&base, &mut child.0).await;
     let store = kakunin_store::Store::connect(&kakunin_store::sqlite_url(&db))
         .await
         .unwrap();
@@ -117,6 +131,5 @@ async fn acknowledged_checks_survive_kill_9() {
         checks >= acknowledged,
         "acknowledged {acknowledged} checks, only {checks} survived"
     );
-    child.kill().ok();
-    child.wait().ok();
+    drop(child);
 }
