@@ -192,8 +192,3 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SignedReader<T> {
         Ok(SignedReader { reader, body })
     }
 }
-
-/// Requires `p` of a staff member (helper for handlers).
-pub fn require(staff: &StaffAuth, p: Permission) -> ApiResult<()> {
-    staff.require(p).map(|_| ())
-}

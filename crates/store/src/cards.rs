@@ -64,15 +64,6 @@ impl Store {
         self.card_where("cert_serial", serial).await
     }
 
-    /// The cards of a person.
-    pub async fn cards_of_person(&self, person_id: i64) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT id FROM cards WHERE person_id = $1 ORDER BY id")
-            .bind(person_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| get(r, "id")).collect()
-    }
-
     async fn card_where(&self, column: &'static str, value: &str) -> Result<Option<CardRecord>> {
         let sql = format!("{CARD_SELECT} WHERE {column} = $1");
         let Some(row) = sqlx::query(&sql)

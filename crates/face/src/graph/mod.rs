@@ -57,7 +57,6 @@ pub struct Graph {
     steps: Vec<Step>,
     /// Constant values by value id (those not folded into an op).
     consts: Vec<Option<Tensor>>,
-    inputs: HashMap<String, usize>,
     outputs: HashMap<String, usize>,
     /// Every node by name (intermediate values can be read too).
     names: HashMap<String, usize>,
@@ -156,7 +155,6 @@ impl Graph {
             name: name.to_owned(),
             steps: vec![],
             consts,
-            inputs: HashMap::new(),
             outputs: HashMap::new(),
             names: nodes
                 .iter()
@@ -178,9 +176,6 @@ impl Graph {
                 .map(|s| index[clean(s)])
                 .collect();
             let op = g.plan(n, &inputs)?;
-            if matches!(op, Op::Input) {
-                g.inputs.insert(n.name.clone(), i);
-            }
             g.steps.push(Step {
                 name: n.name.clone(),
                 op,

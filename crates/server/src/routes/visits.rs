@@ -428,13 +428,17 @@ pub async fn request_visual(
     Path(id): Path<String>,
     req: SignedReader<serde_json::Value>,
 ) -> ApiResult<Json<VisitView>> {
-    let after = apply(
-        &state,
-        &id,
-        own_reader(&req.reader),
-        VisitEvent::VisualRequested,
-    )
-    .await?;
+    reader_event(&state, &id, &req.reader, VisitEvent::VisualRequested).await
+}
+
+/// A body-less reader step: apply `event` to the reader's own visit and answer its new view.
+async fn reader_event(
+    state: &AppState,
+    id: &str,
+    reader: &Reader,
+    event: VisitEvent,
+) -> ApiResult<Json<VisitView>> {
+    let after = apply(state, id, own_reader(reader), event).await?;
     Ok(Json(VisitView::from(&after)))
 }
 
@@ -594,12 +598,5 @@ pub async fn service_down(
     Path(id): Path<String>,
     req: SignedReader<serde_json::Value>,
 ) -> ApiResult<Json<VisitView>> {
-    let after = apply(
-        &state,
-        &id,
-        own_reader(&req.reader),
-        VisitEvent::ServiceDown,
-    )
-    .await?;
-    Ok(Json(VisitView::from(&after)))
+    reader_event(&state, &id, &req.reader, VisitEvent::ServiceDown).await
 }
