@@ -23,6 +23,8 @@ pub enum AuditAction {
     Declaration,
     ProxyPickup,
     ReaderRegistered,
+    /// A staff member signed in to the screens (or out).
+    SignIn,
 }
 
 impl AuditAction {
@@ -40,6 +42,7 @@ impl AuditAction {
             AuditAction::Declaration => "declaration",
             AuditAction::ProxyPickup => "proxy_pickup",
             AuditAction::ReaderRegistered => "reader_registered",
+            AuditAction::SignIn => "sign_in",
         }
     }
 }

@@ -200,7 +200,9 @@ impl Visit {
                     AttemptOutcome::Failed | AttemptOutcome::SpoofSuspected => AwaitingIdentity,
                 }
             }
-            (AwaitingIdentity, VisitEvent::VisualRequested) => AwaitingVisual,
+            // Asking again while waiting is harmless: the reader hands staff the card photo after
+            // the last failed face attempt already moved the visit to visual mode.
+            (AwaitingIdentity | AwaitingVisual, VisitEvent::VisualRequested) => AwaitingVisual,
             (
                 AwaitingIdentity | AwaitingVisual,
                 VisitEvent::VisualDecision {

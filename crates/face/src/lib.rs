@@ -41,4 +41,4 @@ pub enum FaceError {
     Io { path: String, why: String },
 }
 
-pub use engine::{Decision, DecisionKind, EngineConfig, FaceEngine};
+pub use engine::{Decision, DecisionKind, EngineConfig, Face, FaceEngine};

@@ -2,6 +2,7 @@
 
 mod bench;
 mod face;
+mod kiosk;
 mod reader;
 mod terminal;
 
@@ -38,6 +39,11 @@ enum Command {
         /// built-in demo CA (never for production).
         #[arg(long, env = "KAKUNIN_TRUST_ANCHOR")]
         trust_anchor: Option<PathBuf>,
+        #[command(flatten)]
+        kiosk: KioskArgs,
+        /// Seconds a staff screen's sign-in lasts (default 8 hours).
+        #[arg(long, default_value_t = 8 * 3600)]
+        session_seconds: i64,
     },
     /// Add N generated insured persons (with insurers, institutions and staff on a new database).
     Seed {
@@ -70,6 +76,25 @@ enum Command {
     Terminal(terminal::TerminalArgs),
     /// Print the OpenAPI document.
     Openapi,
+}
+
+/// The demo kiosk: a card-reader agent with virtual demo cards inside `serve`, its screen at
+/// /kiosk. It talks to the API over HTTP with its own registered key, like any reader.
+#[derive(clap::Args, Clone)]
+pub struct KioskArgs {
+    /// Do not run the demo kiosk.
+    #[arg(long)]
+    no_kiosk: bool,
+    /// Face image stored on the demo cards' chips (the live camera is compared with it).
+    /// Default: a drawn placeholder without a face, so face recognition hands over to staff.
+    #[arg(long, env = "KAKUNIN_KIOSK_CARD_PHOTO")]
+    kiosk_card_photo: Option<PathBuf>,
+    /// The kiosk reader's private key (created on first start).
+    #[arg(long, default_value = "kakunin-kiosk.key")]
+    kiosk_key: PathBuf,
+    /// Staff token used to register the kiosk reader with its clinic.
+    #[arg(long, default_value = "demo-reception")]
+    kiosk_token: String,
 }
 
 /// Which database.
@@ -160,13 +185,19 @@ async fn main() -> Result<()> {
             bind,
             demo_persons,
             trust_anchor: ta,
+            kiosk: kiosk_args,
+            session_seconds,
         } => {
             let store = db.open().await?;
             if store.is_empty().await? {
                 println!("New database: generating {demo_persons} demo persons…");
                 seed_with_progress(&store, demo_persons).await?;
             }
-            let state = AppState::new(store, trust_anchor(ta.as_ref())?, Config::default()).await?;
+            let config = Config {
+                session_ttl: chrono::Duration::seconds(session_seconds.max(1)),
+                ..Config::default()
+            };
+            let state = AppState::new(store, trust_anchor(ta.as_ref())?, config).await?;
             let listener = tokio::net::TcpListener::bind(&bind)
                 .await
                 .with_context(|| {
@@ -179,7 +210,15 @@ async fn main() -> Result<()> {
                 println!("  {token:<20} {role:?} ({id})");
             }
             println!("Demo cards: C00000000001 standard (PIN {}), C00000000002 face-auth, C00000000003 face-auth unregistered", kakunin_store::seed::DEMO_PIN);
-            kakunin_server::serve(state, listener).await?;
+            let extra = if kiosk_args.no_kiosk {
+                axum::Router::new()
+            } else {
+                let (router, register) = kiosk::embedded(&kiosk_args, &format!("http://{addr}"))?;
+                tokio::spawn(register);
+                println!("Screens: http://{addr}/login (staff: staff-reception / demo-reception, staff-clerk / demo-clerk), kiosk http://{addr}/kiosk");
+                router
+            };
+            kakunin_server::serve_with(state, listener, extra).await?;
         }
         Command::Seed { db, persons } => {
             let store = db.open().await?;

@@ -48,15 +48,15 @@ pub enum Reader {
 }
 
 /// The agent's connection to the server.
-struct Agent {
-    http: reqwest::Client,
-    base: String,
-    id: String,
-    key: ReaderKey,
+pub(crate) struct Agent {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) id: String,
+    pub(crate) key: ReaderKey,
 }
 
 impl Agent {
-    async fn post(&self, path: &str, body: Value) -> Result<(u16, Value)> {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Result<(u16, Value)> {
         let bytes = body.to_string();
         let ts = chrono::Utc::now().timestamp();
         let sig = self.key.sign_request("POST", path, ts, bytes.as_bytes());
@@ -75,7 +75,7 @@ impl Agent {
         Ok((status, res.json().await.unwrap_or(Value::Null)))
     }
 
-    async fn ok(&self, path: &str, body: Value) -> Result<Value> {
+    pub(crate) async fn ok(&self, path: &str, body: Value) -> Result<Value> {
         let (s, v) = self.post(path, body).await?;
         if s >= 400 {
             bail!(
@@ -87,7 +87,7 @@ impl Agent {
         Ok(v)
     }
 
-    async fn nonce(&self, visit: &str) -> Result<String> {
+    pub(crate) async fn nonce(&self, visit: &str) -> Result<String> {
         Ok(self
             .ok(&format!("/api/v1/visits/{visit}/nonce"), json!({}))
             .await?["nonce"]
@@ -97,7 +97,7 @@ impl Agent {
     }
 }
 
-fn load_or_create_key(path: &PathBuf) -> Result<(ReaderKey, bool)> {
+pub(crate) fn load_or_create_key(path: &PathBuf) -> Result<(ReaderKey, bool)> {
     match std::fs::read(path) {
         Ok(bytes) => Ok((ReaderKey::from_bytes(&bytes)?, false)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

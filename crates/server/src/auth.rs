@@ -1,6 +1,7 @@
 //! Extractors: JSON bodies with clear errors, bearer-token staff, and signed reader requests.
 
 use crate::error::{ApiError, ApiResult};
+use crate::state::TokenStatus;
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -119,8 +120,12 @@ impl FromRequestParts<AppState> for StaffAuth {
             ));
         };
         match state.staff_for_token(token).await? {
-            Some(s) => Ok(StaffAuth(s)),
-            None => Err(ApiError::unauthorized(
+            TokenStatus::Valid(s) => Ok(StaffAuth(s)),
+            TokenStatus::Expired => Err(ApiError::unauthorized(
+                "session_expired",
+                "the sign-in session has ended; sign in again",
+            )),
+            TokenStatus::Unknown => Err(ApiError::unauthorized(
                 "invalid_token",
                 "the token is not valid; sign in again",
             )),

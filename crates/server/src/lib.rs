@@ -8,6 +8,7 @@ mod metrics_layer;
 mod openapi;
 mod recheck;
 mod routes;
+pub mod screens;
 mod state;
 
 pub use openapi::api_doc;
@@ -28,6 +29,7 @@ pub fn app(state: AppState) -> Router {
             axum::routing::get(move || async move { axum::Json(doc) }),
         )
         .merge(routes::health::router())
+        .merge(screens::router())
         .layer(axum::middleware::from_fn(metrics_layer::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -35,10 +37,22 @@ pub fn app(state: AppState) -> Router {
 
 /// Serves `app` on `listener` until the process is stopped; starts the declaration re-check loop.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    serve_with(state, listener, Router::new()).await
+}
+
+/// Like [`serve`], with `extra` routes beside the application (the demo kiosk of an embedded
+/// card-reader agent, which talks to the API over HTTP like any reader).
+pub async fn serve_with(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    extra: Router,
+) -> std::io::Result<()> {
     recheck::spawn(state.clone());
     axum::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        app(state)
+            .merge(extra)
+            .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .await
 }

@@ -7,7 +7,7 @@ use kakunin_store::audit::AuditWriter;
 use kakunin_store::directory::Staff;
 use kakunin_store::Store;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// How long an authenticated token is trusted without asking the database again.
@@ -20,6 +20,8 @@ pub struct Config {
     pub nonce_ttl: chrono::Duration,
     /// Interval of the self-declaration re-check loop.
     pub recheck_every: Duration,
+    /// How long a staff screen's sign-in session lasts.
+    pub session_ttl: chrono::Duration,
 }
 
 impl Default for Config {
@@ -27,6 +29,7 @@ impl Default for Config {
         Config {
             nonce_ttl: chrono::Duration::minutes(5),
             recheck_every: Duration::from_secs(30),
+            session_ttl: chrono::Duration::hours(8),
         }
     }
 }
@@ -41,7 +44,29 @@ pub struct Inner {
     pub audit: AuditWriter,
     pub trust: TrustAnchor,
     pub config: Config,
-    tokens: RwLock<HashMap<String, (Staff, Instant)>>,
+    tokens: RwLock<HashMap<String, CachedToken>>,
+    /// Card photos a reader handed over for visual mode, kept in memory only until staff decide
+    /// (or [`PHOTO_TTL`] passes): never written to the database.
+    photos: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
+}
+
+/// How long a card photo handed over for visual mode is kept.
+pub const PHOTO_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// A token known to be valid: the staff member, when it was looked up, and when the session
+/// ends (`None` for a long-lived staff token).
+struct CachedToken {
+    staff: Staff,
+    looked_up: Instant,
+    ends: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What a bearer token turned out to be.
+pub enum TokenStatus {
+    Valid(Staff),
+    /// A sign-in session that has ended.
+    Expired,
+    Unknown,
 }
 
 impl std::ops::Deref for AppState {
@@ -67,25 +92,69 @@ impl AppState {
             trust,
             config,
             tokens: RwLock::new(HashMap::new()),
+            photos: Mutex::new(HashMap::new()),
         })))
     }
 
-    /// The staff member holding `token`, cached briefly.
-    pub async fn staff_for_token(&self, token: &str) -> ApiResult<Option<Staff>> {
-        if let Some((s, at)) = self.tokens.read().expect("token cache").get(token) {
-            if at.elapsed() < TOKEN_CACHE_TTL {
-                return Ok(Some(s.clone()));
+    /// Who holds `token`: a staff token or a sign-in session, cached briefly. A session's end is
+    /// checked on every use, cached or not.
+    pub async fn staff_for_token(&self, token: &str) -> ApiResult<TokenStatus> {
+        let now = chrono::Utc::now();
+        if let Some(c) = self.tokens.read().expect("token cache").get(token) {
+            if c.looked_up.elapsed() < TOKEN_CACHE_TTL {
+                return Ok(match c.ends {
+                    Some(end) if end <= now => TokenStatus::Expired,
+                    _ => TokenStatus::Valid(c.staff.clone()),
+                });
             }
         }
-        let staff = self.store.staff_by_token(token).await?;
-        if let Some(s) = &staff {
-            let mut cache = self.tokens.write().expect("token cache");
-            if cache.len() > 10_000 {
-                cache.clear();
-            }
-            cache.insert(token.to_owned(), (s.clone(), Instant::now()));
+        let (staff, ends) = match self.store.staff_by_token(token).await? {
+            Some(s) => (s, None),
+            None => match self.store.session(token).await? {
+                Some((_, end)) if end <= now => return Ok(TokenStatus::Expired),
+                Some((s, end)) => (s, Some(end)),
+                None => return Ok(TokenStatus::Unknown),
+            },
+        };
+        let mut cache = self.tokens.write().expect("token cache");
+        if cache.len() > 10_000 {
+            cache.clear();
         }
-        Ok(staff)
+        cache.insert(
+            token.to_owned(),
+            CachedToken {
+                staff: staff.clone(),
+                looked_up: Instant::now(),
+                ends,
+            },
+        );
+        Ok(TokenStatus::Valid(staff))
+    }
+
+    /// Forgets a cached token (after sign-out).
+    pub fn forget_token(&self, token: &str) {
+        self.tokens.write().expect("token cache").remove(token);
+    }
+
+    /// Keeps the card photo of visit `id` for visual mode.
+    pub fn hold_photo(&self, id: &str, photo: Vec<u8>) {
+        let mut photos = self.photos.lock().expect("photos");
+        photos.retain(|_, (_, at)| at.elapsed() < PHOTO_TTL);
+        photos.insert(id.to_owned(), (photo, Instant::now()));
+    }
+
+    /// The card photo held for visit `id`, if still held.
+    pub fn held_photo(&self, id: &str) -> Option<Vec<u8>> {
+        let photos = self.photos.lock().expect("photos");
+        photos
+            .get(id)
+            .filter(|(_, at)| at.elapsed() < PHOTO_TTL)
+            .map(|(p, _)| p.clone())
+    }
+
+    /// Drops the card photo of visit `id` (staff decided).
+    pub fn drop_photo(&self, id: &str) {
+        self.photos.lock().expect("photos").remove(id);
     }
 
     /// Appends an audit record and waits for its commit.

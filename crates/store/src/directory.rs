@@ -103,6 +103,67 @@ impl Store {
         staff_from_row(&row)
     }
 
+    /// The staff member `id` if `credential` is theirs (the screens' sign-in); `None` for an
+    /// unknown id or a wrong credential alike, so the answer does not reveal which.
+    pub async fn staff_by_credentials(&self, id: &str, credential: &str) -> Result<Option<Staff>> {
+        let row = sqlx::query(
+            "SELECT id, institution_code, name, role FROM staff WHERE id = $1 AND token_hash = $2",
+        )
+        .bind(id)
+        .bind(token_hash(credential))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| staff_from_row(&r)).transpose()
+    }
+
+    /// Stores a sign-in session for `staff_id` ending at `expires_at`; removes sessions that have
+    /// already ended, so the table stays small.
+    pub async fn insert_session(
+        &self,
+        staff_id: &str,
+        token: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let now = crate::now();
+        sqlx::query("DELETE FROM staff_sessions WHERE expires_at < $1")
+            .bind(ts(now))
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("INSERT INTO staff_sessions (token_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash(token))
+            .bind(staff_id)
+            .bind(ts(now))
+            .bind(ts(expires_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The staff member of session `token` and when the session ends (possibly already).
+    pub async fn session(
+        &self,
+        token: &str,
+    ) -> Result<Option<(Staff, chrono::DateTime<chrono::Utc>)>> {
+        let row = sqlx::query("SELECT s.id, s.institution_code, s.name, s.role, x.expires_at FROM staff_sessions x JOIN staff s ON s.id = x.staff_id WHERE x.token_hash = $1")
+            .bind(token_hash(token))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            let ends: String = get(&r, "expires_at")?;
+            Ok((staff_from_row(&r)?, crate::parse_ts(&ends)?))
+        })
+        .transpose()
+    }
+
+    /// Ends session `token` (sign-out).
+    pub async fn delete_session(&self, token: &str) -> Result<()> {
+        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Registers a reader's public key.
     pub async fn insert_reader(&self, r: &Reader, registered_by: &str) -> Result<()> {
         sqlx::query("INSERT INTO readers (id, institution_code, public_key, registered_at, registered_by) VALUES ($1, $2, $3, $4, $5)")

@@ -126,6 +126,20 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name:
+                "visual mode asked twice (photo handed over after the last attempt), staff confirm",
+            kind: FaceAuth,
+            registered: true,
+            events: vec![
+                cert_ok(),
+                E::VisualRequested,
+                E::VisualRequested,
+                visual(true),
+            ],
+            refused: None,
+            end: AwaitingConsent,
+        },
+        Case {
             name: "visual with holder absent refused",
             kind: FaceAuth,
             registered: true,

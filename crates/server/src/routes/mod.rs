@@ -8,7 +8,9 @@ pub mod health;
 pub mod municipal;
 pub mod readers;
 pub mod registrations;
+pub mod sessions;
 pub mod visits;
+pub mod visual;
 
 use crate::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,8 +31,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(visits::visit_status))
         .routes(routes!(visits::issue_nonce))
         .routes(routes!(visits::identity_evidence))
-        .routes(routes!(visits::request_visual))
-        .routes(routes!(visits::visual_confirmation))
+        .routes(routes!(visual::request_visual))
+        .routes(routes!(visual::visual_confirmation))
+        .routes(routes!(visual::card_photo))
+        .routes(routes!(visual::reader_view))
         .routes(routes!(visits::registration_answer))
         .routes(routes!(visits::consent))
         .routes(routes!(visits::service_down))
@@ -43,4 +47,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(declarations::recheck_now))
         .routes(routes!(audit::audit_records))
         .routes(routes!(audit::verify_chain))
+        .routes(routes!(sessions::sign_in))
+        .routes(routes!(sessions::current, sessions::sign_out))
 }

@@ -1,7 +1,7 @@
 //! The visit flow (受付, SPEC §6). Readers drive it with signed requests; reception staff open
 //! visual mode and see the queue. Every step goes through `kakunin_core::visit::Visit::apply`.
 
-use crate::auth::{ApiJson, SignedReader, StaffAuth};
+use crate::auth::{SignedReader, StaffAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -112,7 +112,7 @@ pub fn fallback_options(kind: Option<CardKind>) -> Vec<Fallback> {
 
 /// Loads a visit, checks who may touch it, applies `event`, saves (retrying on a concurrent
 /// change) and returns the new record.
-async fn apply(
+pub(crate) async fn apply(
     state: &AppState,
     id: &str,
     may: impl Fn(&VisitRecord) -> ApiResult<()>,
@@ -141,7 +141,7 @@ async fn apply(
     ))
 }
 
-fn own_reader(reader: &Reader) -> impl Fn(&VisitRecord) -> ApiResult<()> + '_ {
+pub(crate) fn own_reader(reader: &Reader) -> impl Fn(&VisitRecord) -> ApiResult<()> + '_ {
     move |v| {
         if v.reader_id.as_deref() == Some(reader.id.as_str()) {
             Ok(())
@@ -421,72 +421,14 @@ pub async fn identity_evidence(
     Ok(Json(VisitView::from(&after)))
 }
 
-/// Hand the visit to reception for visual confirmation (the patient asked, or attempts ran out).
-#[utoipa::path(post, path = "/api/v1/visits/{id}/visual-request", tag = "visits", responses((status = 200, body = VisitView)), security(("reader_signature" = [])))]
-pub async fn request_visual(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    req: SignedReader<serde_json::Value>,
-) -> ApiResult<Json<VisitView>> {
-    reader_event(&state, &id, &req.reader, VisitEvent::VisualRequested).await
-}
-
 /// A body-less reader step: apply `event` to the reader's own visit and answer its new view.
-async fn reader_event(
+pub(crate) async fn reader_event(
     state: &AppState,
     id: &str,
     reader: &Reader,
     event: VisitEvent,
 ) -> ApiResult<Json<VisitView>> {
     let after = apply(state, id, own_reader(reader), event).await?;
-    Ok(Json(VisitView::from(&after)))
-}
-
-/// Staff's visual decision.
-#[derive(Deserialize, ToSchema)]
-pub struct VisualDecision {
-    /// The person is the card holder.
-    pub confirmed: bool,
-    /// The holder is here in person (false for a proxy: refused, use proxy pickup).
-    #[serde(default = "yes")]
-    pub holder_present: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// Visual confirmation (目視確認) by reception staff, recorded with the staff member.
-#[utoipa::path(post, path = "/api/v1/visits/{id}/visual", tag = "visits", request_body = VisualDecision,
-    responses((status = 200, body = VisitView), (status = 422, description = "visual_requires_presence", body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn visual_confirmation(
-    State(state): State<AppState>,
-    staff: StaffAuth,
-    Path(id): Path<String>,
-    ApiJson(req): ApiJson<VisualDecision>,
-) -> ApiResult<Json<VisitView>> {
-    let s = staff.require(Permission::Reception)?.clone();
-    let event = VisitEvent::VisualDecision {
-        confirmed: req.confirmed,
-        staff: s.id.clone(),
-        holder_present: req.holder_present,
-    };
-    let after = apply(
-        &state,
-        &id,
-        |v| staff.same_institution(&v.institution_code),
-        event,
-    )
-    .await?;
-    state
-        .audit(
-            &s.id,
-            Some(&s.institution_code),
-            AuditAction::VisualConfirmation,
-            &id,
-            json!({ "confirmed": req.confirmed, "staff": s.id }),
-        )
-        .await?;
     Ok(Json(VisitView::from(&after)))
 }
 

@@ -1,0 +1,333 @@
+'use strict';
+// The patient's kiosk. One question per screen, very large buttons, Japanese first. Every step
+// goes to the card-reader agent (/kiosk/api), which talks to the card and the server.
+(() => {
+  let lang = 'ja';
+  const W = {
+    ja: {
+      title: 'マイナンバーカードで受付', place: 'マイナンバーカードをカードリーダーに置いてください',
+      demo: 'デモ用：置くカードを選んでください', faceCard: '顔認証マイナンバーカード', stdCard: 'マイナンバーカード',
+      helperPlaces: '家族・介助者がカードを置きます', reading: 'カードを読み取っています…',
+      choose: '本人確認の方法を選んでください', byFace: '顔認証', byPin: '暗証番号', byStaff: '受付の職員に確認してもらう',
+      look: 'カメラを見てください', lookHint: '顔がまるごと映るように、まっすぐ見てください',
+      checking: '確認しています…', tryAgain: 'もう一度カメラを見てください', left: (n) => '（あと' + n + '回）',
+      retry: {
+        no_face: '顔が見つかりません。カメラの正面に立ってください', several_faces: '一人だけで映ってください',
+        too_small: 'もう少しカメラに近づいてください', blurred: '動かずに、少しお待ちください',
+        too_dark: '明るい場所で、カメラを見てください', too_bright: '光が強すぎます。少し位置をずらしてください',
+        turned_away: 'カメラの方をまっすぐ見てください',
+      },
+      pinTitle: '暗証番号（数字4桁）を入力してください', ok: '決定', back: 'もどる',
+      pinWrong: (n) => '暗証番号が違います。あと' + n + '回まちがえるとロックされます',
+      pinLocked: '暗証番号がロックされています。顔認証か、受付での確認をお選びください（ロックの解除は市区町村の窓口です）',
+      toStaff: '受付へお越しください', toStaffHint: '職員がカードの写真で本人確認をします。カードはそのまま置いておいてください。',
+      cameraNone: 'カメラが使えないため、職員が確認します。',
+      regTitle: 'このカードは健康保険証として利用登録されていません', regAsk: '今ここで利用登録をしますか？',
+      yes: 'はい、登録します', no: 'いいえ',
+      consentTitle: '情報の提供に同意しますか', consentHint: 'この医療機関・薬局が見てもよい情報を選んでください',
+      medication: '薬剤情報（これまでのお薬）', checkup: '特定健診等の情報', clinical: '診療情報（受けた診療・手術）',
+      limit: '限度額適用区分（高額療養費の上限）', helper: '家族・介助者が本人に代わって操作しています', agree: '決定して次へ',
+      done: '受付が完了しました', doneHint: 'カードをお取りください。お呼びするまでお待ちください。', finish: '終わる',
+      fallback: 'カードでの資格確認ができませんでした',
+      fb: {
+        insurance_card_or_certificate: '健康保険証または資格確認書を受付にお出しください',
+        mynaportal_screen: 'スマートフォンのマイナポータルで資格情報の画面を受付にお見せください',
+        self_declaration_form: '受付で「資格申立書」にご記入ください',
+      },
+      rejected: '職員による本人確認ができませんでした。受付の案内に従ってください。',
+      down: 'ただいまオンライン資格確認ができません',
+      downFace: '健康保険証または資格確認書をお持ちの方は受付へお出しください。お持ちでない方は受付で「資格申立書」にご記入ください（顔認証マイナンバーカードではマイナポータルは使えません）。',
+      downStd: '健康保険証・資格確認書、またはスマートフォンのマイナポータルの資格情報画面を受付でお見せください。お持ちでない方は「資格申立書」にご記入ください。',
+      certificate: 'このカードは使えません（電子証明書の有効期限切れ、または失効）。市区町村の窓口にご相談ください。受付では健康保険証・資格確認書でも確認できます。',
+      removed: 'カードが取り外されました。もう一度置いてください', unreadable: 'カードを読み取れませんでした。置き直してください',
+      error: 'うまくいきませんでした。受付の職員にお声がけください',
+    },
+    en: {
+      title: 'Check in with your My Number card', place: 'Please place your My Number card on the reader',
+      demo: 'Demo: choose the card to place', faceCard: 'Face-auth My Number card', stdCard: 'My Number card',
+      helperPlaces: 'A family member or helper places the card', reading: 'Reading the card…',
+      choose: 'How would you like to confirm your identity?', byFace: 'Face recognition', byPin: 'PIN', byStaff: 'Ask the reception staff',
+      look: 'Please look at the camera', lookHint: 'Face the camera so your whole face is visible',
+      checking: 'Checking…', tryAgain: 'Please look at the camera again', left: (n) => ' (' + n + ' left)',
+      retry: {
+        no_face: 'No face found. Please stand in front of the camera', several_faces: 'Only one person, please',
+        too_small: 'Please come a little closer', blurred: 'Please hold still', too_dark: 'Too dark. Please face the light',
+        too_bright: 'Too bright. Please move a little', turned_away: 'Please look straight at the camera',
+      },
+      pinTitle: 'Enter your 4-digit PIN', ok: 'OK', back: 'Back',
+      pinWrong: (n) => 'Wrong PIN. ' + n + ' more wrong tries will lock it',
+      pinLocked: 'The PIN is locked. Choose face recognition or the reception staff (the municipal office can unlock it)',
+      toStaff: 'Please go to the reception desk', toStaffHint: 'Staff will confirm your identity with the card photo. Leave the card on the reader.',
+      cameraNone: 'The camera is not available, so staff will confirm.',
+      regTitle: 'This card is not registered as a health insurance card', regAsk: 'Register it now?',
+      yes: 'Yes, register', no: 'No',
+      consentTitle: 'Do you agree to share information?', consentHint: 'Choose what this clinic or pharmacy may see',
+      medication: 'Medication history', checkup: 'Health checkup results', clinical: 'Clinical history (treatments, surgery)',
+      limit: 'Copay limit category', helper: 'A family member or helper is operating for the patient', agree: 'Confirm',
+      done: 'Check-in complete', doneHint: 'Please take your card and wait to be called.', finish: 'Finish',
+      fallback: 'The card check could not be done',
+      fb: {
+        insurance_card_or_certificate: 'Please show your health insurance card or eligibility certificate at reception',
+        mynaportal_screen: "Please show Mynaportal's eligibility screen on your phone at reception",
+        self_declaration_form: 'Please fill in the self-declaration form at reception',
+      },
+      rejected: 'Staff could not confirm your identity. Please follow the reception desk.',
+      down: 'The online check is not available right now',
+      downFace: 'Show your insurance card or eligibility certificate at reception; without one, fill in the self-declaration form (Mynaportal cannot be used with a face-auth card).',
+      downStd: "Show your insurance card, eligibility certificate or Mynaportal's eligibility screen at reception; without one, fill in the self-declaration form.",
+      certificate: 'This card cannot be used (its certificate has expired or was revoked). Please ask your municipal office; reception can also check your insurance card.',
+      removed: 'The card was removed. Please place it again', unreadable: 'The card could not be read. Please place it again',
+      error: 'Something went wrong. Please ask the reception staff',
+    },
+  };
+  const t = () => W[lang];
+  const screen = document.getElementById('screen');
+  const h = (tag, attrs, ...children) => {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    return el;
+  };
+  const show = (...children) => { screen.replaceChildren(...children); };
+
+  let card = null;   // { id, face_auth, placed_by }
+  let view = null;   // the server's view of the visit
+  let redraw = () => start();
+  document.getElementById('lang').addEventListener('click', (ev) => {
+    lang = lang === 'ja' ? 'en' : 'ja';
+    document.documentElement.lang = lang;
+    ev.target.textContent = lang === 'ja' ? 'English' : '日本語';
+    redraw();
+  });
+
+  const call = async (method, path, body, raw) => {
+    const opts = { method, headers: {} };
+    if (raw) { opts.body = raw; opts.headers['content-type'] = 'image/jpeg'; }
+    else if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers['content-type'] = 'application/json'; }
+    let res;
+    try { res = await fetch('/kiosk/api/' + path, opts); } catch (e) { throw { code: 'server_unreachable' }; }
+    if (res.status === 204) return null;
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw (data.error || { code: 'error' });
+    return data;
+  };
+
+  // Each step's answer says what comes next.
+  const advance = (step) => {
+    view = step.visit;
+    switch (view.next) {
+      case 'identity': return identity();
+      case 'visual_mode': return staffDesk();
+      case 'registration_offer': return registration();
+      case 'consent': return consent();
+      case 'done': return done();
+      default: return fallback(view.fallback && view.fallback.options, view.state && view.state.reason);
+    }
+  };
+
+  const failed = (e) => {
+    if (!e) return fallback();
+    if (e.code === 'server_unreachable' || e.code === 'service_down') return down();
+    if (e.code && e.code.startsWith('certificate_')) return message(t().certificate, true);
+    if (e.code === 'card_removed') return message(t().removed, true);
+    if (e.code === 'card_unreadable' || e.code === 'number_b_wrong') return message(t().unreadable, true);
+    return message(t().error, true);
+  };
+
+  const message = (text, endButton) => {
+    redraw = () => message(text === t().error ? W[lang].error : text, endButton);
+    show(h('h2', { role: 'alert' }, text), endButton ? h('button', { onclick: finish }, t().finish) : null);
+  };
+
+  // 1. Place the card.
+  const start = async () => {
+    redraw = start;
+    card = null; view = null;
+    const helper = h('input', { type: 'checkbox', id: 'helper_places' });
+    const list = h('div', { class: 'choices' });
+    show(h('h2', {}, t().place), h('p', { class: 'small' }, t().demo), list,
+      h('label', { class: 'check small', style: 'justify-content:center' }, helper, t().helperPlaces));
+    try {
+      const cards = await call('GET', 'cards');
+      const onReader = cards.find((c) => c.on_reader);
+      if (onReader) await call('DELETE', 'card');
+      for (const c of cards) {
+        list.append(h('button', { 'data-card': c.id, onclick: () => place(c, helper.checked ? 'helper' : 'patient') },
+          (c.face_auth ? t().faceCard : t().stdCard) + '（' + c.id + '）'));
+      }
+    } catch (e) { failed(e); }
+  };
+
+  const place = async (c, placedBy) => {
+    show(h('h2', {}, t().reading));
+    card = { id: c.id, face_auth: c.face_auth, placed_by: placedBy };
+    try { advance(await call('POST', 'card', { card_id: c.id, placed_by: placedBy })); } catch (e) { failed(e); }
+  };
+
+  // 2. Identity: face-auth cards go straight to the camera (never a PIN); standard cards choose.
+  const identity = () => {
+    if (card.face_auth) return camera();
+    redraw = identity;
+    show(h('h2', {}, t().choose), h('div', { class: 'choices' },
+      h('button', { onclick: camera, 'data-testid': 'by-face' }, t().byFace),
+      h('button', { onclick: pinPad, 'data-testid': 'by-pin' }, t().byPin),
+      h('button', { class: 'secondary', onclick: toStaff }, t().byStaff)));
+  };
+
+  let stream = null;
+  const stopCamera = () => { if (stream) stream.getTracks().forEach((tr) => tr.stop()); stream = null; };
+
+  const camera = async () => {
+    const status = h('p', { 'data-testid': 'face-status' }, t().lookHint);
+    const video = h('video', { autoplay: true, muted: true, playsinline: true });
+    redraw = () => {};
+    show(h('h2', {}, t().look), video, status);
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+    } catch (e) {
+      // Denied or absent: staff confirm visually.
+      return toStaff(t().cameraNone);
+    }
+    video.srcObject = stream;
+    await new Promise((r) => { if (video.readyState >= 2) r(); else video.onloadeddata = r; });
+    const canvas = h('canvas');
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 400));
+      if (!stream) return;
+      canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+      canvas.getContext('2d').drawImage(video, 0, 0);
+      const jpeg = await new Promise((r) => canvas.toBlob(r, 'image/jpeg', 0.92));
+      status.textContent = t().checking;
+      let step;
+      try { step = await call('POST', 'face', undefined, jpeg); } catch (e) {
+        stopCamera();
+        if (e.code === 'card_photo_unusable' || e.code === 'no_engine') return toStaff();
+        return failed(e);
+      }
+      const f = step.face || {};
+      if (f.decision === 'retry') {
+        if (step.visit.quality_retries_left === 0) { stopCamera(); return toStaff(); }
+        status.textContent = t().retry[f.reason] || t().lookHint;
+        continue;
+      }
+      if (step.visit.next === 'identity') {
+        if (step.visit.face_attempts_left === 0) { stopCamera(); return toStaff(); }
+        status.textContent = t().tryAgain + t().left(step.visit.face_attempts_left);
+        await new Promise((r) => setTimeout(r, 1200));
+        continue;
+      }
+      stopCamera();
+      // Attempts ran out: hand staff the card photo with the visit.
+      if (step.visit.next === 'visual_mode') return toStaff();
+      return advance(step);
+    }
+  };
+
+  const pinPad = (note) => {
+    redraw = () => pinPad(note);
+    const input = h('input', { class: 'pin', type: 'password', inputmode: 'numeric', maxlength: 4, autocomplete: 'off', 'aria-label': t().pinTitle, id: 'pin' });
+    const msg = h('p', { role: 'alert' }, typeof note === 'string' ? note : '');
+    const ok = h('button', { 'data-testid': 'pin-ok' }, t().ok);
+    const submit = async () => {
+      if (ok.disabled) return;
+      ok.disabled = true;
+      try { advance(await call('POST', 'pin', { pin: input.value })); } catch (e) {
+        ok.disabled = false;
+        if (e.code === 'pin_wrong') return pinPad(t().pinWrong(e.tries_left));
+        if (e.code === 'pin_locked') {
+          return show(h('h2', { role: 'alert' }, t().pinLocked), h('div', { class: 'choices' },
+            h('button', { onclick: camera }, t().byFace), h('button', { onclick: toStaff }, t().byStaff)));
+        }
+        failed(e);
+      }
+    };
+    ok.addEventListener('click', submit);
+    input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') submit(); });
+    show(h('h2', {}, t().pinTitle), input, msg, h('div', {}, h('button', { class: 'secondary', onclick: identity }, t().back), ok));
+    input.focus();
+  };
+
+  // Visual mode: the patient goes to the desk; the kiosk waits for staff's decision.
+  const toStaff = async (note) => {
+    try { view = (await call('POST', 'visual')).visit; } catch (e) { return failed(e); }
+    staffDesk(note);
+  };
+  let polling = null;
+  const staffDesk = (note) => {
+    redraw = () => staffDesk(note);
+    show(h('h2', { 'data-testid': 'go-to-staff' }, t().toStaff), typeof note === 'string' ? h('p', {}, note) : null, h('p', {}, t().toStaffHint));
+    clearInterval(polling);
+    polling = setInterval(async () => {
+      try {
+        const step = await call('GET', 'visit');
+        if (step.visit.next !== 'visual_mode') { clearInterval(polling); advance(step); }
+      } catch (e) { /* keep waiting; staff can also help at the desk */ }
+    }, 1500);
+  };
+
+  const registration = () => {
+    redraw = registration;
+    const answer = (accept) => async (ev) => {
+      ev.target.disabled = true;
+      try { advance(await call('POST', 'registration', { accept })); } catch (e) { failed(e); }
+    };
+    show(h('h2', {}, t().regTitle), h('p', {}, t().regAsk), h('div', { class: 'choices' },
+      h('button', { onclick: answer(true) }, t().yes), h('button', { class: 'secondary', onclick: answer(false) }, t().no)));
+  };
+
+  // Consent per category, with the "helper is operating" switch.
+  const consent = () => {
+    const box = (name, label) => h('label', {}, h('input', { type: 'checkbox', name, id: 'c_' + name }), label);
+    const helper = h('input', { type: 'checkbox', id: 'c_assisted', checked: card && card.placed_by === 'helper' });
+    const form = h('div', { class: 'consent' },
+      box('medication', t().medication), box('checkup', t().checkup), box('clinical', t().clinical), box('limit_amount', t().limit),
+      h('label', { class: 'small' }, helper, t().helper));
+    redraw = consent;
+    const agree = h('button', { 'data-testid': 'consent-ok' }, t().agree);
+    agree.addEventListener('click', async () => {
+      if (agree.disabled) return;
+      agree.disabled = true;
+      const pick = (n) => form.querySelector('[name=' + n + ']').checked;
+      try {
+        advance(await call('POST', 'consent', {
+          medication: pick('medication'), checkup: pick('checkup'), clinical: pick('clinical'),
+          limit_amount: pick('limit_amount'), assisted: helper.checked,
+        }));
+      } catch (e) { agree.disabled = false; failed(e); }
+    });
+    show(h('h2', {}, t().consentTitle), h('p', { class: 'small' }, t().consentHint), form, agree);
+  };
+
+  const done = () => {
+    redraw = done;
+    show(h('h2', { 'data-testid': 'done' }, t().done), h('p', {}, t().doneHint), h('button', { onclick: finish }, t().finish));
+  };
+
+  const fallback = (options, reason) => {
+    redraw = () => fallback(options, reason);
+    show(h('h2', { role: 'alert', 'data-testid': 'fallback' }, t().fallback),
+      reason === 'identity_not_confirmed' ? h('p', {}, t().rejected) : null,
+      h('ul', { class: 'small', style: 'text-align:left' }, (options || ['insurance_card_or_certificate', 'self_declaration_form']).map((o) => h('li', {}, t().fb[o] || o))),
+      h('button', { onclick: finish }, t().finish));
+  };
+
+  const down = () => {
+    redraw = down;
+    show(h('h2', { role: 'alert', 'data-testid': 'service-down' }, t().down),
+      h('p', { class: 'small' }, card && !card.face_auth ? t().downStd : t().downFace),
+      h('button', { onclick: finish }, t().finish));
+  };
+
+  const finish = async () => {
+    stopCamera(); clearInterval(polling);
+    try { await call('DELETE', 'card'); } catch (e) { /* nothing on the reader */ }
+    lang = 'ja'; document.documentElement.lang = 'ja'; document.getElementById('lang').textContent = 'English';
+    start();
+  };
+
+  start();
+})();

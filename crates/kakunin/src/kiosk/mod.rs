@@ -1,0 +1,606 @@
+//! The kiosk service of the card-reader agent: the patient's screen (served at `/kiosk`) posts
+//! its steps and camera frames here; the agent reads the card, runs the face engine on the
+//! frames, signs attestations with the server's nonces and drives the visit through the public
+//! API, exactly as `kakunin reader demo` does. One kiosk holds one card slot.
+//!
+//! The slot here holds the demo's virtual cards (the screen offers them as "place card"
+//! buttons); a PC/SC slot is the next step (see issue 4's note).
+
+use crate::reader::Agent;
+use anyhow::{Context, Result};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kakunin_card::client::MyNumberCard;
+use kakunin_card::virtual_card::{CardFace, VirtualCard};
+use kakunin_card::CardError;
+use kakunin_evidence::attestation::{Attestation, AttestedMethod, AttestedOutcome, ReaderKey};
+use kakunin_face::{DecisionKind, Face, FaceEngine};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// 照合番号B of the demo cards (born 1980-02-17 = 昭和55年, expiring 2034, code 1234).
+const NUMBER_B: &str = "55021720341234";
+/// Quality retries (no face, too dark, …) allowed before the patient is sent to staff; they do
+/// not count as recognition attempts.
+const MAX_QUALITY_RETRIES: u32 = 15;
+/// Largest camera frame accepted from the screen.
+const MAX_FRAME: usize = 4 << 20;
+
+/// A card placed on the reader and the visit it started.
+struct Session {
+    card_id: String,
+    card: MyNumberCard<VirtualCard>,
+    certificate: Vec<u8>,
+    visit: String,
+    face_auth: bool,
+    /// The card photo (as read) and its face, found once per visit.
+    photo: Option<Vec<u8>>,
+    card_face: Option<Result<Face, String>>,
+    attempts: u8,
+    quality_retries: u32,
+}
+
+/// The kiosk: the agent, the face engine and the card slot.
+pub struct Kiosk {
+    agent: Agent,
+    engine: Option<Arc<FaceEngine>>,
+    /// Demo cards not on the reader, by card id.
+    shelf: Mutex<BTreeMap<String, (VirtualCard, bool)>>,
+    slot: Mutex<Option<Session>>,
+}
+
+/// An error for the screen: a stable code it translates, and details for the log.
+#[derive(Debug, Serialize)]
+struct KioskError {
+    code: String,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tries_left: Option<u8>,
+}
+
+impl IntoResponse for KioskError {
+    fn into_response(self) -> Response {
+        let status = match self.code.as_str() {
+            "server_unreachable" => StatusCode::BAD_GATEWAY,
+            "no_card" | "card_present" => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        tracing::info!(code = %self.code, message = %self.message, "kiosk step refused");
+        (status, Json(json!({ "error": self }))).into_response()
+    }
+}
+
+fn err(code: &str, message: impl Into<String>) -> KioskError {
+    KioskError {
+        code: code.into(),
+        message: message.into(),
+        tries_left: None,
+    }
+}
+
+impl From<CardError> for KioskError {
+    fn from(e: CardError) -> Self {
+        let (code, tries_left) = match &e {
+            CardError::PinWrong { tries_left } => ("pin_wrong", Some(*tries_left)),
+            CardError::PinLocked => ("pin_locked", None),
+            CardError::PinNotAvailable => ("pin_not_available", None),
+            CardError::Removed => ("card_removed", None),
+            CardError::VerifyNumberBWrong { tries_left } => ("number_b_wrong", Some(*tries_left)),
+            _ => ("card_unreadable", None),
+        };
+        KioskError {
+            code: code.into(),
+            message: e.to_string(),
+            tries_left,
+        }
+    }
+}
+
+type KioskResult<T> = std::result::Result<T, KioskError>;
+
+impl Kiosk {
+    /// A kiosk with the demo cards (persons 1–4 of the seed) carrying `photo` on their chips.
+    pub fn with_demo_cards(
+        agent: Agent,
+        engine: Option<Arc<FaceEngine>>,
+        photo: Vec<u8>,
+    ) -> Result<Kiosk> {
+        let ca = kakunin_evidence::ca::DemoCa::new()?;
+        let now = chrono::Utc::now();
+        let face = CardFace {
+            name: "デモ 太郎".into(),
+            address: "東京都千代田区".into(),
+            birth_date: "19800217".into(),
+            sex: 1,
+            expiry: "20341231".into(),
+            photo,
+        };
+        let mut shelf = BTreeMap::new();
+        for (person, face_auth) in [(1, false), (2, true), (3, true), (4, false)] {
+            let id = kakunin_store::seed::demo_card_id(person);
+            let demo = ca.issue_card(
+                &id,
+                now - chrono::Duration::days(30),
+                now + chrono::Duration::days(365 * 5),
+            )?;
+            let card = VirtualCard::new(
+                demo,
+                ca.certificate_der().to_vec(),
+                face_auth,
+                kakunin_store::seed::DEMO_PIN,
+                &face,
+                "1234",
+            );
+            shelf.insert(id, (card, face_auth));
+        }
+        Ok(Kiosk {
+            agent,
+            engine,
+            shelf: Mutex::new(shelf),
+            slot: Mutex::new(None),
+        })
+    }
+
+    /// Calls the server; its refusals keep their code, an unreachable server becomes
+    /// `server_unreachable` (the screen then offers the fallbacks of SPEC §6).
+    async fn call(&self, path: &str, body: Value) -> KioskResult<Value> {
+        let (status, v) = self
+            .agent
+            .post(path, body)
+            .await
+            .map_err(|e| err("server_unreachable", e.to_string()))?;
+        if status >= 400 {
+            return Err(err(
+                v["error"]["code"].as_str().unwrap_or("server_error"),
+                v["error"]["message"].as_str().unwrap_or_default(),
+            ));
+        }
+        Ok(v)
+    }
+
+    async fn nonce(&self, visit: &str) -> KioskResult<String> {
+        let v = self
+            .call(&format!("/api/v1/visits/{visit}/nonce"), json!({}))
+            .await?;
+        Ok(v["nonce"].as_str().unwrap_or_default().to_owned())
+    }
+}
+
+/// The kiosk's routes: the page, its script, and its steps under `/kiosk/api`.
+pub fn router(kiosk: Arc<Kiosk>) -> Router {
+    Router::new()
+        .route(
+            "/kiosk",
+            get(|| async { kakunin_server::screens::html_page(include_str!("kiosk.html")) }),
+        )
+        .route(
+            "/kiosk/kiosk.js",
+            get(|| async {
+                kakunin_server::screens::static_asset(
+                    "text/javascript; charset=utf-8",
+                    include_str!("kiosk.js"),
+                )
+            }),
+        )
+        .route(
+            "/kiosk/app.css",
+            get(|| async {
+                kakunin_server::screens::static_asset(
+                    "text/css; charset=utf-8",
+                    kakunin_server::screens::APP_CSS,
+                )
+            }),
+        )
+        .route("/kiosk/api/cards", get(cards))
+        .route("/kiosk/api/card", post(place_card).delete(remove_card))
+        .route("/kiosk/api/visit", get(visit_view))
+        .route("/kiosk/api/face", post(face_frame))
+        .route("/kiosk/api/pin", post(pin))
+        .route("/kiosk/api/visual", post(to_staff))
+        .route("/kiosk/api/registration", post(registration))
+        .route("/kiosk/api/consent", post(consent))
+        .with_state(kiosk)
+}
+
+#[derive(Serialize)]
+struct DemoCard {
+    id: String,
+    face_auth: bool,
+    on_reader: bool,
+}
+
+/// The demo cards the screen can "place".
+async fn cards(State(k): State<Arc<Kiosk>>) -> Json<Vec<DemoCard>> {
+    let shelf = k.shelf.lock().await;
+    let slot = k.slot.lock().await;
+    let mut all: Vec<DemoCard> = shelf
+        .iter()
+        .map(|(id, (_, face_auth))| DemoCard {
+            id: id.clone(),
+            face_auth: *face_auth,
+            on_reader: false,
+        })
+        .collect();
+    if let Some(s) = slot.as_ref() {
+        all.push(DemoCard {
+            id: s.card_id.clone(),
+            face_auth: s.face_auth,
+            on_reader: true,
+        });
+    }
+    Json(all)
+}
+
+#[derive(Deserialize)]
+struct Place {
+    card_id: String,
+    #[serde(default = "patient")]
+    placed_by: String,
+}
+
+fn patient() -> String {
+    "patient".into()
+}
+
+/// The kiosk's answer to each step: the server's view of the visit plus what the reader saw.
+#[derive(Serialize)]
+struct Step {
+    visit: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    face: Option<Value>,
+}
+
+/// A card is placed: read its certificate (no PIN) and start the visit.
+async fn place_card(State(k): State<Arc<Kiosk>>, Json(p): Json<Place>) -> KioskResult<Json<Step>> {
+    let mut slot = k.slot.lock().await;
+    if slot.is_some() {
+        return Err(err(
+            "card_present",
+            "a card is already on the reader; finish or remove it first",
+        ));
+    }
+    let Some((vc, face_auth)) = k.shelf.lock().await.remove(&p.card_id) else {
+        return Err(err("no_card", format!("no demo card {}", p.card_id)));
+    };
+    let mut card = MyNumberCard::new(vc).with_extended_reads(8192);
+    let started = async {
+        let der = card.read_auth_certificate()?;
+        let v = k
+            .call(
+                "/api/v1/visits",
+                json!({ "certificate": kakunin_evidence::b64(&der), "placed_by": p.placed_by }),
+            )
+            .await?;
+        KioskResult::Ok((der, v))
+    }
+    .await;
+    let (der, v) = match started {
+        Ok(x) => x,
+        Err(e) => {
+            k.shelf
+                .lock()
+                .await
+                .insert(p.card_id, (card.into_inner(), face_auth));
+            return Err(e);
+        }
+    };
+    *slot = Some(Session {
+        card_id: p.card_id,
+        card,
+        certificate: der,
+        visit: v["id"].as_str().unwrap_or_default().to_owned(),
+        face_auth,
+        photo: None,
+        card_face: None,
+        attempts: 0,
+        quality_retries: 0,
+    });
+    Ok(Json(Step {
+        visit: v,
+        face: None,
+    }))
+}
+
+/// The card is taken off the reader: the session ends (the visit stays as it is on the server).
+async fn remove_card(State(k): State<Arc<Kiosk>>) -> StatusCode {
+    if let Some(s) = k.slot.lock().await.take() {
+        k.shelf
+            .lock()
+            .await
+            .insert(s.card_id, (s.card.into_inner(), s.face_auth));
+    }
+    StatusCode::NO_CONTENT
+}
+
+/// The visit as the server sees it now (polled while staff decide in visual mode).
+async fn visit_view(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
+    let id = current(&k).await?;
+    let v = k
+        .call(&format!("/api/v1/visits/{id}/view"), json!({}))
+        .await?;
+    Ok(Json(Step {
+        visit: v,
+        face: None,
+    }))
+}
+
+async fn current(k: &Kiosk) -> KioskResult<String> {
+    k.slot
+        .lock()
+        .await
+        .as_ref()
+        .map(|s| s.visit.clone())
+        .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))
+}
+
+/// One camera frame for face recognition. Quality problems ask for another frame; a finished
+/// comparison is attested to the server, which counts the attempt.
+async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Json<Step>> {
+    if frame.len() > MAX_FRAME {
+        return Err(err("frame_too_large", "camera frame larger than 4 MiB"));
+    }
+    let Some(engine) = k.engine.clone() else {
+        return Err(err(
+            "no_engine",
+            "the face engine is not loaded (run ./scripts/fetch-models); staff confirm visually",
+        ));
+    };
+    let mut slot = k.slot.lock().await;
+    let s = slot
+        .as_mut()
+        .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
+    if s.card_face.is_none() {
+        let photo = s.card.read_card_face(NUMBER_B)?.photo;
+        let e = engine.clone();
+        let p = photo.clone();
+        let found = tokio::task::spawn_blocking(move || -> Result<Result<Face, String>> {
+            let img = kakunin_face::image::decode(&p)?;
+            Ok(e.face(&img)?.map_err(|r| format!("{r:?}")))
+        })
+        .await
+        .map_err(|e| err("engine_failed", e.to_string()))?
+        .map_err(|e| err("card_photo_unusable", e.to_string()))?;
+        s.photo = Some(photo);
+        s.card_face = Some(found);
+    }
+    let card_face = match s.card_face.as_ref() {
+        Some(Ok(f)) => f.clone(),
+        _ => {
+            return Err(err(
+                "card_photo_unusable",
+                "no usable face in the card photo; staff confirm visually",
+            ))
+        }
+    };
+    let attempt = s.attempts + 1;
+    let decision = tokio::task::spawn_blocking(move || -> Result<kakunin_face::Decision> {
+        let img = kakunin_face::image::decode(&frame).context("camera frame")?;
+        Ok(engine.verify_against(&card_face, &img, attempt)?)
+    })
+    .await
+    .map_err(|e| err("engine_failed", e.to_string()))?
+    .map_err(|e| err("bad_frame", format!("{e:#}")))?;
+    let face = serde_json::to_value(&decision).unwrap_or(Value::Null);
+    let outcome = match decision.decision {
+        DecisionKind::Match => AttestedOutcome::Match,
+        DecisionKind::SpoofSuspected => AttestedOutcome::SpoofSuspected,
+        DecisionKind::NoMatch | DecisionKind::ReferToStaff => AttestedOutcome::NoMatch,
+        DecisionKind::Retry => {
+            s.quality_retries += 1;
+            let visit = json!({ "id": s.visit, "next": "identity", "quality_retries_left": MAX_QUALITY_RETRIES.saturating_sub(s.quality_retries) });
+            return Ok(Json(Step {
+                visit,
+                face: Some(face),
+            }));
+        }
+    };
+    s.attempts = attempt;
+    let id = s.visit.clone();
+    let nonce = k.nonce(&id).await?;
+    let a = k.agent.key.attest(&Attestation {
+        reader_id: k.agent.id.clone(),
+        visit_id: id.clone(),
+        nonce,
+        method: AttestedMethod::Face,
+        outcome,
+        score: decision.score,
+        threshold: Some(decision.threshold),
+        staff_id: None,
+        at: chrono::Utc::now(),
+    });
+    let v = k
+        .call(
+            &format!("/api/v1/visits/{id}/identity"),
+            json!({ "method": "face", "attestation": a }),
+        )
+        .await?;
+    Ok(Json(Step {
+        visit: v,
+        face: Some(face),
+    }))
+}
+
+#[derive(Deserialize)]
+struct PinEntry {
+    pin: String,
+}
+
+/// PIN path (standard cards only): the card checks the PIN and signs the server's nonce.
+async fn pin(State(k): State<Arc<Kiosk>>, Json(p): Json<PinEntry>) -> KioskResult<Json<Step>> {
+    let mut slot = k.slot.lock().await;
+    let s = slot
+        .as_mut()
+        .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
+    if s.face_auth {
+        // Never reached from the screen (it shows no PIN pad for these cards): refused anyway.
+        return Err(CardError::PinNotAvailable.into());
+    }
+    let id = s.visit.clone();
+    let nonce = k.nonce(&id).await?;
+    let sig = s.card.sign_with_pin(&p.pin, nonce.as_bytes(), false)?;
+    let v = k
+        .call(
+            &format!("/api/v1/visits/{id}/identity"),
+            json!({ "method": "pin", "nonce": nonce, "signature": kakunin_evidence::b64(sig), "certificate": kakunin_evidence::b64(&s.certificate) }),
+        )
+        .await?;
+    Ok(Json(Step {
+        visit: v,
+        face: None,
+    }))
+}
+
+/// Hand the visit to reception for visual confirmation, with the card photo for staff.
+async fn to_staff(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
+    let mut slot = k.slot.lock().await;
+    let s = slot
+        .as_mut()
+        .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
+    if s.photo.is_none() {
+        s.photo = Some(s.card.read_card_face(NUMBER_B)?.photo);
+    }
+    // Browsers show JPEG and PNG; a JPEG 2000 photo (real chips) is not handed over as is.
+    let photo = s
+        .photo
+        .as_ref()
+        .filter(|p| p.starts_with(&[0xFF, 0xD8, 0xFF]) || p.starts_with(b"\x89PNG"))
+        .map(kakunin_evidence::b64);
+    let id = s.visit.clone();
+    let v = k
+        .call(
+            &format!("/api/v1/visits/{id}/visual-request"),
+            json!({ "photo": photo }),
+        )
+        .await?;
+    Ok(Json(Step {
+        visit: v,
+        face: None,
+    }))
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    accept: bool,
+}
+
+/// The patient's answer to the insurance-use registration offer.
+async fn registration(
+    State(k): State<Arc<Kiosk>>,
+    Json(a): Json<Answer>,
+) -> KioskResult<Json<Step>> {
+    let id = current(&k).await?;
+    let v = k
+        .call(
+            &format!("/api/v1/visits/{id}/registration"),
+            json!({ "accept": a.accept }),
+        )
+        .await?;
+    Ok(Json(Step {
+        visit: v,
+        face: None,
+    }))
+}
+
+/// The consent selection, with the helper flag.
+async fn consent(State(k): State<Arc<Kiosk>>, Json(c): Json<Value>) -> KioskResult<Json<Step>> {
+    let id = current(&k).await?;
+    let v = k.call(&format!("/api/v1/visits/{id}/consent"), c).await?;
+    Ok(Json(Step {
+        visit: v,
+        face: None,
+    }))
+}
+
+/// Loads the reader key (creating it on first start) and registers it with the server when it is
+/// new there. The reader id is derived from the key, so a new key is a new reader.
+pub async fn connect(server: &str, key_file: &std::path::Path, token: &str) -> Result<Agent> {
+    let (key, _) = crate::reader::load_or_create_key(&key_file.to_path_buf())?;
+    let id = format!("kiosk-{}", &hex_prefix(&key));
+    let agent = Agent {
+        http: reqwest::Client::new(),
+        base: server.trim_end_matches('/').to_owned(),
+        id: id.clone(),
+        key,
+    };
+    let res = agent
+        .http
+        .post(format!("{}/api/v1/readers", agent.base))
+        .bearer_auth(token)
+        .json(&json!({ "id": id, "public_key": agent.key.public_key_b64() }))
+        .send()
+        .await
+        .with_context(|| format!("server {} unreachable", agent.base))?;
+    // 409: registered on an earlier start.
+    if !res.status().is_success() && res.status() != reqwest::StatusCode::CONFLICT {
+        anyhow::bail!(
+            "registering kiosk reader {id} failed: {}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+    Ok(agent)
+}
+
+fn hex_prefix(key: &ReaderKey) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.public_key_b64().as_bytes());
+    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The demo kiosk inside `kakunin serve`: its routes, and a task that registers its reader key
+/// with the server once the server listens.
+pub fn embedded(
+    args: &crate::KioskArgs,
+    server: &str,
+) -> Result<(Router, impl std::future::Future<Output = ()>)> {
+    let (key, _) = crate::reader::load_or_create_key(&args.kiosk_key)?;
+    let agent = Agent {
+        http: reqwest::Client::new(),
+        base: server.to_owned(),
+        id: format!("kiosk-{}", hex_prefix(&key)),
+        key,
+    };
+    let photo = match &args.kiosk_card_photo {
+        Some(p) => std::fs::read(p)
+            .with_context(|| format!("cannot read the card photo {}", p.display()))?,
+        None => include_bytes!("placeholder-photo.png").to_vec(),
+    };
+    let engine = match FaceEngine::load(&kakunin_face::models::model_dir(), Default::default()) {
+        Ok(e) => Some(Arc::new(e)),
+        Err(e) => {
+            tracing::warn!("kiosk without face recognition (staff confirm visually): {e}");
+            None
+        }
+    };
+    let register = register(
+        server.to_owned(),
+        args.kiosk_key.clone(),
+        args.kiosk_token.clone(),
+    );
+    let kiosk = Kiosk::with_demo_cards(agent, engine, photo)?;
+    Ok((router(Arc::new(kiosk)), register))
+}
+
+async fn register(server: String, key_file: std::path::PathBuf, token: String) {
+    for _ in 0..50 {
+        match connect(&server, &key_file, &token).await {
+            Ok(a) => {
+                tracing::info!(reader = %a.id, "kiosk reader registered");
+                return;
+            }
+            Err(e) => {
+                tracing::debug!("kiosk registration: {e:#}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+    tracing::error!(
+        "the kiosk reader could not register with {server}; the kiosk will answer unknown_reader"
+    );
+}

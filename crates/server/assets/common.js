@@ -1,0 +1,154 @@
+// kakunin screens: shared helpers. Every call goes to the public API with the signed-in
+// staff member's session token; nothing is rendered from HTML strings (no innerHTML), so names
+// and numbers from the database cannot inject markup.
+'use strict';
+
+const K = {};
+
+K.lang = () => localStorage.getItem('kakunin.lang') || 'ja';
+K.setLang = (l) => { localStorage.setItem('kakunin.lang', l); location.reload(); };
+K.token = () => sessionStorage.getItem('kakunin.token');
+K.staff = () => JSON.parse(sessionStorage.getItem('kakunin.staff') || 'null');
+
+// What each error code means for the person in front of the screen, and what to do next.
+K.errors = {
+  ja: {
+    wrong_login: '職員IDまたはパスワードが違います。確認して、もう一度入力してください。',
+    session_expired: 'ログインの有効期限が切れました。もう一度ログインしてください。',
+    invalid_token: 'ログインが無効です。もう一度ログインしてください。',
+    missing_token: 'ログインしてください。',
+    other_institution: 'この受付は別の医療機関・薬局のものです。自施設の受付だけを表示・操作できます。',
+    wrong_role: 'この操作は、あなたの役割では行えません。担当の職員に依頼してください。',
+    invalid_transition: 'この受付はすでに処理されています（二重操作）。一覧を更新してください。',
+    visual_requires_presence: 'ご本人がいない場合、目視確認はできません。薬局の代理受取は「代理受取」から処方箋または資格確認書で確認してください。',
+    proxy_needs_document: 'ご本人不在のため目視確認はできません。処方箋または資格確認書で資格を確認してください。',
+    not_found: '見つかりませんでした。番号を確認してください。',
+    no_photo: 'カードの写真がありません。患者さんにもう一度カードリーダーにカードを置いてもらってください。',
+    register_before_switch: 'このカードは健康保険証利用登録がされていません。切替の前に、登録するかどうかを本人に確認してください。',
+    pin_format: '暗証番号は数字4桁で入力してください。',
+    pin_not_allowed_on_face_auth: '顔認証マイナンバーカードには暗証番号を設定できません。',
+    already_that_kind: 'すでにその種類のカードです。',
+    already_registered: 'すでに健康保険証利用登録がされています。',
+    invalid_check_digit: '番号の検証番号が正しくありません。番号を確認してください。',
+    invalid_format: '入力の形式が正しくありません。',
+    wrong_types: '入力の形式が正しくありません。',
+    malformed_json: '送信内容が壊れています。画面を再読み込みしてください。',
+    network: 'サーバーに接続できません。ネットワークを確認してください。資格確認ができない場合は「トラブル時の案内」を参照してください。',
+    unknown: 'エラーが起きました。もう一度お試しください。続く場合は管理者に連絡してください。',
+  },
+  en: {
+    wrong_login: 'The staff ID or password is wrong. Check both and try again.',
+    session_expired: 'Your sign-in has expired. Please sign in again.',
+    invalid_token: 'Your sign-in is not valid. Please sign in again.',
+    missing_token: 'Please sign in.',
+    other_institution: 'This visit belongs to another institution. You can only see and act on your own.',
+    wrong_role: 'Your role may not do this. Ask a colleague who may.',
+    invalid_transition: 'This visit was already handled (double submission). Refresh the list.',
+    visual_requires_presence: 'Visual confirmation needs the holder in person. For a proxy pickup use the prescription or eligibility certificate.',
+    proxy_needs_document: 'The holder is absent: check with the prescription or the eligibility certificate.',
+    not_found: 'Not found. Check the numbers.',
+    no_photo: 'No card photo is held. Ask the patient to place the card on the reader again.',
+    register_before_switch: 'The card is not registered for insurance use. Ask the holder whether to register before switching.',
+    pin_format: 'The PIN must be 4 digits.',
+    pin_not_allowed_on_face_auth: 'A face-auth card has no PIN.',
+    already_that_kind: 'The card is already of that kind.',
+    already_registered: 'The card is already registered for insurance use.',
+    invalid_check_digit: 'A check digit is wrong. Check the number.',
+    invalid_format: 'The input has the wrong format.',
+    wrong_types: 'The input has the wrong format.',
+    malformed_json: 'The request was malformed. Reload the page.',
+    network: 'Cannot reach the server. Check the network; see the trouble guide if checks cannot be done.',
+    unknown: 'Something went wrong. Try again; if it persists, call the administrator.',
+  },
+};
+
+K.message = (err) => {
+  const table = K.errors[K.lang()] || K.errors.ja;
+  return table[err && err.code] || table.unknown;
+};
+
+// Calls the API. Answers the parsed body; throws {code, message, status} on an error.
+// An ended session sends the person back to sign-in with the reason shown there.
+K.api = async (method, path, body) => {
+  const headers = {};
+  const token = K.token();
+  if (token) headers.authorization = 'Bearer ' + token;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    throw { code: 'network', status: 0 };
+  }
+  if (res.status === 204) return null;
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = Object.assign({ status: res.status }, (data && data.error) || { code: 'unknown' });
+    if (res.status === 401 && path !== '/api/v1/sessions') {
+      sessionStorage.setItem('kakunin.reason', err.code);
+      sessionStorage.removeItem('kakunin.token');
+      sessionStorage.removeItem('kakunin.staff');
+      location.href = '/login';
+    }
+    throw err;
+  }
+  return data;
+};
+
+// Builds an element: h('p', {class: 'x'}, 'text', child).
+K.h = (tag, attrs, ...children) => {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+};
+
+K.notice = (el, kind, text) => {
+  el.replaceChildren(K.h('div', { class: 'notice ' + kind, role: kind === 'error' ? 'alert' : 'status' }, text));
+};
+
+// Runs `work` with `button` disabled, so a double click sends one request.
+K.once = async (button, work) => {
+  if (button.disabled) return;
+  button.disabled = true;
+  try { return await work(); } finally { button.disabled = false; }
+};
+
+// Requires a signed-in staff member; otherwise back to sign-in.
+K.requireStaff = () => {
+  const s = K.staff();
+  if (!K.token() || !s) { location.href = '/login'; throw new Error('not signed in'); }
+  return s;
+};
+
+K.signOut = async () => {
+  try { await K.api('DELETE', '/api/v1/sessions/current'); } catch (e) { /* already ended */ }
+  sessionStorage.removeItem('kakunin.token');
+  sessionStorage.removeItem('kakunin.staff');
+  location.href = '/login';
+};
+
+// Fills the header bar: title, who is signed in, language and sign-out buttons.
+K.header = (title) => {
+  const s = K.staff();
+  const en = K.lang() === 'en';
+  const bar = K.h('header', { class: 'bar' },
+    K.h('h1', {}, title),
+    s ? K.h('span', { 'data-testid': 'signed-in' }, s.name + '（' + s.institution_code + '）') : null,
+    K.h('button', { class: 'secondary', onclick: () => K.setLang(en ? 'ja' : 'en') }, en ? '日本語' : 'English'),
+    s ? K.h('button', { class: 'secondary', onclick: K.signOut }, en ? 'Sign out' : 'ログアウト') : null);
+  document.body.prepend(bar);
+};
+
+K.locale = () => (K.lang() === 'en' ? 'en-GB' : 'ja-JP');
+K.datetime = (iso) => (iso ? new Date(iso).toLocaleString(K.locale(), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }) : '');
+K.date = (iso) => iso ? String(iso).replace(/T.*/, '') : '';
+K.time = (iso) => iso ? new Date(iso).toLocaleTimeString(K.locale(), { hour: '2-digit', minute: '2-digit' }) : '';

@@ -1,0 +1,300 @@
+'use strict';
+// Reception console (clinic or pharmacy): the live queue, each visit's consented result, visual
+// mode, the self-declaration form with its re-check status, proxy pickup and the trouble guide.
+(() => {
+  const staff = K.requireStaff();
+  const en = K.lang() === 'en';
+  const T = (ja, eng) => (en ? eng : ja);
+  const h = K.h;
+  if (en) document.documentElement.lang = 'en';
+  K.header(T('受付コンソール', 'Reception console'));
+
+  const sections = {
+    queue: T('受付一覧', 'Queue'),
+    declaration: T('資格申立書', 'Self-declaration'),
+    proxy: T('代理受取（薬局）', 'Proxy pickup (pharmacy)'),
+    trouble: T('トラブル時の案内', 'When things fail'),
+  };
+  const tabs = document.getElementById('tabs');
+  const show = (name) => {
+    for (const key of Object.keys(sections)) {
+      document.getElementById(key).classList.toggle('hidden', key !== name);
+      tabs.querySelector('[data-tab=' + key + ']').setAttribute('aria-selected', key === name);
+    }
+    document.getElementById('detail').classList.toggle('hidden', name !== 'queue' || !detailId);
+  };
+  for (const [key, label] of Object.entries(sections)) {
+    tabs.append(h('button', { role: 'tab', 'data-tab': key, onclick: () => show(key) }, label));
+  }
+
+  const nextLabel = {
+    identity: T('本人確認中', 'Verifying identity'),
+    visual_mode: T('目視確認待ち', 'Waiting for visual check'),
+    registration_offer: T('利用登録の確認中', 'Registration offer'),
+    consent: T('同意の選択中', 'Choosing consent'),
+    done: T('資格確認済み', 'Checked'),
+    fallback: T('カード以外で確認', 'Check without card'),
+  };
+  const kindLabel = { standard: T('通常カード', 'Standard card'), face_auth: T('顔認証カード', 'Face-auth card') };
+  const methodLabel = { face: T('顔認証', 'face'), pin: T('暗証番号', 'PIN'), visual: T('目視', 'visual') };
+  const fallbackLabel = {
+    insurance_card_or_certificate: T('健康保険証または資格確認書で確認する', 'Check with the insurance card or eligibility certificate'),
+    mynaportal_screen: T('マイナポータルの資格情報画面で確認する', "Check Mynaportal's eligibility screen"),
+    self_declaration_form: T('資格申立書に記入してもらう', 'Have the patient fill in the self-declaration form'),
+  };
+
+  // ---- queue -------------------------------------------------------------------------------
+  const queue = document.getElementById('queue');
+  const detail = document.getElementById('detail');
+  let detailId = null;
+  const queueBody = h('tbody');
+  const queueMsg = h('div');
+  queue.append(
+    h('h2', {}, T('受付一覧（自動更新）', 'Visits (live)')), queueMsg,
+    h('table', { 'data-testid': 'queue' },
+      h('thead', {}, h('tr', {}, h('th', {}, T('時刻', 'Time')), h('th', {}, T('カード', 'Card')),
+        h('th', {}, T('状態', 'State')), h('th', {}, T('本人確認', 'Identity')), h('th', {}, ''))),
+      queueBody));
+
+  const refresh = async () => {
+    try {
+      const visits = await K.api('GET', '/api/v1/visits?limit=30');
+      queueMsg.replaceChildren();
+      queueBody.replaceChildren(...visits.map((v) => h('tr', { 'data-visit': v.id, 'data-next': v.next },
+        h('td', {}, K.time(v.started_at)),
+        h('td', {}, kindLabel[v.card_kind] || v.card_kind, v.placed_by === 'helper' ? T('（介助者が操作）', ' (helper)') : ''),
+        h('td', {}, h('span', { class: 'badge ' + (v.next === 'visual_mode' ? 'visual' : v.next === 'done' ? 'done' : v.next === 'fallback' ? 'fallback' : '') }, nextLabel[v.next] || v.next)),
+        h('td', {}, v.identity ? methodLabel[v.identity] || v.identity : ''),
+        h('td', {}, v.next === 'visual_mode' || v.next === 'done' || v.next === 'fallback'
+          ? h('button', { onclick: () => openVisit(v) }, v.next === 'visual_mode' ? T('目視確認する', 'Visual check') : T('表示', 'Open'))
+          : ''))));
+      if (!visits.length) queueBody.append(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, T('受付はまだありません。', 'No visits yet.'))));
+    } catch (e) {
+      K.notice(queueMsg, 'error', K.message(e));
+    }
+  };
+
+  const openVisit = async (v) => {
+    detailId = v.id;
+    detail.classList.remove('hidden');
+    detail.replaceChildren(h('p', {}, T('読み込み中…', 'Loading…')));
+    if (v.next === 'visual_mode') return visualMode(v);
+    if (v.next === 'fallback') return fallbackView(v);
+    return resultView(v);
+  };
+
+  // Visual mode: the card photo large, confirm or reject; the staff member is recorded.
+  const visualMode = async (v) => {
+    const msg = h('div');
+    const img = h('img', { class: 'photo', alt: T('カードの顔写真', 'Card photo'), 'data-testid': 'card-photo' });
+    const present = h('input', { type: 'checkbox', id: 'holder_present', checked: true });
+    const decide = (confirmed) => async (ev) => K.once(ev.target, async () => {
+      try {
+        const after = await K.api('POST', '/api/v1/visits/' + v.id + '/visual', { confirmed, holder_present: present.checked });
+        K.notice(msg, confirmed ? 'ok' : 'warn', confirmed
+          ? T('本人と確認しました（確認者: ' + staff.name + '）。患者さんは受付端末で同意を選びます。', 'Confirmed (by ' + staff.name + '). The patient chooses consent at the kiosk.')
+          : T('本人と確認できませんでした（確認者: ' + staff.name + '）。健康保険証・資格確認書・資格申立書で確認してください。', 'Not confirmed (by ' + staff.name + '). Use the insurance card, eligibility certificate or self-declaration.'));
+        buttons.remove();
+        refresh();
+        return after;
+      } catch (e) { K.notice(msg, 'error', K.message(e)); }
+    });
+    const buttons = h('p', {},
+      h('button', { onclick: decide(true), 'data-testid': 'confirm' }, T('本人と確認した', 'Same person')), ' ',
+      h('button', { class: 'danger', onclick: decide(false), 'data-testid': 'reject' }, T('本人と確認できない', 'Not the holder')));
+    detail.replaceChildren(
+      h('h2', {}, T('目視確認モード', 'Visual confirmation')),
+      h('div', { class: 'row' },
+        h('div', {}, img),
+        h('div', {},
+          h('p', {}, T('カードの顔写真と、受付にいる方（または待合室の方）が同じ人か、目で確認してください。', 'Compare the card photo with the person at the counter or in the waiting area.')),
+          h('p', { class: 'muted' }, kindLabel[v.card_kind] + ' · ' + T('受付 ', 'visit ') + v.id),
+          h('label', { class: 'check' }, present, T('ご本人が来院している', 'The holder is here in person')),
+          buttons, msg)));
+    try {
+      const res = await fetch('/api/v1/visits/' + v.id + '/photo', { headers: { authorization: 'Bearer ' + K.token() } });
+      if (!res.ok) throw (await res.json()).error;
+      img.src = URL.createObjectURL(await res.blob());
+    } catch (e) {
+      img.replaceWith(h('div', { class: 'notice warn' }, K.message(e)));
+    }
+  };
+
+  const fallbackView = (v) => {
+    const options = (v.fallback && v.fallback.options) || [];
+    detail.replaceChildren(h('h2', {}, T('カードでの資格確認ができませんでした', 'The card check could not be done')),
+      h('ul', { class: 'guide' }, options.map((o) => h('li', {}, fallbackLabel[o] || o))),
+      h('button', { class: 'secondary', onclick: () => show('declaration') }, T('資格申立書を開く', 'Open the self-declaration form')));
+  };
+
+  // The eligibility result, showing only what the patient consented to.
+  const resultView = async (v) => {
+    try {
+      const r = await K.api('GET', '/api/v1/visits/' + v.id + '/result');
+      const q = r.result;
+      const validity = { valid: T('有効', 'valid'), invalid: T('無効（期間外）', 'invalid (out of period)'), not_found: T('該当なし', 'not found') };
+      const rows = [
+        [T('資格', 'Validity'), validity[q.validity] || q.validity],
+        [T('保険者番号', 'Insurer number'), q.insurer_number],
+        [T('保険者名', 'Insurer'), q.insurer_name],
+        [T('保険種別', 'Insurance type'), q.insurance_type],
+        [T('記号・番号・枝番', 'Symbol · number · branch'), q.symbol + '・' + q.number + '・' + q.branch],
+        [T('氏名', 'Name'), q.name + '（' + q.name_kana + '）'],
+        [T('生年月日', 'Birth date'), q.birth_date],
+        [T('性別', 'Sex'), q.sex === 1 ? T('男', 'male') : T('女', 'female')],
+        [T('負担割合', 'Copay'), (q.copay_percent / 10) + T('割', '0%')],
+        [T('有効期間', 'Valid'), q.valid_from + ' – ' + (q.valid_to || '')],
+      ];
+      if (q.limit_category) rows.push([T('限度額適用区分', 'Limit category'), q.limit_category]);
+      const cat = { medication: T('薬剤情報', 'medication'), checkup: T('特定健診等情報', 'checkups'), clinical: T('診療情報', 'clinical') };
+      detail.replaceChildren(
+        h('h2', {}, T('資格確認結果', 'Eligibility result')),
+        h('table', { 'data-testid': 'result' }, rows.map(([k, val]) => h('tr', {}, h('th', {}, k), h('td', {}, val)))),
+        h('p', {}, T('閲覧に同意された情報: ', 'Consented to: '),
+          r.viewable.length ? r.viewable.map((c) => cat[c] || c).join('、') : T('なし', 'none'),
+          r.consent_assisted ? T('（介助者が操作）', ' (helper operated)') : ''),
+        q.limit_category ? null : h('p', { class: 'muted' }, T('限度額適用区分の提供には同意がありません。', 'No consent to show the limit category.')));
+    } catch (e) {
+      detail.replaceChildren(h('h2', {}, T('資格確認結果', 'Eligibility result')), h('div', { class: 'notice error' }, K.message(e)));
+    }
+  };
+
+  // ---- self-declaration -----------------------------------------------------------------------
+  const fields = [
+    ['name', T('氏名', 'Name'), 'text'],
+    ['birth_date', T('生年月日', 'Birth date'), 'date'],
+    ['sex', T('性別', 'Sex'), 'sex'],
+    ['address', T('住所', 'Address'), 'text'],
+    ['contact', T('連絡先（電話番号）', 'Contact (phone)'), 'text'],
+    ['insurance_type', T('加入している医療保険の種類', 'Insurance type'), 'insurance'],
+    ['insurer_name', T('保険者等の名称', 'Insurer name'), 'text'],
+    ['employer_name', T('事業所名', 'Employer'), 'text'],
+    ['copay_percent', T('一部負担金の割合', 'Copay ratio'), 'copay'],
+  ];
+  const declaration = document.getElementById('declaration');
+  const declForm = h('form', { id: 'declaration-form' });
+  const declMsg = h('div');
+  const declStatus = h('div', { 'data-testid': 'declaration-status' });
+  for (const [name, label, kind] of fields) {
+    let input;
+    if (kind === 'sex') input = h('select', { name, id: 'd_' + name }, h('option', { value: '' }, ''), h('option', { value: 'male' }, T('男', 'male')), h('option', { value: 'female' }, T('女', 'female')));
+    else if (kind === 'insurance') input = h('select', { name, id: 'd_' + name }, ['', '協会けんぽ', '健康保険組合', '共済組合', '国民健康保険', '後期高齢者医療'].map((o) => h('option', { value: o }, o)));
+    else if (kind === 'copay') input = h('select', { name, id: 'd_' + name }, h('option', { value: '' }, ''), [10, 20, 30].map((p) => h('option', { value: p }, p / 10 + T('割', '0%'))));
+    else input = h('input', { name, id: 'd_' + name, type: kind });
+    declForm.append(h('label', { for: 'd_' + name }, label), input);
+  }
+  const declSubmit = h('button', { type: 'submit' }, T('保存する', 'Save'));
+  declForm.append(h('p', {}, declSubmit));
+  declaration.append(h('h2', {}, T('被保険者資格申立書', 'Eligibility self-declaration')),
+    h('p', {}, T('カードでの資格確認ができないとき、わかる範囲で記入してください。未記入があっても保存され、オンライン資格確認が使えるようになると自動で確認されます。', 'When the card check cannot be done, fill in what is known. It is saved even if incomplete and re-checked automatically once the online check works.')),
+    declForm, declMsg, declStatus);
+  const statusLabel = {
+    pending: T('確認待ち（オンライン資格確認の復旧後に自動確認）', 'Pending (checked automatically once online)'),
+    confirmed: T('確認済み：申立内容と一致する資格がありました', 'Confirmed: a matching qualification was found'),
+    mismatch: T('要確認：本人は見つかりましたが、負担割合または保険者が異なります', 'Mismatch: person found, but copay or insurer differs'),
+    not_found: T('要確認：該当する資格が見つかりません', 'Not found: no matching qualification'),
+  };
+  let declTimer = null;
+  let declId = null;
+  const showDeclaration = (d) => {
+    const label = Object.fromEntries(fields.map(([n, l]) => [n, l]));
+    declStatus.replaceChildren(h('div', { class: 'notice ' + (d.status === 'confirmed' ? 'ok' : 'warn') },
+      h('div', {}, T('申立書 ', 'Declaration ') + d.id + ': ', h('strong', {}, statusLabel[d.status] || d.status)),
+      d.rechecked_at ? h('div', { class: 'muted' }, T('最終確認: ', 'Last re-check: ') + K.datetime(d.rechecked_at)) : null,
+      d.missing.length ? h('div', {}, T('未記入の項目（保存済み・要確認の印あり）: ', 'Not filled in (saved, flagged): ') + d.missing.map((m) => label[m] || m).join('、')) : null));
+  };
+  declForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    K.once(declSubmit, async () => {
+      const form = {};
+      for (const [name] of fields) {
+        const el = declForm.elements[name];
+        el.classList.remove('field-missing');
+        const val = el.value.trim();
+        if (val) form[name] = name === 'copay_percent' ? Number(val) : val;
+      }
+      try {
+        const d = await K.api('POST', '/api/v1/declarations', { form });
+        for (const m of d.missing) declForm.elements[m] && declForm.elements[m].classList.add('field-missing');
+        K.notice(declMsg, d.missing.length ? 'warn' : 'ok', d.missing.length
+          ? T('保存しました。未記入の項目があるため、要確認として記録しました。', 'Saved. Some fields are empty, so it is flagged for follow-up.')
+          : T('保存しました。', 'Saved.'));
+        showDeclaration(d);
+        declId = d.id;
+        clearInterval(declTimer);
+        declTimer = setInterval(async () => {
+          try { showDeclaration(await K.api('GET', '/api/v1/declarations/' + d.id)); } catch (e) { /* shown on next save */ }
+        }, 5000);
+      } catch (e) { K.notice(declMsg, 'error', K.message(e)); }
+    });
+  });
+  const recheck = h('button', { class: 'secondary', type: 'button' }, T('今すぐ再確認する', 'Re-check now'));
+  recheck.addEventListener('click', () => K.once(recheck, async () => {
+    try {
+      const s = await K.api('POST', '/api/v1/declarations/recheck');
+      K.notice(declMsg, 'ok', T('再確認しました: ', 'Re-checked: ') + s.checked + T('件', ''));
+      if (declId) showDeclaration(await K.api('GET', '/api/v1/declarations/' + declId));
+    } catch (e) { K.notice(declMsg, 'error', K.message(e)); }
+  }));
+  declaration.append(recheck);
+
+  // ---- proxy pickup -----------------------------------------------------------------------------
+  const proxy = document.getElementById('proxy');
+  const pForm = h('form', { id: 'proxy-form' },
+    h('p', {}, T('ご本人が来られず代理の方が薬を受け取るときは、目視確認はできません。処方箋または資格確認書の番号で資格を確認します。', 'When a proxy collects medicine, visual confirmation is impossible: check with the prescription or eligibility certificate numbers.')),
+    h('fieldset', {}, h('legend', {}, T('代理の方が持参したもの', 'What the proxy brought')),
+      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'document', value: 'prescription' }), T('処方箋', 'Prescription')),
+      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'document', value: 'eligibility_certificate' }), T('資格確認書', 'Eligibility certificate')),
+      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'document', value: '' }), T('どちらもない', 'Neither'))),
+    h('label', { for: 'p_insurer' }, T('保険者番号', 'Insurer number')), h('input', { id: 'p_insurer', name: 'insurer_number', inputmode: 'numeric' }),
+    h('label', { for: 'p_symbol' }, T('記号', 'Symbol')), h('input', { id: 'p_symbol', name: 'symbol' }),
+    h('label', { for: 'p_number' }, T('番号', 'Number')), h('input', { id: 'p_number', name: 'number' }),
+    h('label', { for: 'p_branch' }, T('枝番', 'Branch')), h('input', { id: 'p_branch', name: 'branch', inputmode: 'numeric' }));
+  const pSubmit = h('button', { type: 'submit' }, T('資格を確認する', 'Check eligibility'));
+  const pMsg = h('div', { 'data-testid': 'proxy-result' });
+  pForm.append(h('p', {}, pSubmit));
+  proxy.append(h('h2', {}, T('代理受取（ご本人不在）', 'Proxy pickup (holder absent)')), pForm, pMsg);
+  pForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    K.once(pSubmit, async () => {
+      const f = pForm.elements;
+      const doc = (pForm.querySelector('input[name=document]:checked') || {}).value || null;
+      try {
+        const q = await K.api('POST', '/api/v1/proxy-pickups', {
+          document: doc, insurer_number: f.insurer_number.value.trim(), symbol: f.symbol.value.trim(),
+          number: f.number.value.trim(), branch: f.branch.value.trim(),
+        });
+        pMsg.replaceChildren(h('div', { class: 'notice ' + (q.validity === 'valid' ? 'ok' : 'warn') },
+          h('strong', {}, q.validity === 'valid' ? T('資格は有効です', 'Eligible') : T('資格が確認できません', 'Not eligible')),
+          h('div', {}, q.name + '（' + q.name_kana + '）· ' + q.insurer_name + ' · ' + T('負担割合 ', 'copay ') + q.copay_percent / 10 + T('割', '0%'))));
+      } catch (e) { K.notice(pMsg, 'error', K.message(e)); }
+    });
+  });
+
+  // ---- trouble guide ------------------------------------------------------------------------------
+  document.getElementById('trouble').append(
+    h('h2', {}, T('システムトラブル時の案内', 'When the reader or the service is down')),
+    h('ul', { class: 'guide' },
+      h('li', {}, T('カードリーダーが動かない・カードが読めない：患者さんに健康保険証または資格確認書があれば、その番号で資格を確認します。', 'Reader down or card unreadable: if the patient has an insurance card or eligibility certificate, check by its numbers.')),
+      h('li', {}, T('通常のマイナンバーカードでスマートフォンをお持ちの方：マイナポータルの資格情報画面を見せてもらいます。', 'Standard-card holders with a phone: ask to see the Mynaportal eligibility screen.')),
+      h('li', {}, T('顔認証マイナンバーカードの方：マイナポータルは使えません。保険証・資格確認書がなければ「資格申立書」に記入してもらいます。', 'Face-auth card holders cannot use Mynaportal: without a card or certificate, use the self-declaration form.')),
+      h('li', {}, T('資格申立書は保存され、オンライン資格確認が復旧すると自動で確認されます（約30秒ごと）。結果は「資格申立書」の画面に表示されます。', 'Declarations are stored and re-checked automatically (about every 30 s) once the service is back.')),
+      h('li', {}, T('顔認証がうまくいかない方：受付端末が「受付へお越しください」と案内します。受付一覧の「目視確認する」から、カードの写真とご本人を見比べてください。', 'Face recognition fails: the kiosk sends the patient to the desk; use "Visual check" in the queue.'))));
+
+  show('queue');
+  refresh();
+  // A link to one visit (#visit=ID) opens it directly.
+  const openLinked = () => {
+    const linked = new URLSearchParams(location.hash.slice(1)).get('visit');
+    if (!linked) return;
+    show('queue');
+    K.api('GET', '/api/v1/visits/' + encodeURIComponent(linked)).then(openVisit).catch((e) => {
+      detailId = linked;
+      detail.classList.remove('hidden');
+      detail.replaceChildren(h('h2', {}, T('受付 ', 'Visit ') + linked), h('div', { class: 'notice error', role: 'alert' }, K.message(e)));
+    });
+  };
+  window.addEventListener('hashchange', openLinked);
+  openLinked();
+  setInterval(refresh, 2000);
+})();

@@ -1,0 +1,161 @@
+//! Visual mode (目視モード, SPEC §3): the reader hands the visit to reception with the card photo;
+//! staff of the same institution see the photo and confirm or reject. The photo is held in memory
+//! only, until staff decide or [`crate::state::PHOTO_TTL`] passes.
+
+use super::visits::{apply, own_reader, reader_event, VisitView};
+use crate::auth::{ApiJson, SignedReader, StaffAuth};
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use kakunin_core::audit::AuditAction;
+use kakunin_core::roles::Permission;
+use kakunin_core::visit::{VisitEvent, VisitState};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+/// The reader's hand-over.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct VisualRequest {
+    /// The card photo as JPEG or PNG, base64, for staff to compare with the person.
+    #[serde(default)]
+    pub photo: Option<String>,
+}
+
+/// Largest photo accepted (card photos are a few kilobytes).
+const MAX_PHOTO: usize = 512 * 1024;
+
+/// Hand the visit to reception for visual confirmation (the patient asked, or attempts ran out).
+#[utoipa::path(post, path = "/api/v1/visits/{id}/visual-request", tag = "visits", request_body = VisualRequest,
+    responses((status = 200, body = VisitView), (status = 422, description = "bad_photo", body = crate::error::ErrorBody)), security(("reader_signature" = [])))]
+pub async fn request_visual(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: SignedReader<VisualRequest>,
+) -> ApiResult<Json<VisitView>> {
+    let photo = match &req.body.photo {
+        Some(b64) => {
+            let bytes = kakunin_evidence::unb64(b64)
+                .ok()
+                .filter(|b| b.len() <= MAX_PHOTO && image_type(b).is_some())
+                .ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "bad_photo",
+                        "the photo must be a JPEG or PNG of at most 512 KiB, base64",
+                    )
+                })?;
+            Some(bytes)
+        }
+        None => None,
+    };
+    let view = reader_event(&state, &id, &req.reader, VisitEvent::VisualRequested).await?;
+    if let Some(p) = photo {
+        state.hold_photo(&id, p);
+    }
+    Ok(view)
+}
+
+fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else {
+        None
+    }
+}
+
+/// The card photo of a visit waiting for visual confirmation, for staff of its institution.
+#[utoipa::path(get, path = "/api/v1/visits/{id}/photo", tag = "visits",
+    responses((status = 200, description = "JPEG or PNG", content_type = "image/jpeg"), (status = 404, description = "no_photo", body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn card_photo(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    staff.require(Permission::Reception)?;
+    let visit = state.store.visit(&id).await?;
+    staff.same_institution(&visit.institution_code)?;
+    let photo = state
+        .held_photo(&id)
+        .filter(|_| visit.visit.state == VisitState::AwaitingVisual)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_photo",
+                "no card photo is held for this visit; ask the patient to place the card on the reader again",
+            )
+        })?;
+    let kind = image_type(&photo).unwrap_or("application/octet-stream");
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        photo,
+    ))
+}
+
+/// The reader's own view of its visit (the kiosk polls it while staff decide in visual mode).
+#[utoipa::path(post, path = "/api/v1/visits/{id}/view", tag = "visits", responses((status = 200, body = VisitView)), security(("reader_signature" = [])))]
+pub async fn reader_view(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: SignedReader<serde_json::Value>,
+) -> ApiResult<Json<VisitView>> {
+    let visit = state.store.visit(&id).await?;
+    own_reader(&req.reader)(&visit)?;
+    Ok(Json(VisitView::from(&visit)))
+}
+
+/// Staff's visual decision.
+#[derive(Deserialize, ToSchema)]
+pub struct VisualDecision {
+    /// The person is the card holder.
+    pub confirmed: bool,
+    /// The holder is here in person (false for a proxy: refused, use proxy pickup).
+    #[serde(default = "yes")]
+    pub holder_present: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Visual confirmation (目視確認) by reception staff, recorded with the staff member.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/visual", tag = "visits", request_body = VisualDecision,
+    responses((status = 200, body = VisitView), (status = 422, description = "visual_requires_presence", body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn visual_confirmation(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<VisualDecision>,
+) -> ApiResult<Json<VisitView>> {
+    let s = staff.require(Permission::Reception)?.clone();
+    let event = VisitEvent::VisualDecision {
+        confirmed: req.confirmed,
+        staff: s.id.clone(),
+        holder_present: req.holder_present,
+    };
+    let after = apply(
+        &state,
+        &id,
+        |v| staff.same_institution(&v.institution_code),
+        event,
+    )
+    .await?;
+    state.drop_photo(&id);
+    state
+        .audit(
+            &s.id,
+            Some(&s.institution_code),
+            AuditAction::VisualConfirmation,
+            &id,
+            json!({ "confirmed": req.confirmed, "staff": s.id }),
+        )
+        .await?;
+    Ok(Json(VisitView::from(&after)))
+}

@@ -1,0 +1,329 @@
+// End-to-end tests of kakunin's screens, as a person would use them: Debian's Chromium driven by
+// playwright-core against a real `kakunin serve` (SQLite, demo data, embedded demo kiosk).
+// Face tests feed the camera from ../shared/data face images through Chromium's fake capture.
+// Screenshots go to target/e2e-screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BIN = process.env.KAKUNIN_BIN || path.join(ROOT, 'target/debug/kakunin');
+const DATA = process.env.KAKUNIN_DATA || path.resolve(ROOT, '../shared/data');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'target/e2e-screenshots');
+const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'kakunin-e2e-'));
+fs.mkdirSync(SHOTS, { recursive: true });
+
+// The card holder (card photo) and the live camera: same person, or someone else.
+const HOLDER_CARD = path.join(DATA, 'lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg');
+const HOLDER_LIVE = path.join(DATA, 'lfw/Aaron_Sorkin/Aaron_Sorkin_0002.jpg');
+const SOMEONE_ELSE = path.join(DATA, 'lfw/Abdullah_Gul/Abdullah_Gul_0001.jpg');
+if (!fs.existsSync(HOLDER_CARD)) throw new Error(`face images not found under ${DATA}; set KAKUNIN_DATA`);
+
+const BASE_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=ja'];
+
+const freePort = () => new Promise((resolve) => {
+  const s = net.createServer();
+  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+// Starts `kakunin serve` in its own directory; resolves once the kiosk reader is registered.
+async function startServer(name, extra = []) {
+  const dir = path.join(WORK, name);
+  fs.mkdirSync(dir);
+  const port = await freePort();
+  const proc = spawn(BIN, ['serve', '--bind', `127.0.0.1:${port}`, '--database-url', `sqlite://${dir}/k.db?mode=rwc`,
+    '--demo-persons', '50', '--kiosk-key', `${dir}/kiosk.key`, '--kiosk-card-photo', HOLDER_CARD, ...extra],
+  { cwd: dir, env: { ...process.env, RUST_LOG: 'info', NO_COLOR: '1' } });
+  let log = '';
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start:\n' + log)), 60000);
+    const seen = (chunk) => {
+      log += chunk;
+      if (log.includes('kiosk reader registered')) { clearTimeout(timer); resolve(); }
+    };
+    proc.stdout.on('data', seen);
+    proc.stderr.on('data', seen);
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}:\n${log}`)); });
+  });
+  proc.removeAllListeners('exit');
+  return { base: `http://127.0.0.1:${port}`, proc, stop: () => proc.kill('SIGKILL') };
+}
+
+// A Chromium whose camera shows `image` (an MJPEG file of that frame), or no camera at all.
+async function browserWithCamera(image) {
+  const args = [...BASE_FLAGS];
+  if (image) {
+    const mjpeg = path.join(WORK, path.basename(image) + '.mjpeg');
+    const jpeg = fs.readFileSync(image);
+    fs.writeFileSync(mjpeg, Buffer.concat(Array(30).fill(jpeg)));
+    args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${mjpeg}`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
+
+async function signIn(browser, base, id, password) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP' });
+  await page.goto(base + '/login');
+  await page.fill('#staff_id', id);
+  await page.fill('#password', password);
+  await page.click('#submit');
+  await page.waitForURL(/\/(reception|municipal)/);
+  return page;
+}
+
+const api = async (base, method, p, token, body) => {
+  const res = await fetch(base + p, {
+    method, headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+};
+
+let server;
+let matchBrowser; let otherBrowser; let noCamera;
+before(async () => {
+  server = await startServer('main');
+  matchBrowser = await browserWithCamera(HOLDER_LIVE);
+  otherBrowser = await browserWithCamera(SOMEONE_ELSE);
+  noCamera = await browserWithCamera(null);
+});
+after(async () => {
+  for (const b of [matchBrowser, otherBrowser, noCamera]) await b?.close();
+  server?.stop();
+});
+
+const kioskPage = async (browser) => {
+  const page = await browser.newPage({ viewport: { width: 1080, height: 1400 }, locale: 'ja-JP' });
+  await page.goto(server.base + '/kiosk');
+  await page.waitForSelector('[data-card]');
+  return page;
+};
+
+const consentAndFinish = async (page, name, boxes = ['medication']) => {
+  await page.waitForSelector('[data-testid=consent-ok]', { timeout: 30000 });
+  for (const b of boxes) await page.check('#c_' + b);
+  await shot(page, name + '-consent');
+  await page.click('[data-testid=consent-ok]');
+  await page.waitForSelector('[data-testid=done]');
+  await shot(page, name + '-done');
+  await page.getByRole('button', { name: '終わる' }).click();
+  await page.waitForSelector('[data-card]');
+};
+
+test('face-auth patient is recognised by face and checks in; reception sees only consented information', async () => {
+  const page = await kioskPage(matchBrowser);
+  await shot(page, '01-kiosk-start');
+  assert.match(await page.textContent('h2'), /マイナンバーカードをカードリーダーに置いてください/);
+  await page.click('[data-card=C00000000002]');
+  await page.waitForFunction(() => document.querySelector('video')?.readyState >= 2);
+  await shot(page, '02-kiosk-camera');
+  assert.equal(await page.locator('[data-testid=by-pin]').count(), 0, 'no PIN choice for a face-auth card');
+  await consentAndFinish(page, '03-face', ['medication']);
+  await page.close();
+
+  const desk = await signIn(matchBrowser, server.base, 'staff-reception', 'demo-reception');
+  await desk.waitForSelector('tr[data-next=done] button');
+  await desk.click('tr[data-next=done] button');
+  await desk.waitForSelector('[data-testid=result]');
+  const text = await desk.textContent('#detail');
+  assert.match(text, /資格確認結果/);
+  assert.match(text, /薬剤情報/);
+  assert.doesNotMatch(text, /限度額適用区分\s*[A-B]\d\d/, 'limit category withheld without consent');
+  await shot(desk, '04-reception-result');
+  await desk.close();
+});
+
+test('a failed face match goes to visual mode; staff confirm with the card photo (double click sends once)', async () => {
+  const page = await kioskPage(otherBrowser);
+  await page.click('[data-card=C00000000002]');
+  await page.waitForSelector('[data-testid=go-to-staff]', { timeout: 60000 });
+  await shot(page, '05-kiosk-go-to-staff');
+  assert.match(await page.textContent('main'), /受付へお越しください/);
+
+  const desk = await signIn(otherBrowser, server.base, 'staff-reception', 'demo-reception');
+  await desk.waitForSelector('tr[data-next=visual_mode] button');
+  const visitId = await desk.getAttribute('tr[data-next=visual_mode]', 'data-visit');
+  await desk.click('tr[data-next=visual_mode] button');
+  await desk.waitForSelector('[data-testid=card-photo]');
+  await desk.waitForFunction(() => document.querySelector('[data-testid=card-photo]').naturalWidth > 0);
+  await shot(desk, '06-reception-visual-mode');
+  let posts = 0;
+  desk.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/visual')) posts += 1; });
+  await desk.dblclick('[data-testid=confirm]');
+  await desk.waitForSelector('.notice.ok');
+  assert.match(await desk.textContent('#detail'), /本人と確認しました（確認者: 受付 花子）/);
+  assert.equal(posts, 1, 'a double click sends one decision');
+  await shot(desk, '07-reception-confirmed');
+
+  // Staff of another clinic cannot open it.
+  const other = await signIn(otherBrowser, server.base, 'staff-other-clinic', 'demo-other-clinic');
+  await other.goto(server.base + '/reception#visit=' + visitId);
+  await other.waitForSelector('#detail [role=alert]');
+  assert.match(await other.textContent('#detail'), /別の医療機関・薬局のもの/);
+  await shot(other, '08-other-institution');
+  await other.close();
+
+  // The kiosk goes on to consent once staff confirmed.
+  await consentAndFinish(page, '09-visual', []);
+  await page.close();
+  await desk.close();
+});
+
+test('standard card: wrong PIN is explained, the right PIN checks in; a helper operates consent', async () => {
+  const page = await kioskPage(matchBrowser);
+  await page.check('#helper_places');
+  await page.click('[data-card=C00000000001]');
+  await page.waitForSelector('[data-testid=by-pin]');
+  await shot(page, '10-kiosk-choose-method');
+  await page.click('[data-testid=by-pin]');
+  await page.fill('#pin', '9999');
+  await page.click('[data-testid=pin-ok]');
+  await page.waitForSelector('text=暗証番号が違います。あと2回');
+  await shot(page, '11-kiosk-wrong-pin');
+  await page.fill('#pin', '1234');
+  await page.click('[data-testid=pin-ok]');
+  await page.waitForSelector('[data-testid=consent-ok]');
+  assert.equal(await page.isChecked('#c_assisted'), true, 'helper switch on when a helper placed the card');
+  await consentAndFinish(page, '12-pin-helper', ['medication', 'limit_amount']);
+  await page.close();
+
+  const desk = await signIn(matchBrowser, server.base, 'staff-reception', 'demo-reception');
+  await desk.waitForSelector('tr[data-next=done] button');
+  await desk.click('tr[data-next=done] button');
+  await desk.waitForSelector('[data-testid=result]');
+  const text = await desk.textContent('#detail');
+  assert.match(text, /介助者が操作/);
+  assert.match(text, /限度額適用区分/);
+  await desk.close();
+});
+
+test('no camera: the face-auth patient is sent to staff, in plain Japanese', async () => {
+  const page = await kioskPage(noCamera);
+  await page.click('[data-card=C00000000002]');
+  await page.waitForSelector('[data-testid=go-to-staff]');
+  assert.match(await page.textContent('main'), /カメラが使えないため、職員が確認します/);
+  await shot(page, '13-kiosk-no-camera');
+  await page.getByRole('button', { name: 'English' }).click();
+  assert.match(await page.textContent('main'), /Please go to the reception desk/);
+  await shot(page, '14-kiosk-english');
+  await page.close();
+  // Reception rejects: the kiosk shows the fallbacks.
+  const desk = await signIn(noCamera, server.base, 'staff-reception', 'demo-reception');
+  await desk.click('tr[data-next=visual_mode] button');
+  await desk.click('[data-testid=reject]');
+  await desk.waitForSelector('.notice.warn');
+  await desk.close();
+});
+
+test('self-declaration with missing fields is saved, flagged, and shows its re-check status', async () => {
+  const desk = await signIn(matchBrowser, server.base, 'staff-reception', 'demo-reception');
+  await desk.getByRole('tab', { name: '資格申立書' }).click();
+  await desk.fill('#d_name', '山田 花子');
+  await desk.fill('#d_birth_date', '1950-04-01');
+  await desk.selectOption('#d_insurance_type', '後期高齢者医療');
+  await desk.getByRole('button', { name: '保存する' }).click();
+  await desk.waitForSelector('[data-testid=declaration-status] .notice');
+  const text = await desk.textContent('#declaration');
+  assert.match(text, /未記入の項目があるため、要確認として記録しました/);
+  assert.match(text, /住所/);
+  assert.match(text, /確認待ち|要確認|確認済み/);
+  assert.equal(await desk.locator('#d_address.field-missing').count(), 1);
+  await desk.getByRole('button', { name: '今すぐ再確認する' }).click();
+  await desk.waitForSelector('text=再確認しました');
+  await shot(desk, '15-declaration');
+  await desk.close();
+});
+
+test('pharmacy proxy pickup: refused without a document, checked with the prescription', async () => {
+  const visits = await api(server.base, 'GET', '/api/v1/visits', 'demo-reception');
+  const done = visits.body.find((v) => v.next === 'done');
+  const result = (await api(server.base, 'GET', `/api/v1/visits/${done.id}/result`, 'demo-reception')).body.result;
+  const page = await signIn(matchBrowser, server.base, 'staff-pharmacist', 'demo-pharmacist');
+  await page.getByRole('tab', { name: '代理受取（薬局）' }).click();
+  await page.fill('#p_insurer', result.insurer_number);
+  await page.fill('#p_symbol', result.symbol);
+  await page.fill('#p_number', result.number);
+  await page.fill('#p_branch', result.branch);
+  await page.check('input[name=document][value=""]');
+  await page.getByRole('button', { name: '資格を確認する' }).click();
+  await page.waitForSelector('[data-testid=proxy-result] .notice.error');
+  assert.match(await page.textContent('[data-testid=proxy-result]'), /処方箋または資格確認書で資格を確認してください/);
+  await shot(page, '16-proxy-refused');
+  await page.check('input[name=document][value=prescription]');
+  await page.getByRole('button', { name: '資格を確認する' }).click();
+  await page.waitForSelector('[data-testid=proxy-result] .notice.ok');
+  assert.match(await page.textContent('[data-testid=proxy-result]'), new RegExp(result.name));
+  await shot(page, '17-proxy-ok');
+  await page.close();
+});
+
+test('municipal counter: switch kind with the registration prompt; memo 「顔認証」 is struck when switching back', async () => {
+  const page = await signIn(matchBrowser, server.base, 'staff-clerk', 'demo-clerk');
+  assert.ok(page.url().endsWith('/municipal'));
+  await page.fill('#card_id', 'C00000000004');
+  await page.getByRole('button', { name: '表示する' }).click();
+  await page.waitForSelector('[data-testid=to-face-auth]');
+  await page.click('[data-testid=to-face-auth]');
+  await page.waitForSelector('[data-testid=register-then-switch]');
+  assert.match(await page.textContent('#card'), /切替の前に、登録するかどうかを本人に確認してください/);
+  await shot(page, '18-municipal-prompt');
+  await page.click('[data-testid=register-then-switch]');
+  await page.waitForSelector('text=顔認証マイナンバーカードに切り替えました');
+  assert.equal(await page.textContent('[data-testid=card-kind]'), '顔認証マイナンバーカード');
+  assert.match(await page.textContent('[data-testid=memo]'), /「顔認証」/);
+  await page.fill('#new_pin_switch', '12');
+  await page.click('[data-testid=to-standard]');
+  await page.waitForSelector('text=暗証番号は数字4桁で入力してください');
+  await page.fill('#new_pin_switch', '5678');
+  await page.click('[data-testid=to-standard]');
+  await page.waitForSelector('[data-testid=memo] s');
+  assert.equal(await page.textContent('[data-testid=memo] s'), '「顔認証」');
+  await shot(page, '19-municipal-struck');
+  await page.close();
+});
+
+test('wrong login and an expired session are explained on the sign-in screen', async () => {
+  const page = await matchBrowser.newPage();
+  await page.goto(server.base + '/login');
+  await page.fill('#staff_id', 'staff-reception');
+  await page.fill('#password', 'wrong');
+  await page.click('#submit');
+  await page.waitForSelector('[role=alert]');
+  assert.match(await page.textContent('[role=alert]'), /職員IDまたはパスワードが違います/);
+  await shot(page, '20-wrong-login');
+  await page.close();
+
+  // A server whose sign-ins last 2 seconds: the console sends the person back to sign in.
+  const short = await startServer('short-session', ['--session-seconds', '2']);
+  try {
+    const desk = await signIn(matchBrowser, short.base, 'staff-reception', 'demo-reception');
+    await new Promise((r) => setTimeout(r, 3000));
+    // The console's next refresh meets the ended session and returns to sign-in.
+    await desk.waitForURL(/\/login/);
+    await desk.waitForSelector('[role=alert]');
+    assert.match(await desk.textContent('[role=alert]'), /ログインの有効期限が切れました/);
+    await shot(desk, '21-session-expired');
+    await desk.close();
+  } finally {
+    short.stop();
+  }
+});
+
+test('the kiosk says when the service is down and offers the fallbacks', async () => {
+  const page = await kioskPage(matchBrowser);
+  server.stop();
+  await new Promise((r) => setTimeout(r, 300));
+  await page.click('[data-card=C00000000002]');
+  await page.waitForSelector('[data-testid=service-down]');
+  assert.match(await page.textContent('main'), /資格申立書/);
+  await shot(page, '22-kiosk-service-down');
+  await page.close();
+});
