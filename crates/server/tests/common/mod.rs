@@ -28,6 +28,11 @@ pub struct Harness {
 
 /// One harness per configured database.
 pub async fn harnesses() -> Vec<Harness> {
+    harnesses_with(Config::default()).await
+}
+
+/// One harness per configured database, with server settings `config`.
+pub async fn harnesses_with(config: Config) -> Vec<Harness> {
     let mut v = vec![];
     for (store, dir) in kakunin_store::testing::stores().await {
         store.seed_persons(8, |_| {}).await.unwrap();
@@ -35,7 +40,7 @@ pub async fn harnesses() -> Vec<Harness> {
         let state = AppState::new(
             store.clone(),
             TrustAnchor::from_der(ca.certificate_der().to_vec()).unwrap(),
-            Config::default(),
+            config.clone(),
         )
         .await
         .unwrap();
