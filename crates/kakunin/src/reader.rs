@@ -97,7 +97,7 @@ impl Agent {
     }
 }
 
-pub(crate) fn load_or_create_key(path: &PathBuf) -> Result<(ReaderKey, bool)> {
+pub(crate) fn load_or_create_key(path: &std::path::Path) -> Result<(ReaderKey, bool)> {
     match std::fs::read(path) {
         Ok(bytes) => Ok((ReaderKey::from_bytes(&bytes)?, false)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

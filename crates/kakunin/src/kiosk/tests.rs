@@ -1,0 +1,184 @@
+//! The kiosk's steps against a running server, and each refusal the screen translates.
+use super::setup::connect;
+use super::*;
+use axum::body::Body;
+use axum::http::Request;
+use kakunin_server::{AppState, Config};
+use tower::ServiceExt;
+
+/// A running server with demo data and a kiosk registered with it.
+async fn kiosk(engine: Option<Arc<FaceEngine>>) -> (Router, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = kakunin_store::Store::connect(&kakunin_store::sqlite_url(&dir.path().join("k.db")))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store.seed_persons(4, |_| {}).await.unwrap();
+    let state = AppState::new(store, crate::trust_anchor(None).unwrap(), Config::default())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(kakunin_server::serve(state, listener));
+    let agent = connect(&base, &dir.path().join("kiosk.key"), "demo-reception")
+        .await
+        .unwrap();
+    let photo = include_bytes!("placeholder-photo.png").to_vec();
+    let k = Kiosk::with_demo_cards(agent, engine, photo).unwrap();
+    (router(Arc::new(k)), dir)
+}
+
+async fn call(app: &Router, method: &str, path: &str, body: Body, json: bool) -> (u16, Value) {
+    let mut req = Request::builder().method(method).uri(path);
+    if json {
+        req = req.header("content-type", "application/json");
+    }
+    let res = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+    let status = res.status().as_u16();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn post(app: &Router, path: &str, v: Value) -> (u16, Value) {
+    call(app, "POST", path, Body::from(v.to_string()), true).await
+}
+
+fn code(r: &(u16, Value)) -> &str {
+    r.1["error"]["code"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn kiosk_steps_and_their_refusals() {
+    let (app, _dir) = kiosk(None).await;
+    // Nothing on the reader yet.
+    let r = call(&app, "GET", "/kiosk/api/visit", Body::empty(), false).await;
+    assert_eq!((r.0, code(&r)), (409, "no_card"));
+    let r = post(
+        &app,
+        "/kiosk/api/card",
+        json!({ "card_id": "C99999999999" }),
+    )
+    .await;
+    assert_eq!((r.0, code(&r)), (409, "no_card"));
+
+    // Standard card by PIN: a wrong PIN says how many tries are left; a second card cannot
+    // be placed meanwhile; the right PIN goes on to consent.
+    let r = post(
+        &app,
+        "/kiosk/api/card",
+        json!({ "card_id": "C00000000001", "placed_by": "helper" }),
+    )
+    .await;
+    assert_eq!(
+        (r.0, r.1["visit"]["next"].as_str()),
+        (200, Some("identity")),
+        "{:?}",
+        r.1
+    );
+    let r = post(
+        &app,
+        "/kiosk/api/card",
+        json!({ "card_id": "C00000000002" }),
+    )
+    .await;
+    assert_eq!((r.0, code(&r)), (409, "card_present"));
+    let r = post(&app, "/kiosk/api/pin", json!({ "pin": "9999" })).await;
+    assert_eq!(
+        (r.0, code(&r), r.1["error"]["tries_left"].as_u64()),
+        (422, "pin_wrong", Some(2))
+    );
+    let r = post(&app, "/kiosk/api/pin", json!({ "pin": "1234" })).await;
+    assert_eq!(r.1["visit"]["next"], "consent", "{:?}", r.1);
+    let r = post(&app, "/kiosk/api/consent", json!({ "medication": true, "checkup": false, "clinical": false, "limit_amount": false, "assisted": true })).await;
+    assert_eq!(r.1["visit"]["next"], "done", "{:?}", r.1);
+    let r = call(&app, "DELETE", "/kiosk/api/card", Body::empty(), false).await;
+    assert_eq!(r.0, 204);
+
+    // Face-auth card: a PIN is refused (the screen never offers one); without the face
+    // engine, frames are refused with a reason and staff take over with the card photo.
+    post(
+        &app,
+        "/kiosk/api/card",
+        json!({ "card_id": "C00000000002" }),
+    )
+    .await;
+    let r = post(&app, "/kiosk/api/pin", json!({ "pin": "1234" })).await;
+    assert_eq!((r.0, code(&r)), (422, "pin_not_available"));
+    let r = call(
+        &app,
+        "POST",
+        "/kiosk/api/face",
+        Body::from(vec![0u8; 10]),
+        false,
+    )
+    .await;
+    assert_eq!((r.0, code(&r)), (422, "no_engine"));
+    let r = call(
+        &app,
+        "POST",
+        "/kiosk/api/face",
+        Body::from(vec![0u8; MAX_FRAME + 1]),
+        false,
+    )
+    .await;
+    assert_eq!((r.0, code(&r)), (422, "frame_too_large"));
+    let r = post(&app, "/kiosk/api/visual", json!({})).await;
+    assert_eq!(r.1["visit"]["next"], "visual_mode", "{:?}", r.1);
+    let r = call(&app, "GET", "/kiosk/api/visit", Body::empty(), false).await;
+    assert_eq!(r.1["visit"]["next"], "visual_mode");
+}
+
+#[tokio::test]
+async fn garbage_camera_frames_are_refused_with_a_reason() {
+    let Some(models) = kakunin_face::testing::models_or_skip() else {
+        return;
+    };
+    let engine = Arc::new(FaceEngine::load(&models, Default::default()).unwrap());
+    let (app, _dir) = kiosk(Some(engine)).await;
+    post(
+        &app,
+        "/kiosk/api/card",
+        json!({ "card_id": "C00000000002" }),
+    )
+    .await;
+    // The placeholder card photo has no face: staff must confirm.
+    let r = call(
+        &app,
+        "POST",
+        "/kiosk/api/face",
+        Body::from(vec![0xFFu8, 0xD8, 0xFF, 0]),
+        false,
+    )
+    .await;
+    assert_eq!((r.0, code(&r)), (422, "card_photo_unusable"), "{:?}", r.1);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_named_and_the_card_stays_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, _) = crate::reader::load_or_create_key(&dir.path().join("k.key")).unwrap();
+    let agent = Agent {
+        http: reqwest::Client::new(),
+        base: "http://127.0.0.1:9".into(),
+        id: "kiosk-x".into(),
+        key,
+    };
+    let photo = include_bytes!("placeholder-photo.png").to_vec();
+    let app = router(Arc::new(
+        Kiosk::with_demo_cards(agent, None, photo).unwrap(),
+    ));
+    for _ in 0..2 {
+        let r = post(
+            &app,
+            "/kiosk/api/card",
+            json!({ "card_id": "C00000000002" }),
+        )
+        .await;
+        assert_eq!((r.0, code(&r)), (502, "server_unreachable"), "{:?}", r.1);
+    }
+}
