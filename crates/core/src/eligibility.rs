@@ -85,6 +85,50 @@ pub struct EligibilityResult {
     pub valid_to: Option<NaiveDate>,
     /// Present only when the patient consented to limit-amount information.
     pub limit_category: Option<String>,
+    /// 高齢受給者証 information, for insured persons aged 70 to 74 on the day.
+    pub elderly_recipient: Option<ElderlyRecipient>,
+}
+
+/// 高齢受給者証: persons aged 70–74 outside 後期高齢者医療 pay the ratio it states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ElderlyRecipient {
+    pub valid_from: NaiveDate,
+    pub valid_to: NaiveDate,
+    pub copay_percent: i64,
+}
+
+/// When the 高齢受給者証 of a person born on `birth` applies. Age is reached the day before the
+/// birthday; the certificate applies from the first of the month after the day 70 is reached (so
+/// from the birthday's month for those born on the 1st) to the day before the 75th birthday, when
+/// 後期高齢者医療 takes over.
+pub fn elderly_recipient_period(birth: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    use chrono::Datelike;
+    // Born on 29 February: in common years the birthday is taken as 1 March.
+    let birthday = |age: i32| {
+        birth
+            .with_year(birth.year() + age)
+            .or_else(|| NaiveDate::from_ymd_opt(birth.year() + age, 3, 1))
+    };
+    let reached_70 = birthday(70)?.pred_opt()?;
+    let (y, m) = if reached_70.month() == 12 {
+        (reached_70.year() + 1, 1)
+    } else {
+        (reached_70.year(), reached_70.month() + 1)
+    };
+    Some((NaiveDate::from_ymd_opt(y, m, 1)?, birthday(75)?.pred_opt()?))
+}
+
+/// The 高齢受給者証 of `q` on `day`, if one applies.
+pub fn elderly_recipient(q: &QualificationRecord, day: NaiveDate) -> Option<ElderlyRecipient> {
+    if q.insurance_type.starts_with("後期高齢者") {
+        return None;
+    }
+    let (from, to) = elderly_recipient_period(q.birth_date)?;
+    (from <= day && day <= to).then_some(ElderlyRecipient {
+        valid_from: from,
+        valid_to: to,
+        copay_percent: q.copay_percent,
+    })
 }
 
 impl EligibilityResult {
@@ -116,6 +160,7 @@ impl EligibilityResult {
             } else {
                 None
             },
+            elderly_recipient: elderly_recipient(q, day),
         }
     }
 }
@@ -145,6 +190,49 @@ mod tests {
             valid_to: Some("2026-03-31".parse().unwrap()),
             limit_category: Some("A03".into()),
         }
+    }
+
+    #[test]
+    fn elderly_recipient_certificate_from_70_to_74() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        // (birth date, expected period)
+        for (birth, from, to) in [
+            ("1955-06-15", "2025-07-01", "2030-06-14"),
+            ("1955-06-01", "2025-06-01", "2030-05-31"),
+            ("1955-12-20", "2026-01-01", "2030-12-19"),
+            ("1956-02-29", "2026-03-01", "2031-02-28"),
+            ("1956-03-01", "2026-03-01", "2031-02-28"),
+        ] {
+            assert_eq!(
+                elderly_recipient_period(d(birth)),
+                Some((d(from), d(to))),
+                "{birth}"
+            );
+        }
+        let mut old = q();
+        old.birth_date = d("1955-06-15");
+        old.copay_percent = 20;
+        assert_eq!(
+            elderly_recipient(&old, d("2025-06-30")),
+            None,
+            "69: not yet"
+        );
+        assert_eq!(
+            elderly_recipient(&old, d("2025-07-01")).map(|e| e.copay_percent),
+            Some(20)
+        );
+        assert_eq!(
+            elderly_recipient(&old, d("2030-06-15")),
+            None,
+            "75: 後期高齢者"
+        );
+        old.insurance_type = "後期高齢者医療".into();
+        assert_eq!(elderly_recipient(&old, d("2026-01-01")), None);
+        assert_eq!(
+            elderly_recipient(&q(), d("2025-01-01")),
+            None,
+            "45 years old"
+        );
     }
 
     #[test]

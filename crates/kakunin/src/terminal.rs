@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use kakunin_core::eligibility::EligibilityResult;
-use kakunin_terminal::folder::{CheckOutcome, Checker, Folder};
+use kakunin_terminal::folder::{CardVisit, CheckOutcome, Checker, Folder};
 use kakunin_terminal::message::CheckRequest;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +36,7 @@ impl Checker for HttpChecker {
     fn check(&mut self, r: &CheckRequest) -> CheckOutcome {
         let body = serde_json::json!({
             "insurer_number": r.insurer_number, "symbol": r.symbol, "number": r.number, "branch": r.branch, "birth_date": r.birthdate,
+            "limit_consent": r.limit_consent,
         });
         let request = self
             .http
@@ -98,7 +99,17 @@ pub async fn run(args: TerminalArgs) -> Result<()> {
     );
     let base = Duration::from_millis(args.interval_ms.max(10));
     let mut wait = base;
+    let since = face_since(&args.dir)?;
+    let mut last_face_pass = std::time::Instant::now() - FACE_EVERY;
     loop {
+        if last_face_pass.elapsed() >= FACE_EVERY {
+            last_face_pass = std::time::Instant::now();
+            match face_pass(&folder, &checker, since).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(written = n, "card-reader results written to face/"),
+                Err(e) => tracing::warn!("face/ results not written yet: {e:#}"),
+            }
+        }
         match folder.pass(&mut checker, chrono::Local::now().naive_local()) {
             Ok(p) if p.deferred > 0 => {
                 wait = (wait * 2).min(Duration::from_secs(10));
@@ -120,5 +131,156 @@ pub async fn run(args: TerminalArgs) -> Result<()> {
             }
         }
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// How often completed card-reader visits are looked for.
+const FACE_EVERY: Duration = Duration::from_secs(1);
+
+/// Visits started before the terminal was first started on this folder are not written to
+/// `face/` (the clinic software did not ask for them); the time is kept in `face/.since`.
+fn face_since(dir: &std::path::Path) -> Result<chrono::DateTime<chrono::Utc>> {
+    let path = dir.join("face/.since");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text.trim()) {
+            return Ok(t.with_timezone(&chrono::Utc));
+        }
+    }
+    let now = chrono::Utc::now();
+    std::fs::write(&path, now.to_rfc3339())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(now)
+}
+
+/// Writes a `face/` file for each completed card-reader visit of this institution not yet
+/// written; answers how many were written.
+async fn face_pass(
+    folder: &Folder,
+    c: &HttpChecker,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<usize> {
+    let visits: Vec<serde_json::Value> = c
+        .http
+        .get(format!("{}/api/v1/visits?limit=100", c.base))
+        .bearer_auth(&c.token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let mut written = 0;
+    for v in visits {
+        let started = v["started_at"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        let Some(id) = v["id"].as_str() else { continue };
+        if v["next"] != "done" || started.is_none_or(|t| t < since) {
+            continue;
+        }
+        if folder.face_written(id) {
+            continue;
+        }
+        let r: VisitResult = c
+            .http
+            .get(format!("{}/api/v1/visits/{id}/result", c.base))
+            .bearer_auth(&c.token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let visit = CardVisit {
+            visit_id: id,
+            result: &r.result,
+            consent: r.consent,
+            consented_at: r.consented_at.with_timezone(&chrono::Local).naive_local(),
+        };
+        if folder.write_face_result(&visit, chrono::Local::now().naive_local())? {
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
+/// The part of `GET /visits/{id}/result` the face file needs.
+#[derive(serde::Deserialize)]
+struct VisitResult {
+    result: EligibilityResult,
+    consent: kakunin_core::consent::ConsentSelection,
+    consented_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kiosk::tests::{kiosk_and_server, post};
+    use serde_json::json;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn completed_card_visits_are_written_to_face_once() {
+        let (kiosk, _dir, base) = kiosk_and_server(None).await;
+        let folder_dir = tempfile::tempdir().unwrap();
+        let folder = Folder::open(folder_dir.path()).unwrap();
+        let since = face_since(folder_dir.path()).unwrap();
+        assert_eq!(
+            face_since(folder_dir.path()).unwrap(),
+            since,
+            "kept across restarts"
+        );
+        let checker = HttpChecker {
+            http: reqwest::Client::new(),
+            base,
+            token: "demo-reception".into(),
+            handle: tokio::runtime::Handle::current(),
+        };
+        // A standard card by PIN, consenting to medication and the limit category.
+        post(
+            &kiosk,
+            "/kiosk/api/card",
+            json!({ "card_id": "C00000000001" }),
+        )
+        .await;
+        post(&kiosk, "/kiosk/api/pin", json!({ "pin": "1234" })).await;
+        let (_, step) = post(&kiosk, "/kiosk/api/consent", json!({ "medication": true, "checkup": false, "clinical": false, "limit_amount": true, "assisted": false })).await;
+        assert_eq!(step["visit"]["next"], "done", "{step}");
+        let id = step["visit"]["id"].as_str().unwrap().to_owned();
+
+        assert_eq!(face_pass(&folder, &checker, since).await.unwrap(), 1);
+        assert_eq!(
+            face_pass(&folder, &checker, since).await.unwrap(),
+            0,
+            "once"
+        );
+        let name = std::fs::read_dir(folder_dir.path().join("face"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .find(|n| n.ends_with(".xml"))
+            .unwrap();
+        assert!(
+            name.starts_with(&format!("OQSsiquc01res_face_{id}_")),
+            "{name}"
+        );
+        let bytes = std::fs::read(folder_dir.path().join("face").join(&name)).unwrap();
+        let text = encoding_rs::SHIFT_JIS.decode(&bytes).0.into_owned();
+        for want in [
+            "<ReferenceClassification>1</ReferenceClassification>",
+            "<PharmaceuticalInfoConsFlg>1</PharmaceuticalInfoConsFlg>",
+            "<SpecificHealthCheckupsInfoConsFlg>0</SpecificHealthCheckupsInfoConsFlg>",
+            "<LimitApplicationCertificateRelatedConsFlg>1</LimitApplicationCertificateRelatedConsFlg>",
+        ] {
+            assert!(text.contains(want), "{want} in {text}");
+        }
+
+        // Visits from before the terminal first ran on the folder are not written.
+        let later = tempfile::tempdir().unwrap();
+        let later_folder = Folder::open(later.path()).unwrap();
+        let later_since = face_since(later.path()).unwrap();
+        assert_eq!(
+            face_pass(&later_folder, &checker, later_since)
+                .await
+                .unwrap(),
+            0
+        );
     }
 }

@@ -338,6 +338,28 @@ async fn eligibility_by_numbers_and_proxy_pickup() {
             r["limit_category"].is_null(),
             "no consent on a certificate check"
         );
+        // With the patient's consent at the desk the limit category is included; the consent
+        // reaches nothing else.
+        let mut with_limit = None;
+        for person in 1..=8 {
+            let q = h.store.qualification_of_person(person).await.unwrap();
+            if q.limit_category.is_some() {
+                with_limit = Some(q);
+                break;
+            }
+        }
+        let ql = with_limit.expect("the seed gives some persons a limit category");
+        let consented = json!({ "insurer_number": ql.insurer_number, "symbol": ql.symbol, "number": ql.number, "branch": ql.branch, "limit_consent": true });
+        let (s, r) = h
+            .call(
+                "POST",
+                "/api/v1/eligibility/check",
+                Some("demo-reception"),
+                Some(consented),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(r["limit_category"], ql.limit_category.as_deref().unwrap());
         let mut wrong_birth = numbers.clone();
         wrong_birth["birth_date"] = json!("1900-01-01");
         assert_error(

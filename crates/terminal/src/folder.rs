@@ -2,7 +2,9 @@
 //! then rename), each request answered exactly once — a marker in `req/.done/` records it, and an
 //! answer already in `res/` is never written twice, even across a restart.
 
-use crate::message::{self, Answer, CheckRequest};
+use crate::codes::ReferenceClassification;
+use crate::message::{self, Answer, CheckRequest, ConsentReport, Consents};
+use kakunin_core::consent::ConsentSelection;
 use kakunin_core::eligibility::EligibilityResult;
 use std::collections::HashMap;
 use std::io;
@@ -54,7 +56,7 @@ pub struct Folder {
 impl Folder {
     /// Opens `dir`, creating `req/`, `res/`, `face/` and the marker folder.
     pub fn open(dir: &Path) -> io::Result<Folder> {
-        for sub in ["req", "res", "face", "req/.done"] {
+        for sub in ["req", "res", "face", "req/.done", "face/.done"] {
             std::fs::create_dir_all(dir.join(sub))?;
         }
         Ok(Folder {
@@ -116,6 +118,13 @@ impl Folder {
                         Answer::Checked {
                             result: Some(&result),
                             reference_number: &reference_number,
+                            by: ReferenceClassification::Numbers,
+                            consent: Some(ConsentReport {
+                                consents: Consents::Desk {
+                                    limit_amount: req.limit_consent,
+                                },
+                                at: now,
+                            }),
                         },
                         now,
                         req.encoding,
@@ -124,6 +133,8 @@ impl Folder {
                         Answer::Checked {
                             result: None,
                             reference_number: "",
+                            by: ReferenceClassification::Numbers,
+                            consent: None,
                         },
                         now,
                         req.encoding,
@@ -145,6 +156,69 @@ impl Folder {
         }
         Ok(pass)
     }
+
+    /// Whether the `face/` file of `visit_id` was written.
+    pub fn face_written(&self, visit_id: &str) -> bool {
+        self.dir.join("face/.done").join(visit_id).exists()
+    }
+
+    /// Writes the `face/` file of a completed card-reader visit, once: answers `false` when it
+    /// was written before (a marker in `face/.done/` records it, across restarts).
+    pub fn write_face_result(
+        &self,
+        visit: &CardVisit<'_>,
+        now: chrono::NaiveDateTime,
+    ) -> io::Result<bool> {
+        // The id becomes part of a file name: never a path.
+        if visit.visit_id.is_empty()
+            || !visit
+                .visit_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("visit id {:?} cannot name a file", visit.visit_id),
+            ));
+        }
+        let marker = self.dir.join("face/.done").join(visit.visit_id);
+        if marker.exists() {
+            return Ok(false);
+        }
+        let name = format!(
+            "{FACE_PREFIX}{}_{}.xml",
+            visit.visit_id,
+            now.format("%Y%m%d%H%M%S")
+        );
+        let body = message::response(
+            Answer::Checked {
+                result: Some(visit.result),
+                reference_number: visit.visit_id,
+                by: ReferenceClassification::Card,
+                consent: Some(ConsentReport {
+                    consents: Consents::Card(visit.consent),
+                    at: visit.consented_at,
+                }),
+            },
+            now,
+            message::Encoding::ShiftJis,
+        );
+        write_atomically(&self.dir.join("face"), &name, &body)?;
+        std::fs::write(&marker, b"")?;
+        Ok(true)
+    }
+}
+
+/// Face-file name prefix (a card-reader check).
+pub const FACE_PREFIX: &str = "OQSsiquc01res_face_";
+
+/// A completed card-reader visit, for its `face/` file.
+pub struct CardVisit<'a> {
+    pub visit_id: &'a str,
+    pub result: &'a EligibilityResult,
+    pub consent: ConsentSelection,
+    /// Local time of the consent.
+    pub consented_at: chrono::NaiveDateTime,
 }
 
 /// Writes `dir/name` so that readers see either nothing or the whole file.

@@ -3,6 +3,7 @@
 
 use crate::codes::*;
 use crate::TerminalError;
+use kakunin_core::consent::ConsentSelection;
 use kakunin_core::eligibility::EligibilityResult;
 use serde::Deserialize;
 
@@ -179,15 +180,71 @@ fn el(out: &mut String, name: &str, value: &str) {
     ));
 }
 
+/// The consent recorded with a check, as the response reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consents {
+    /// A check by numbers: only the limit category can be consented to, at the desk.
+    Desk { limit_amount: bool },
+    /// A card-reader visit: the patient's selection per category (clinical covers surgery).
+    Card(ConsentSelection),
+}
+
+/// Consents and when they were given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentReport {
+    pub consents: Consents,
+    pub at: chrono::NaiveDateTime,
+}
+
 /// What to answer.
 pub enum Answer<'a> {
     /// The check ran: a result, or no qualification found.
     Checked {
         result: Option<&'a EligibilityResult>,
         reference_number: &'a str,
+        /// Numbers (a `req/` check) or card (a `face/` file of a reader visit).
+        by: ReferenceClassification,
+        consent: Option<ConsentReport>,
     },
     /// The request could not be processed.
     Error { code: &'a str, message: &'a str },
+}
+
+/// One consent flag (`…ConsFlg`) and, when consented, its time (`…ConsTime`).
+fn consent_element(out: &mut String, name: &str, consented: bool, at: chrono::NaiveDateTime) {
+    el(out, &format!("{name}ConsFlg"), consent_flag(consented));
+    el(
+        out,
+        &format!("{name}ConsTime"),
+        &if consented {
+            at.format("%Y%m%d%H%M%S").to_string()
+        } else {
+            String::new()
+        },
+    );
+}
+
+fn consent_elements(out: &mut String, c: &ConsentReport) {
+    match c.consents {
+        Consents::Desk { limit_amount } => consent_element(
+            out,
+            "LimitApplicationCertificateRelated",
+            limit_amount,
+            c.at,
+        ),
+        Consents::Card(s) => {
+            consent_element(
+                out,
+                "LimitApplicationCertificateRelated",
+                s.limit_amount,
+                c.at,
+            );
+            consent_element(out, "SpecificHealthCheckupsInfo", s.checkup, c.at);
+            consent_element(out, "PharmaceuticalInfo", s.medication, c.at);
+            consent_element(out, "DiagnosisInfo", s.clinical, c.at);
+            consent_element(out, "OperationInfo", s.clinical, c.at);
+        }
+    }
 }
 
 /// Writes the response XML (in `enc`), per SPEC §13.
@@ -213,15 +270,17 @@ pub fn response(answer: Answer<'_>, at: chrono::NaiveDateTime, enc: Encoding) ->
             el(&mut x, "ErrorMessage", message);
         }
     }
-    el(
-        &mut x,
-        "ReferenceClassification",
-        ReferenceClassification::Numbers.code(),
-    );
+    let by = match &answer {
+        Answer::Checked { by, .. } => *by,
+        Answer::Error { .. } => ReferenceClassification::Numbers,
+    };
+    el(&mut x, "ReferenceClassification", by.code());
     x.push_str("</MessageHeader><MessageBody>");
     if let Answer::Checked {
         result,
         reference_number,
+        consent,
+        ..
     } = answer
     {
         el(&mut x, "ProcessingResultStatus", "1");
@@ -257,6 +316,34 @@ pub fn response(answer: Answer<'_>, at: chrono::NaiveDateTime, enc: Encoding) ->
                 &copay_code(r.copay_percent),
             );
             el(&mut x, "InsurerName", &r.insurer_name);
+            if let Some(e) = &r.elderly_recipient {
+                x.push_str("<ElderlyRecipientCertificateInfo>");
+                // The issue date is not held; the certificate is issued for its start.
+                el(
+                    &mut x,
+                    "ElderlyRecipientCertificateDate",
+                    &date_code(e.valid_from),
+                );
+                el(
+                    &mut x,
+                    "ElderlyRecipientValidStartDate",
+                    &date_code(e.valid_from),
+                );
+                el(
+                    &mut x,
+                    "ElderlyRecipientValidEndDate",
+                    &date_code(e.valid_to),
+                );
+                el(
+                    &mut x,
+                    "ElderlyRecipientContributionRatio",
+                    &copay_code(e.copay_percent),
+                );
+                x.push_str("</ElderlyRecipientCertificateInfo>");
+            }
+            if let Some(c) = &consent {
+                consent_elements(&mut x, c);
+            }
             if let Some(limit) = r
                 .limit_category
                 .as_deref()

@@ -34,6 +34,7 @@ fn result() -> EligibilityResult {
         valid_from: "2020-04-01".parse().unwrap(),
         valid_to: None,
         limit_category: Some("A03".into()),
+        elderly_recipient: None,
     }
 }
 
@@ -126,8 +127,18 @@ fn shift_jis_request_round_trip_with_every_field_format() {
         "<InsuredPartialContributionRatio>030</InsuredPartialContributionRatio>",
         "<LimitApplicationCertificateClassification>A03</LimitApplicationCertificateClassification>",
         "<ReferenceNumber>REF-1</ReferenceNumber>",
+        "<LimitApplicationCertificateRelatedConsFlg>1</LimitApplicationCertificateRelatedConsFlg>",
+        "<LimitApplicationCertificateRelatedConsTime>20261125101112</LimitApplicationCertificateRelatedConsTime>",
     ] {
         assert!(x.contains(want), "{want} in {x}");
+    }
+    // A check by numbers carries no consent to medical information, and this person (45) has
+    // no elderly recipient certificate.
+    for absent in [
+        "PharmaceuticalInfoConsFlg",
+        "ElderlyRecipientCertificateInfo",
+    ] {
+        assert!(!x.contains(absent), "{absent} in {x}");
     }
     // Exactly once: more passes, and a restart, answer nothing again.
     assert_eq!(settle(&mut f, &mut c).answered, 0);

@@ -526,4 +526,4 @@ mod setup;
 pub use setup::embedded;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

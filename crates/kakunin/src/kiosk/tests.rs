@@ -8,6 +8,14 @@ use tower::ServiceExt;
 
 /// A running server with demo data and a kiosk registered with it.
 async fn kiosk(engine: Option<Arc<FaceEngine>>) -> (Router, tempfile::TempDir) {
+    let (app, dir, _) = kiosk_and_server(engine).await;
+    (app, dir)
+}
+
+/// The same, and the server's base URL.
+pub(crate) async fn kiosk_and_server(
+    engine: Option<Arc<FaceEngine>>,
+) -> (Router, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let store = kakunin_store::Store::connect(&kakunin_store::sqlite_url(&dir.path().join("k.db")))
         .await
@@ -25,7 +33,7 @@ async fn kiosk(engine: Option<Arc<FaceEngine>>) -> (Router, tempfile::TempDir) {
         .unwrap();
     let photo = include_bytes!("placeholder-photo.png").to_vec();
     let k = Kiosk::with_demo_cards(agent, engine, photo).unwrap();
-    (router(Arc::new(k)), dir)
+    (router(Arc::new(k)), dir, base)
 }
 
 async fn call(app: &Router, method: &str, path: &str, body: Body, json: bool) -> (u16, Value) {
@@ -44,7 +52,7 @@ async fn call(app: &Router, method: &str, path: &str, body: Body, json: bool) ->
     )
 }
 
-async fn post(app: &Router, path: &str, v: Value) -> (u16, Value) {
+pub(crate) async fn post(app: &Router, path: &str, v: Value) -> (u16, Value) {
     call(app, "POST", path, Body::from(v.to_string()), true).await
 }
 

@@ -26,6 +26,8 @@ pub struct VisitResult {
     /// The categories of medical information this institution may view for this visit.
     pub viewable: Vec<InfoCategory>,
     pub consent_assisted: bool,
+    /// When the consent was given (the visit's completion).
+    pub consented_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The eligibility result of a completed visit (only consented information).
@@ -69,6 +71,7 @@ pub async fn visit_result(
         viewable: consent.categories(),
         consent,
         consent_assisted: v.visit.consent_assisted,
+        consented_at: v.updated_at,
     }))
 }
 
@@ -127,6 +130,10 @@ pub struct NumbersCheck {
     pub branch: String,
     /// When given, must match the person's birth date.
     pub birth_date: Option<chrono::NaiveDate>,
+    /// The patient consented at the desk to limit-amount information (限度額適用認定証情報の
+    /// 提供に同意): the limit category is then included. Ignored for proxy pickups.
+    #[serde(default)]
+    pub limit_consent: bool,
 }
 
 async fn lookup(state: &AppState, req: &NumbersCheck) -> ApiResult<QualificationRecord> {
@@ -167,14 +174,20 @@ pub async fn check_by_numbers(
 ) -> ApiResult<Json<EligibilityResult>> {
     let s = staff.require(Permission::Reception)?;
     let q = lookup(&state, &req).await?;
-    let result = EligibilityResult::new(&q, chrono::Utc::now().date_naive(), None);
+    // A numbers check carries no consent for medical information; only the limit category can
+    // be consented to at the desk.
+    let consent = req.limit_consent.then_some(ConsentSelection {
+        limit_amount: true,
+        ..ConsentSelection::default()
+    });
+    let result = EligibilityResult::new(&q, chrono::Utc::now().date_naive(), consent.as_ref());
     state
         .audit(
             &s.id,
             Some(&s.institution_code),
             AuditAction::EligibilityCheck,
             &q.person_id.to_string(),
-            json!({ "by": "numbers", "validity": result.validity }),
+            json!({ "by": "numbers", "validity": result.validity, "limit_consent": req.limit_consent }),
         )
         .await?;
     Ok(Json(result))

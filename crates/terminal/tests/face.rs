@@ -1,0 +1,113 @@
+//! `face/` files of card-reader visits: written once (across restarts), Shift_JIS, with the
+//! card reference classification, per-category consent flags and times, and the elderly
+//! recipient certificate block; ids that could name a path are refused.
+
+use kakunin_core::consent::ConsentSelection;
+use kakunin_core::eligibility::{ElderlyRecipient, EligibilityResult, QualificationValidity};
+use kakunin_terminal::folder::{CardVisit, Folder, FACE_PREFIX};
+
+fn elderly() -> EligibilityResult {
+    EligibilityResult {
+        validity: QualificationValidity::Valid,
+        insurer_number: "138057".into(),
+        insurer_name: "千代田区国民健康保険".into(),
+        insurance_type: "国民健康保険".into(),
+        symbol: "千代".into(),
+        number: "4321".into(),
+        branch: "00".into(),
+        personal_family: 1,
+        name: "佐藤 花子".into(),
+        name_kana: "サトウ ハナコ".into(),
+        birth_date: "1954-06-15".parse().unwrap(),
+        sex: 2,
+        copay_percent: 20,
+        valid_from: "2019-04-01".parse().unwrap(),
+        valid_to: None,
+        limit_category: Some("A04".into()),
+        elderly_recipient: Some(ElderlyRecipient {
+            valid_from: "2024-07-01".parse().unwrap(),
+            valid_to: "2029-06-14".parse().unwrap(),
+            copay_percent: 20,
+        }),
+    }
+}
+
+fn files(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir.join("face"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".xml"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_card_visit_is_written_once_with_consents_and_elderly_information() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Folder::open(dir.path()).unwrap();
+    let result = elderly();
+    let visit = CardVisit {
+        visit_id: "v-0123abcd",
+        result: &result,
+        consent: ConsentSelection {
+            medication: true,
+            checkup: false,
+            clinical: true,
+            limit_amount: true,
+        },
+        consented_at: "2026-11-25T09:30:05".parse().unwrap(),
+    };
+    let now = "2026-11-25T09:30:06".parse().unwrap();
+    assert!(f.write_face_result(&visit, now).unwrap());
+    assert!(!f.write_face_result(&visit, now).unwrap(), "written once");
+    let restarted = Folder::open(dir.path()).unwrap();
+    assert!(restarted.face_written("v-0123abcd"));
+    assert!(!restarted.write_face_result(&visit, now).unwrap());
+
+    let names = files(dir.path());
+    assert_eq!(
+        names,
+        vec![format!("{FACE_PREFIX}v-0123abcd_20261125093006.xml")]
+    );
+    let bytes = std::fs::read(dir.path().join("face").join(&names[0])).unwrap();
+    let (x, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(!bad, "valid Shift_JIS");
+    for want in [
+        "encoding=\"Shift_JIS\"",
+        "<ReferenceClassification>1</ReferenceClassification>",
+        "<Name>佐藤 花子</Name>",
+        "<InsuredPartialContributionRatio>020</InsuredPartialContributionRatio>",
+        "<ElderlyRecipientCertificateInfo><ElderlyRecipientCertificateDate>20240701</ElderlyRecipientCertificateDate><ElderlyRecipientValidStartDate>20240701</ElderlyRecipientValidStartDate><ElderlyRecipientValidEndDate>20290614</ElderlyRecipientValidEndDate><ElderlyRecipientContributionRatio>020</ElderlyRecipientContributionRatio></ElderlyRecipientCertificateInfo>",
+        "<LimitApplicationCertificateRelatedConsFlg>1</LimitApplicationCertificateRelatedConsFlg><LimitApplicationCertificateRelatedConsTime>20261125093005</LimitApplicationCertificateRelatedConsTime>",
+        "<SpecificHealthCheckupsInfoConsFlg>0</SpecificHealthCheckupsInfoConsFlg><SpecificHealthCheckupsInfoConsTime></SpecificHealthCheckupsInfoConsTime>",
+        "<PharmaceuticalInfoConsFlg>1</PharmaceuticalInfoConsFlg><PharmaceuticalInfoConsTime>20261125093005</PharmaceuticalInfoConsTime>",
+        "<DiagnosisInfoConsFlg>1</DiagnosisInfoConsFlg>",
+        "<OperationInfoConsFlg>1</OperationInfoConsFlg>",
+        "<LimitApplicationCertificateClassification>A04</LimitApplicationCertificateClassification>",
+        "<ReferenceNumber>v-0123abcd</ReferenceNumber>",
+    ] {
+        assert!(x.contains(want), "{want} in {x}");
+    }
+}
+
+#[test]
+fn visit_ids_that_could_name_a_path_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Folder::open(dir.path()).unwrap();
+    let result = elderly();
+    for id in ["", "../res/x", "a/b", "v 1"] {
+        let visit = CardVisit {
+            visit_id: id,
+            result: &result,
+            consent: ConsentSelection::default(),
+            consented_at: "2026-11-25T09:30:05".parse().unwrap(),
+        };
+        let e = f
+            .write_face_result(&visit, "2026-11-25T09:30:06".parse().unwrap())
+            .unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{id}");
+    }
+    assert!(files(dir.path()).is_empty());
+}
