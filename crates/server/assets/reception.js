@@ -142,6 +142,7 @@
         [T('氏名', 'Name'), q.name + '（' + q.name_kana + '）'],
         [T('生年月日', 'Birth date'), q.birth_date],
         [T('性別', 'Sex'), q.sex === 1 ? T('男', 'male') : T('女', 'female')],
+        [T('住所', 'Address'), '〒' + q.post_number + ' ' + q.address],
         [T('負担割合', 'Copay'), (q.copay_percent / 10) + T('割', '0%')],
         [T('有効期間', 'Valid'), q.valid_from + ' – ' + (q.valid_to || '')],
       ];

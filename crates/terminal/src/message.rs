@@ -304,6 +304,8 @@ pub fn response(answer: Answer<'_>, at: chrono::NaiveDateTime, enc: Encoding) ->
             el(&mut x, "NameKana", &r.name_kana);
             el(&mut x, "Sex1", &r.sex.to_string());
             el(&mut x, "Birthdate", &date_code(r.birth_date));
+            el(&mut x, "Address", &r.address);
+            el(&mut x, "PostNumber", &r.post_number);
             el(&mut x, "QualificationDate", &date_code(r.valid_from));
             el(
                 &mut x,

@@ -20,6 +20,8 @@ fn elderly() -> EligibilityResult {
         name_kana: "サトウ ハナコ".into(),
         birth_date: "1954-06-15".parse().unwrap(),
         sex: 2,
+        address: "東京都千代田区九段南1-2-1".into(),
+        post_number: "102-8688".into(),
         copay_percent: 20,
         valid_from: "2019-04-01".parse().unwrap(),
         valid_to: None,
