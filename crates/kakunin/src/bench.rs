@@ -253,7 +253,7 @@ async fn terminal(n: usize, rate: u64) -> Result<()> {
         .map_err(|_| anyhow::anyhow!("writer thread"))?;
     let mut lat = vec![];
     for i in 0..n {
-        let req = folder_dir.join(format!("req/OQSsiquc01req_{i:06}.xml"));
+        let req = folder_dir.join(format!("req/.done/OQSsiquc01req_{i:06}.xml"));
         let res = folder_dir.join(format!("res/OQSsiquc01res_{i:06}.xml"));
         if let (Ok(a), Ok(b)) = (
             std::fs::metadata(&req).and_then(|m| m.modified()),

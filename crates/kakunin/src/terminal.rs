@@ -32,26 +32,28 @@ pub struct HttpChecker {
     pub handle: tokio::runtime::Handle,
 }
 
-impl Checker for HttpChecker {
-    fn check(&mut self, r: &CheckRequest) -> CheckOutcome {
+/// Requests checked at once by [`HttpChecker::check_all`].
+const CONCURRENT_CHECKS: usize = 16;
+
+impl HttpChecker {
+    async fn check_one(&self, r: &CheckRequest) -> CheckOutcome {
         let body = serde_json::json!({
             "insurer_number": r.insurer_number, "symbol": r.symbol, "number": r.number, "branch": r.branch, "birth_date": r.birthdate,
             "limit_consent": r.limit_consent,
         });
-        let request = self
-            .http
-            .post(format!("{}/api/v1/eligibility/check", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send();
-        let answer = tokio::task::block_in_place(|| {
-            self.handle.block_on(async {
-                let res = request.await?;
-                let status = res.status().as_u16();
-                let text = res.text().await?;
-                Ok::<_, reqwest::Error>((status, text))
-            })
-        });
+        let answer = async {
+            let res = self
+                .http
+                .post(format!("{}/api/v1/eligibility/check", self.base))
+                .bearer_auth(&self.token)
+                .json(&body)
+                .send()
+                .await?;
+            let status = res.status().as_u16();
+            let text = res.text().await?;
+            Ok::<_, reqwest::Error>((status, text))
+        }
+        .await;
         let (status, text) = match answer {
             Ok(a) => a,
             Err(e) => return CheckOutcome::Unavailable(e.to_string()),
@@ -78,6 +80,26 @@ impl Checker for HttpChecker {
             },
             _ => CheckOutcome::Unavailable(format!("service answered {status}")),
         }
+    }
+}
+
+impl Checker for HttpChecker {
+    fn check(&mut self, r: &CheckRequest) -> CheckOutcome {
+        let this = &*self;
+        tokio::task::block_in_place(|| this.handle.block_on(this.check_one(r)))
+    }
+
+    fn check_all(&mut self, requests: &[CheckRequest]) -> Vec<CheckOutcome> {
+        use futures::StreamExt;
+        let this = &*self;
+        tokio::task::block_in_place(|| {
+            this.handle.block_on(
+                futures::stream::iter(requests)
+                    .map(|r| this.check_one(r))
+                    .buffered(CONCURRENT_CHECKS)
+                    .collect(),
+            )
+        })
     }
 }
 

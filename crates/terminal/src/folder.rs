@@ -1,6 +1,6 @@
 //! The folder protocol: requests in `req/`, answers in `res/`, written atomically (temporary file
-//! then rename), each request answered exactly once — a marker in `req/.done/` records it, and an
-//! answer already in `res/` is never written twice, even across a restart.
+//! then rename), each request answered exactly once — an answered request is moved to
+//! `req/.done/`, and an answer already in `res/` is never written twice, even across a restart.
 
 use crate::codes::ReferenceClassification;
 use crate::message::{self, Answer, CheckRequest, ConsentReport, Consents};
@@ -34,6 +34,59 @@ pub enum CheckOutcome {
 /// Asks the eligibility service.
 pub trait Checker {
     fn check(&mut self, request: &CheckRequest) -> CheckOutcome;
+
+    /// Checks several requests, answering in the same order. One by one unless the checker
+    /// can do better (the HTTP checker runs them concurrently).
+    fn check_all(&mut self, requests: &[CheckRequest]) -> Vec<CheckOutcome> {
+        requests.iter().map(|r| self.check(r)).collect()
+    }
+}
+
+/// The response to a checked request; `None` while the service is unavailable.
+fn answer(
+    req: &CheckRequest,
+    outcome: CheckOutcome,
+    now: chrono::NaiveDateTime,
+) -> Option<Vec<u8>> {
+    Some(match outcome {
+        CheckOutcome::Unavailable(_) => return None,
+        CheckOutcome::Found {
+            result,
+            reference_number,
+        } => message::response(
+            Answer::Checked {
+                result: Some(&result),
+                reference_number: &reference_number,
+                by: ReferenceClassification::Numbers,
+                consent: Some(ConsentReport {
+                    consents: Consents::Desk {
+                        limit_amount: req.limit_consent,
+                    },
+                    at: now,
+                }),
+            },
+            now,
+            req.encoding,
+        ),
+        CheckOutcome::NotFound => message::response(
+            Answer::Checked {
+                result: None,
+                reference_number: "",
+                by: ReferenceClassification::Numbers,
+                consent: None,
+            },
+            now,
+            req.encoding,
+        ),
+        CheckOutcome::Refused { code, message } => message::response(
+            Answer::Error {
+                code: &code,
+                message: &message,
+            },
+            now,
+            req.encoding,
+        ),
+    })
 }
 
 /// Counts of one pass.
@@ -65,7 +118,10 @@ impl Folder {
         })
     }
 
-    /// One pass over `req/`.
+    /// One pass over `req/`: answers every request whose file is complete. The checks of one
+    /// pass go to the checker together (it may run them concurrently); answers are written in
+    /// name order. An answered request is moved to `req/.done/`, so `req/` holds only what is
+    /// still pending and a pass costs the same however many requests were answered before.
     pub fn pass(
         &mut self,
         checker: &mut dyn Checker,
@@ -78,17 +134,13 @@ impl Folder {
             .filter(|n| n.starts_with(REQ_PREFIX) && n.ends_with(".xml"))
             .collect();
         names.sort();
+        // Ready requests: (name, the parsed request or the response to an unparsable one).
+        let mut ready: Vec<(String, Result<CheckRequest, Vec<u8>>)> = vec![];
         for name in names {
             let path = self.dir.join("req").join(&name);
-            let marker = self.dir.join("req/.done").join(&name);
-            if marker.exists() {
-                continue;
-            }
-            let res_name = format!("{RES_PREFIX}{}", &name[REQ_PREFIX.len()..]);
-            let res_path = self.dir.join("res").join(&res_name);
-            if res_path.exists() {
-                // Answered before a restart, marker not yet written.
-                std::fs::write(&marker, b"")?;
+            if self.res_path(&name).exists() {
+                // Answered before a restart, not yet moved.
+                self.retire(&name)?;
                 continue;
             }
             let size = std::fs::metadata(&path)?.len();
@@ -97,64 +149,61 @@ impl Folder {
                 continue;
             }
             let bytes = std::fs::read(&path)?;
-            let body = match message::parse_request(&bytes) {
-                Err(e) => message::response(
-                    Answer::Error {
-                        code: e.code(),
-                        message: &e.to_string(),
-                    },
-                    now,
-                    message::declared_encoding(&bytes).unwrap_or(message::Encoding::Utf8),
-                ),
-                Ok(req) => match checker.check(&req) {
-                    CheckOutcome::Unavailable(_) => {
-                        pass.deferred += 1;
-                        continue;
-                    }
-                    CheckOutcome::Found {
-                        result,
-                        reference_number,
-                    } => message::response(
-                        Answer::Checked {
-                            result: Some(&result),
-                            reference_number: &reference_number,
-                            by: ReferenceClassification::Numbers,
-                            consent: Some(ConsentReport {
-                                consents: Consents::Desk {
-                                    limit_amount: req.limit_consent,
-                                },
-                                at: now,
-                            }),
-                        },
-                        now,
-                        req.encoding,
-                    ),
-                    CheckOutcome::NotFound => message::response(
-                        Answer::Checked {
-                            result: None,
-                            reference_number: "",
-                            by: ReferenceClassification::Numbers,
-                            consent: None,
-                        },
-                        now,
-                        req.encoding,
-                    ),
-                    CheckOutcome::Refused { code, message } => message::response(
+            ready.push((
+                name,
+                message::parse_request(&bytes).map_err(|e| {
+                    message::response(
                         Answer::Error {
-                            code: &code,
-                            message: &message,
+                            code: e.code(),
+                            message: &e.to_string(),
                         },
                         now,
-                        req.encoding,
-                    ),
-                },
+                        message::declared_encoding(&bytes).unwrap_or(message::Encoding::Utf8),
+                    )
+                }),
+            ));
+        }
+        let requests: Vec<CheckRequest> = ready
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok().cloned())
+            .collect();
+        let mut outcomes = checker.check_all(&requests).into_iter();
+        for (name, parsed) in ready {
+            let body = match parsed {
+                Err(error_response) => error_response,
+                Ok(req) => {
+                    let outcome = outcomes.next().unwrap_or_else(|| {
+                        CheckOutcome::Unavailable("the checker gave no answer".into())
+                    });
+                    match answer(&req, outcome, now) {
+                        Some(body) => body,
+                        None => {
+                            pass.deferred += 1;
+                            continue;
+                        }
+                    }
+                }
             };
+            let res_name = format!("{RES_PREFIX}{}", &name[REQ_PREFIX.len()..]);
             write_atomically(&self.dir.join("res"), &res_name, &body)?;
-            std::fs::write(&marker, b"")?;
-            self.sizes.remove(&path);
+            self.retire(&name)?;
+            self.sizes.remove(&self.dir.join("req").join(&name));
             pass.answered += 1;
         }
         Ok(pass)
+    }
+
+    fn res_path(&self, req_name: &str) -> PathBuf {
+        let res_name = format!("{RES_PREFIX}{}", &req_name[REQ_PREFIX.len()..]);
+        self.dir.join("res").join(res_name)
+    }
+
+    /// Moves an answered request to `req/.done/`.
+    fn retire(&self, name: &str) -> io::Result<()> {
+        std::fs::rename(
+            self.dir.join("req").join(name),
+            self.dir.join("req/.done").join(name),
+        )
     }
 
     /// Whether the `face/` file of `visit_id` was written.
