@@ -16,6 +16,13 @@ pub trait CardChannel {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, CardError>;
 }
 
+/// A boxed channel is a channel (the kiosk holds virtual or PC/SC cards alike).
+impl<C: CardChannel + ?Sized> CardChannel for Box<C> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, CardError> {
+        (**self).transmit(command)
+    }
+}
+
 /// What went wrong with a card. Messages say what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CardError {

@@ -45,6 +45,29 @@ pub enum Reader {
         #[arg(long)]
         pcsc: bool,
     },
+    /// Runs the kiosk service: the patient's screen at /kiosk, its camera frames and its card
+    /// slot (a PC/SC reader, or the virtual demo cards), against a running server.
+    Serve {
+        /// The server's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Where the kiosk screen is served.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: String,
+        /// Staff token used to register this reader with its clinic.
+        #[arg(long, default_value = "demo-reception")]
+        token: String,
+        /// The reader's private key (created on first start; the reader id derives from it).
+        #[arg(long, default_value = "kakunin-kiosk.key")]
+        key_file: PathBuf,
+        /// Read cards from the PC/SC reader whose name contains this text (needs the `pcsc`
+        /// build feature), instead of offering the virtual demo cards.
+        #[arg(long)]
+        pcsc: Option<String>,
+        /// Photo on the virtual demo cards' chips (default: a drawn placeholder).
+        #[arg(long)]
+        card_photo: Option<PathBuf>,
+    },
 }
 
 /// The agent's connection to the server.
@@ -337,15 +360,35 @@ async fn visit_over_pcsc(
 
 /// Runs a reader command.
 pub async fn run(cmd: Reader) -> Result<()> {
-    let Reader::Demo {
-        server,
-        token,
-        id,
-        key_file,
-        card_photo,
-        live,
-        pcsc,
-    } = cmd;
+    let (server, token, id, key_file, card_photo, live, pcsc) = match cmd {
+        Reader::Demo {
+            server,
+            token,
+            id,
+            key_file,
+            card_photo,
+            live,
+            pcsc,
+        } => (server, token, id, key_file, card_photo, live, pcsc),
+        Reader::Serve {
+            server,
+            listen,
+            token,
+            key_file,
+            pcsc,
+            card_photo,
+        } => {
+            return crate::kiosk::serve_standalone(
+                &server,
+                &listen,
+                &token,
+                &key_file,
+                pcsc,
+                card_photo.as_deref(),
+            )
+            .await
+        }
+    };
     let (key, created) = load_or_create_key(&key_file)?;
     let agent = Agent {
         http: reqwest::Client::new(),

@@ -155,6 +155,8 @@
       const cards = await call('GET', 'cards');
       const onReader = cards.find((c) => c.on_reader);
       if (onReader) await call('DELETE', 'card');
+      const reader = cards.find((c) => c.pcsc);
+      if (reader) return waitForCard(reader, helper, list);
       for (const c of cards) {
         list.append(h('button', { 'data-card': c.id, onclick: () => place(c, helper.checked ? 'helper' : 'patient') },
           (c.face_auth ? t().faceCard : t().stdCard) + '（' + c.id + '）'));
@@ -165,7 +167,34 @@
   const place = async (c, placedBy) => {
     show(h('h2', {}, t().reading));
     card = { id: c.id, face_auth: c.face_auth, placed_by: placedBy };
-    try { advance(await call('POST', 'card', { card_id: c.id, placed_by: placedBy })); } catch (e) { failed(e); }
+    try { placed(await call('POST', 'card', { card_id: c.id, placed_by: placedBy })); } catch (e) { failed(e); }
+  };
+
+  // The server knows the card's kind from its certificate.
+  const placed = (step) => {
+    card.face_auth = step.visit.card_kind === 'face_auth';
+    advance(step);
+  };
+
+  // A PC/SC reader: ask for the card and try until one is there.
+  let waiting = null;
+  const waitForCard = (reader, helper, list) => {
+    list.replaceChildren(h('p', { class: 'small', 'data-testid': 'waiting-for-card' }, '…'));
+    clearInterval(waiting);
+    waiting = setInterval(async () => {
+      try {
+        const placedBy = helper.checked ? 'helper' : 'patient';
+        const step = await call('POST', 'card', { card_id: reader.id, placed_by: placedBy });
+        clearInterval(waiting);
+        card = { id: reader.id, face_auth: null, placed_by: placedBy };
+        show(h('h2', {}, t().reading));
+        placed(step);
+      } catch (e) {
+        if (e.code === 'no_card') return;
+        clearInterval(waiting);
+        failed(e);
+      }
+    }, 1000);
   };
 
   // 2. Identity: face-auth cards go straight to the camera (never a PIN); standard cards choose.
@@ -323,7 +352,7 @@
   };
 
   const finish = async () => {
-    stopCamera(); clearInterval(polling);
+    stopCamera(); clearInterval(polling); clearInterval(waiting);
     try { await call('DELETE', 'card'); } catch (e) { /* nothing on the reader */ }
     lang = 'ja'; document.documentElement.lang = 'ja'; document.getElementById('lang').textContent = 'English';
     start();

@@ -15,18 +15,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kakunin_card::client::MyNumberCard;
-use kakunin_card::virtual_card::{CardFace, VirtualCard};
-use kakunin_card::CardError;
+use kakunin_card::{CardChannel, CardError};
 use kakunin_evidence::attestation::{Attestation, AttestedMethod, AttestedOutcome};
 use kakunin_face::{DecisionKind, Face, FaceEngine};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use slot::{CardSlot, OfferedCard};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
-/// 照合番号B of the demo cards (born 1980-02-17 = 昭和55年, expiring 2034, code 1234).
-const NUMBER_B: &str = "55021720341234";
+/// 照合番号B of the demo cards (born 1980-02-17 = 昭和55年, expiring 2034, code 1234). A real
+/// card's 照合番号B comes from its printed face (birth date, expiry year, security code), which
+/// this kiosk does not read yet: with real cards the photo cannot be read and staff confirm.
+const DEMO_NUMBER_B: &str = "55021720341234";
 /// Quality retries (no face, too dark, …) allowed before the patient is sent to staff; they do
 /// not count as recognition attempts.
 const MAX_QUALITY_RETRIES: u32 = 15;
@@ -36,7 +37,7 @@ const MAX_FRAME: usize = 4 << 20;
 /// A card placed on the reader and the visit it started.
 struct Session {
     card_id: String,
-    card: MyNumberCard<VirtualCard>,
+    card: MyNumberCard<Box<dyn CardChannel + Send>>,
     certificate: Vec<u8>,
     visit: String,
     face_auth: bool,
@@ -51,8 +52,7 @@ struct Session {
 pub struct Kiosk {
     agent: Agent,
     engine: Option<Arc<FaceEngine>>,
-    /// Demo cards not on the reader, by card id.
-    shelf: Mutex<BTreeMap<String, (VirtualCard, bool)>>,
+    cards: CardSlot,
     slot: Mutex<Option<Session>>,
 }
 
@@ -106,46 +106,23 @@ impl From<CardError> for KioskError {
 type KioskResult<T> = std::result::Result<T, KioskError>;
 
 impl Kiosk {
+    /// A kiosk over `cards`.
+    pub fn new(agent: Agent, engine: Option<Arc<FaceEngine>>, cards: CardSlot) -> Kiosk {
+        Kiosk {
+            agent,
+            engine,
+            cards,
+            slot: Mutex::new(None),
+        }
+    }
+
     /// A kiosk with the demo cards (persons 1–4 of the seed) carrying `photo` on their chips.
     pub fn with_demo_cards(
         agent: Agent,
         engine: Option<Arc<FaceEngine>>,
         photo: Vec<u8>,
     ) -> Result<Kiosk> {
-        let ca = kakunin_evidence::ca::DemoCa::new()?;
-        let now = chrono::Utc::now();
-        let face = CardFace {
-            name: "デモ 太郎".into(),
-            address: "東京都千代田区".into(),
-            birth_date: "19800217".into(),
-            sex: 1,
-            expiry: "20341231".into(),
-            photo,
-        };
-        let mut shelf = BTreeMap::new();
-        for (person, face_auth) in [(1, false), (2, true), (3, true), (4, false)] {
-            let id = kakunin_store::seed::demo_card_id(person);
-            let demo = ca.issue_card(
-                &id,
-                now - chrono::Duration::days(30),
-                now + chrono::Duration::days(365 * 5),
-            )?;
-            let card = VirtualCard::new(
-                demo,
-                ca.certificate_der().to_vec(),
-                face_auth,
-                kakunin_store::seed::DEMO_PIN,
-                &face,
-                "1234",
-            );
-            shelf.insert(id, (card, face_auth));
-        }
-        Ok(Kiosk {
-            agent,
-            engine,
-            shelf: Mutex::new(shelf),
-            slot: Mutex::new(None),
-        })
+        Ok(Kiosk::new(agent, engine, CardSlot::demo(photo)?))
     }
 
     /// Calls the server; its refusals keep their code, an unreachable server becomes
@@ -213,33 +190,10 @@ pub fn router(kiosk: Arc<Kiosk>) -> Router {
         .with_state(kiosk)
 }
 
-#[derive(Serialize)]
-struct DemoCard {
-    id: String,
-    face_auth: bool,
-    on_reader: bool,
-}
-
-/// The demo cards the screen can "place".
-async fn cards(State(k): State<Arc<Kiosk>>) -> Json<Vec<DemoCard>> {
-    let shelf = k.shelf.lock().await;
+/// The cards the screen can offer ("place this card" buttons, or the PC/SC reader).
+async fn cards(State(k): State<Arc<Kiosk>>) -> Json<Vec<OfferedCard>> {
     let slot = k.slot.lock().await;
-    let mut all: Vec<DemoCard> = shelf
-        .iter()
-        .map(|(id, (_, face_auth))| DemoCard {
-            id: id.clone(),
-            face_auth: *face_auth,
-            on_reader: false,
-        })
-        .collect();
-    if let Some(s) = slot.as_ref() {
-        all.push(DemoCard {
-            id: s.card_id.clone(),
-            face_auth: s.face_auth,
-            on_reader: true,
-        });
-    }
-    Json(all)
+    Json(k.cards.offer(slot.as_ref().map(|s| s.card_id.as_str())))
 }
 
 #[derive(Deserialize)]
@@ -270,37 +224,22 @@ async fn place_card(State(k): State<Arc<Kiosk>>, Json(p): Json<Place>) -> KioskR
             "a card is already on the reader; finish or remove it first",
         ));
     }
-    let Some((vc, face_auth)) = k.shelf.lock().await.remove(&p.card_id) else {
-        return Err(err("no_card", format!("no demo card {}", p.card_id)));
-    };
-    let mut card = MyNumberCard::new(vc).with_extended_reads(8192);
-    let started = async {
-        let der = card.read_auth_certificate()?;
-        let v = k
-            .call(
-                "/api/v1/visits",
-                json!({ "certificate": kakunin_evidence::b64(&der), "placed_by": p.placed_by }),
-            )
-            .await?;
-        KioskResult::Ok((der, v))
-    }
-    .await;
-    let (der, v) = match started {
-        Ok(x) => x,
-        Err(e) => {
-            k.shelf
-                .lock()
-                .await
-                .insert(p.card_id, (card.into_inner(), face_auth));
-            return Err(e);
-        }
-    };
+    let channel = k.cards.connect(&p.card_id).await?;
+    let mut card = MyNumberCard::new(channel).with_extended_reads(8192);
+    let der = card.read_auth_certificate()?;
+    let v = k
+        .call(
+            "/api/v1/visits",
+            json!({ "certificate": kakunin_evidence::b64(&der), "placed_by": p.placed_by }),
+        )
+        .await?;
     *slot = Some(Session {
         card_id: p.card_id,
         card,
         certificate: der,
         visit: v["id"].as_str().unwrap_or_default().to_owned(),
-        face_auth,
+        // The server knows the card's kind from its certificate.
+        face_auth: v["card_kind"] == "face_auth",
         photo: None,
         card_face: None,
         attempts: 0,
@@ -314,12 +253,7 @@ async fn place_card(State(k): State<Arc<Kiosk>>, Json(p): Json<Place>) -> KioskR
 
 /// The card is taken off the reader: the session ends (the visit stays as it is on the server).
 async fn remove_card(State(k): State<Arc<Kiosk>>) -> StatusCode {
-    if let Some(s) = k.slot.lock().await.take() {
-        k.shelf
-            .lock()
-            .await
-            .insert(s.card_id, (s.card.into_inner(), s.face_auth));
-    }
+    k.slot.lock().await.take();
     StatusCode::NO_CONTENT
 }
 
@@ -361,7 +295,7 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
         .as_mut()
         .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
     if s.card_face.is_none() {
-        let photo = s.card.read_card_face(NUMBER_B)?.photo;
+        let photo = s.card.read_card_face(DEMO_NUMBER_B)?.photo;
         let e = engine.clone();
         let p = photo.clone();
         let found = tokio::task::spawn_blocking(move || -> Result<Result<Face, String>> {
@@ -468,7 +402,7 @@ async fn to_staff(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
         .as_mut()
         .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
     if s.photo.is_none() {
-        s.photo = Some(s.card.read_card_face(NUMBER_B)?.photo);
+        s.photo = Some(s.card.read_card_face(DEMO_NUMBER_B)?.photo);
     }
     // Browsers show JPEG and PNG; a JPEG 2000 photo (real chips) is not handed over as is.
     let photo = s
@@ -523,7 +457,8 @@ async fn consent(State(k): State<Arc<Kiosk>>, Json(c): Json<Value>) -> KioskResu
 }
 
 mod setup;
-pub use setup::embedded;
+pub mod slot;
+pub use setup::{embedded, serve_standalone};
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -1,6 +1,7 @@
 //! Setting up a kiosk: its reader key (created on first start), registration with the server,
 //! and the demo kiosk embedded in `kakunin serve`.
 
+use super::slot::CardSlot;
 use super::{router, Kiosk};
 use crate::reader::Agent;
 use anyhow::{Context, Result};
@@ -58,18 +59,8 @@ pub fn embedded(
         id: format!("kiosk-{}", hex_prefix(&key)),
         key,
     };
-    let photo = match &args.kiosk_card_photo {
-        Some(p) => std::fs::read(p)
-            .with_context(|| format!("cannot read the card photo {}", p.display()))?,
-        None => include_bytes!("placeholder-photo.png").to_vec(),
-    };
-    let engine = match FaceEngine::load(&kakunin_face::models::model_dir(), Default::default()) {
-        Ok(e) => Some(Arc::new(e)),
-        Err(e) => {
-            tracing::warn!("kiosk without face recognition (staff confirm visually): {e}");
-            None
-        }
-    };
+    let photo = demo_photo(args.kiosk_card_photo.as_deref())?;
+    let engine = load_engine();
     let register = register(
         server.to_owned(),
         args.kiosk_key.clone(),
@@ -95,4 +86,52 @@ async fn register(server: String, key_file: std::path::PathBuf, token: String) {
     tracing::error!(
         "the kiosk reader could not register with {server}; the kiosk will answer unknown_reader"
     );
+}
+
+/// `kakunin reader serve`: the kiosk as its own process beside a card reader, talking to the
+/// server over the network.
+pub async fn serve_standalone(
+    server: &str,
+    listen: &str,
+    token: &str,
+    key_file: &std::path::Path,
+    pcsc: Option<String>,
+    card_photo: Option<&std::path::Path>,
+) -> Result<()> {
+    let agent = connect(server, key_file, token).await?;
+    let engine = load_engine();
+    let cards = match pcsc {
+        Some(reader) => CardSlot::Pcsc(reader),
+        None => CardSlot::demo(demo_photo(card_photo)?)?,
+    };
+    let reader_id = agent.id.clone();
+    let app = router(Arc::new(Kiosk::new(agent, engine, cards)));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}; use --listen"))?;
+    println!(
+        "kiosk (reader {reader_id}, server {server}) at http://{}/kiosk",
+        listener.local_addr()?
+    );
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+fn demo_photo(path: Option<&std::path::Path>) -> Result<Vec<u8>> {
+    match path {
+        Some(p) => {
+            std::fs::read(p).with_context(|| format!("cannot read the card photo {}", p.display()))
+        }
+        None => Ok(include_bytes!("placeholder-photo.png").to_vec()),
+    }
+}
+
+fn load_engine() -> Option<Arc<FaceEngine>> {
+    match FaceEngine::load(&kakunin_face::models::model_dir(), Default::default()) {
+        Ok(e) => Some(Arc::new(e)),
+        Err(e) => {
+            tracing::warn!("kiosk without face recognition (staff confirm visually): {e}");
+            None
+        }
+    }
 }

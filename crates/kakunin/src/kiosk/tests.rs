@@ -190,3 +190,81 @@ async fn an_unreachable_server_is_named_and_the_card_stays_usable() {
         assert_eq!((r.0, code(&r)), (502, "server_unreachable"), "{:?}", r.1);
     }
 }
+
+/// The kiosk reading a card through pcscd: the virtual card behind vsmartcard's vpcd, exactly as
+/// a card on a physical reader. Needs the `pcsc` feature and ./scripts/setup-pcsc.
+#[cfg(feature = "pcsc")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_card_on_a_pcsc_reader_checks_in_by_pin() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (_, dir, base) = kiosk_and_server(None).await;
+    let agent = connect(&base, &dir.path().join("pcsc-kiosk.key"), "demo-reception")
+        .await
+        .unwrap();
+    let app = router(Arc::new(Kiosk::new(
+        agent,
+        None,
+        slot::CardSlot::Pcsc("Virtual PCD".into()),
+    )));
+    let offered = call(&app, "GET", "/kiosk/api/cards", Body::empty(), false).await;
+    assert_eq!(offered.1[0]["pcsc"], true, "{:?}", offered.1);
+
+    // The person-1 demo card (standard) behind vpcd.
+    let ca = kakunin_evidence::ca::DemoCa::new().unwrap();
+    let now = chrono::Utc::now();
+    let demo = ca
+        .issue_card(
+            &kakunin_store::seed::demo_card_id(1),
+            now - chrono::Duration::days(1),
+            now + chrono::Duration::days(30),
+        )
+        .unwrap();
+    let face = kakunin_card::virtual_card::CardFace {
+        name: "デモ 太郎".into(),
+        address: "東京都".into(),
+        birth_date: "19800217".into(),
+        sex: 1,
+        expiry: "20341231".into(),
+        photo: include_bytes!("placeholder-photo.png").to_vec(),
+    };
+    let mut vc = kakunin_card::virtual_card::VirtualCard::new(
+        demo,
+        ca.certificate_der().to_vec(),
+        false,
+        "1234",
+        &face,
+        "1234",
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let s2 = stop.clone();
+    let vpcd = std::thread::spawn(move || {
+        for _ in 0..50 {
+            let addr = format!("127.0.0.1:{}", kakunin_card::vpcd::VPCD_PORT);
+            if kakunin_card::vpcd::serve(&mut vc, &addr, &s2).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("could not reach vpcd: run ./scripts/setup-pcsc");
+    });
+    // The screen tries until the card is there.
+    let mut placed = None;
+    for _ in 0..100 {
+        let r = post(&app, "/kiosk/api/card", json!({ "card_id": "reader" })).await;
+        if r.0 == 200 {
+            placed = Some(r.1);
+            break;
+        }
+        assert_eq!(code(&r), "no_card", "{:?}", r.1);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let placed = placed.expect("the card appeared on the Virtual PCD reader");
+    assert_eq!(placed["visit"]["card_kind"], "standard");
+    let r = post(&app, "/kiosk/api/pin", json!({ "pin": "1234" })).await;
+    assert_eq!(r.1["visit"]["next"], "consent", "{:?}", r.1);
+    let r = post(&app, "/kiosk/api/consent", json!({ "medication": false, "checkup": false, "clinical": false, "limit_amount": false, "assisted": false })).await;
+    assert_eq!(r.1["visit"]["next"], "done", "{:?}", r.1);
+    call(&app, "DELETE", "/kiosk/api/card", Body::empty(), false).await;
+    stop.store(true, Ordering::Relaxed);
+    vpcd.join().unwrap();
+}
