@@ -64,6 +64,10 @@ pub enum Reader {
         /// build feature), instead of offering the virtual demo cards.
         #[arg(long)]
         pcsc: Option<String>,
+        /// With --pcsc: the cards are kakunin's demo cards (behind vpcd), whose 照合番号B is
+        /// known, so their photo is read for face recognition. Never for real cards.
+        #[arg(long)]
+        demo_number_b: bool,
         /// Photo on the virtual demo cards' chips (default: a drawn placeholder).
         #[arg(long)]
         card_photo: Option<PathBuf>,
@@ -376,6 +380,7 @@ pub async fn run(cmd: Reader) -> Result<()> {
             token,
             key_file,
             pcsc,
+            demo_number_b,
             card_photo,
         } => {
             return crate::kiosk::serve_standalone(
@@ -384,6 +389,7 @@ pub async fn run(cmd: Reader) -> Result<()> {
                 &token,
                 &key_file,
                 pcsc,
+                demo_number_b,
                 card_photo.as_deref(),
             )
             .await

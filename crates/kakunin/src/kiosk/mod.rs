@@ -26,8 +26,9 @@ use tokio::sync::Mutex;
 
 /// 照合番号B of the demo cards (born 1980-02-17 = 昭和55年, expiring 2034, code 1234). A real
 /// card's 照合番号B comes from its printed face (birth date, expiry year, security code), which
-/// this kiosk does not read yet: with real cards the photo cannot be read and staff confirm.
-const DEMO_NUMBER_B: &str = "55021720341234";
+/// this kiosk does not read yet: it never guesses one (wrong tries count towards the card-face
+/// applet's lock), so with real cards the photo is not read and staff confirm visually.
+pub const DEMO_NUMBER_B: &str = "55021720341234";
 /// Quality retries (no face, too dark, …) allowed before the patient is sent to staff; they do
 /// not count as recognition attempts.
 const MAX_QUALITY_RETRIES: u32 = 15;
@@ -295,7 +296,13 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
         .as_mut()
         .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
     if s.card_face.is_none() {
-        let photo = s.card.read_card_face(DEMO_NUMBER_B)?.photo;
+        let Some(number_b) = k.cards.number_b() else {
+            return Err(err(
+                "card_photo_unusable",
+                "the card photo cannot be read without the card's 照合番号B; staff confirm visually",
+            ));
+        };
+        let photo = s.card.read_card_face(number_b)?.photo;
         let e = engine.clone();
         let p = photo.clone();
         let found = tokio::task::spawn_blocking(move || -> Result<Result<Face, String>> {
@@ -401,8 +408,8 @@ async fn to_staff(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
     let s = slot
         .as_mut()
         .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
-    if s.photo.is_none() {
-        s.photo = Some(s.card.read_card_face(DEMO_NUMBER_B)?.photo);
+    if let (None, Some(number_b)) = (&s.photo, k.cards.number_b()) {
+        s.photo = Some(s.card.read_card_face(number_b)?.photo);
     }
     // Browsers show JPEG and PNG; a JPEG 2000 photo (real chips) is not handed over as is.
     let photo = s

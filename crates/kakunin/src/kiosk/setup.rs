@@ -96,12 +96,16 @@ pub async fn serve_standalone(
     token: &str,
     key_file: &std::path::Path,
     pcsc: Option<String>,
+    demo_number_b: bool,
     card_photo: Option<&std::path::Path>,
 ) -> Result<()> {
     let agent = connect(server, key_file, token).await?;
     let engine = load_engine();
     let cards = match pcsc {
-        Some(reader) => CardSlot::Pcsc(reader),
+        Some(reader) => CardSlot::Pcsc {
+            reader,
+            number_b: demo_number_b.then(|| super::DEMO_NUMBER_B.to_owned()),
+        },
         None => CardSlot::demo(demo_photo(card_photo)?)?,
     };
     let reader_id = agent.id.clone();

@@ -29,8 +29,12 @@ impl CardChannel for SharedCard {
 pub enum CardSlot {
     /// Virtual demo cards by card id, with their kind (face-auth or not).
     Demo(BTreeMap<String, (SharedCard, bool)>),
-    /// The PC/SC reader whose name contains this text.
-    Pcsc(String),
+    /// A PC/SC reader: the reader whose name contains `reader`, and the 照合番号B to read the
+    /// card face with (only known for the demo cards behind vpcd).
+    Pcsc {
+        reader: String,
+        number_b: Option<String>,
+    },
 }
 
 /// A card the screen can offer.
@@ -82,7 +86,7 @@ impl CardSlot {
                     on_reader: on_reader == Some(id.as_str()),
                 })
                 .collect(),
-            CardSlot::Pcsc(_) => vec![OfferedCard {
+            CardSlot::Pcsc { .. } => vec![OfferedCard {
                 id: READER_CARD.into(),
                 face_auth: None,
                 pcsc: true,
@@ -99,7 +103,15 @@ impl CardSlot {
                 .get(id)
                 .map(|(c, _)| Box::new(c.clone()) as Box<dyn CardChannel + Send>)
                 .ok_or_else(|| err("no_card", format!("no demo card {id}"))),
-            CardSlot::Pcsc(reader) => connect_pcsc(reader.clone()).await,
+            CardSlot::Pcsc { reader, .. } => connect_pcsc(reader.clone()).await,
+        }
+    }
+
+    /// The 照合番号B the card face can be read with, if known.
+    pub fn number_b(&self) -> Option<&str> {
+        match self {
+            CardSlot::Demo(_) => Some(super::DEMO_NUMBER_B),
+            CardSlot::Pcsc { number_b, .. } => number_b.as_deref(),
         }
     }
 }

@@ -204,7 +204,10 @@ async fn a_card_on_a_pcsc_reader_checks_in_by_pin() {
     let app = router(Arc::new(Kiosk::new(
         agent,
         None,
-        slot::CardSlot::Pcsc("Virtual PCD".into()),
+        slot::CardSlot::Pcsc {
+            reader: "Virtual PCD".into(),
+            number_b: None,
+        },
     )));
     let offered = call(&app, "GET", "/kiosk/api/cards", Body::empty(), false).await;
     assert_eq!(offered.1[0]["pcsc"], true, "{:?}", offered.1);
