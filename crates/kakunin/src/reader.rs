@@ -6,7 +6,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use kakunin_card::client::MyNumberCard;
-use kakunin_card::virtual_card::{CardFace, VirtualCard};
+use kakunin_card::virtual_card::VirtualCard;
 use kakunin_card::CardChannel;
 use kakunin_evidence::attestation::{
     Attestation, AttestedMethod, AttestedOutcome, ReaderKey, HEADER_READER, HEADER_SIGNATURE,
@@ -114,6 +114,31 @@ impl Agent {
         Ok(v)
     }
 
+    /// The reader's signed attestation of a face decision on `visit`, bound to `nonce`.
+    pub(crate) fn face_attestation(
+        &self,
+        visit: &str,
+        nonce: String,
+        decision: &kakunin_face::Decision,
+    ) -> kakunin_evidence::attestation::SignedAttestation {
+        let outcome = match decision.decision {
+            DecisionKind::Match => AttestedOutcome::Match,
+            DecisionKind::SpoofSuspected => AttestedOutcome::SpoofSuspected,
+            _ => AttestedOutcome::NoMatch,
+        };
+        self.key.attest(&Attestation {
+            reader_id: self.id.clone(),
+            visit_id: visit.to_owned(),
+            nonce,
+            method: AttestedMethod::Face,
+            outcome,
+            score: decision.score,
+            threshold: Some(decision.threshold),
+            staff_id: None,
+            at: chrono::Utc::now(),
+        })
+    }
+
     pub(crate) async fn nonce(&self, visit: &str) -> Result<String> {
         Ok(self
             .ok(&format!("/api/v1/visits/{visit}/nonce"), json!({}))
@@ -214,11 +239,6 @@ async fn visit<C: CardChannel>(
                 break;
             };
             let decision = e.verify_against(f, frame, attempt as u8 + 1)?;
-            let outcome = match decision.decision {
-                DecisionKind::Match => AttestedOutcome::Match,
-                DecisionKind::SpoofSuspected => AttestedOutcome::SpoofSuspected,
-                _ => AttestedOutcome::NoMatch,
-            };
             step(
                 t,
                 &format!(
@@ -230,17 +250,7 @@ async fn visit<C: CardChannel>(
                 ),
             );
             let nonce = agent.nonce(&id).await?;
-            let a = agent.key.attest(&Attestation {
-                reader_id: agent.id.clone(),
-                visit_id: id.clone(),
-                nonce,
-                method: AttestedMethod::Face,
-                outcome,
-                score: decision.score,
-                threshold: Some(decision.threshold),
-                staff_id: None,
-                at: chrono::Utc::now(),
-            });
+            let a = agent.face_attestation(&id, nonce, &decision);
             view = agent
                 .ok(
                     &format!("/api/v1/visits/{id}/identity"),
@@ -335,10 +345,10 @@ async fn visit_over_pcsc(
         &mut card,
         Presented {
             number_b: NUMBER_B,
-            face_auth: face_auth,
-            pin: pin,
-            placed_by: placed_by,
-            frames: frames,
+            face_auth,
+            pin,
+            placed_by,
+            frames,
         },
         engine,
     )
@@ -443,15 +453,7 @@ pub async fn run(cmd: Reader) -> Result<()> {
         })
         .collect::<Result<_>>()?;
     let ca = kakunin_evidence::ca::DemoCa::new()?;
-    let now = chrono::Utc::now();
-    let face = CardFace {
-        name: "デモ 太郎".into(),
-        address: "東京都千代田区".into(),
-        birth_date: "19800217".into(),
-        sex: 1,
-        expiry: "20341231".into(),
-        photo,
-    };
+    let face = crate::kiosk::slot::demo_face(photo);
     for (person, face_auth, pin, placed_by) in [
         (2, true, None, "patient"),
         (1, false, Some("1234"), "helper"),
@@ -461,19 +463,7 @@ pub async fn run(cmd: Reader) -> Result<()> {
             "card {card_id} ({}) placed by the {placed_by}",
             if face_auth { "face-auth" } else { "standard" }
         );
-        let demo = ca.issue_card(
-            &card_id,
-            now - chrono::Duration::days(30),
-            now + chrono::Duration::days(365 * 5),
-        )?;
-        let vc = VirtualCard::new(
-            demo,
-            ca.certificate_der().to_vec(),
-            face_auth,
-            "1234",
-            &face,
-            "1234",
-        );
+        let vc = crate::kiosk::slot::demo_card(&ca, person, face_auth, &face)?;
         let t = Instant::now();
         let outcome = if pcsc {
             visit_over_pcsc(
@@ -492,9 +482,9 @@ pub async fn run(cmd: Reader) -> Result<()> {
                 &mut MyNumberCard::new(vc),
                 Presented {
                     number_b: NUMBER_B,
-                    face_auth: face_auth,
-                    pin: pin,
-                    placed_by: placed_by,
+                    face_auth,
+                    pin,
+                    placed_by,
                     frames: &frames,
                 },
                 engine.as_ref(),
@@ -517,6 +507,7 @@ pub async fn run(cmd: Reader) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kakunin_card::virtual_card::CardFace;
     use kakunin_server::{AppState, Config};
 
     fn face() -> CardFace {
@@ -534,22 +525,7 @@ mod tests {
 
     fn card(person: i64, face_auth: bool) -> MyNumberCard<VirtualCard> {
         let ca = kakunin_evidence::ca::DemoCa::new().unwrap();
-        let now = chrono::Utc::now();
-        let demo = ca
-            .issue_card(
-                &kakunin_store::seed::demo_card_id(person),
-                now - chrono::Duration::days(1),
-                now + chrono::Duration::days(30),
-            )
-            .unwrap();
-        MyNumberCard::new(VirtualCard::new(
-            demo,
-            ca.certificate_der().to_vec(),
-            face_auth,
-            "1234",
-            &face(),
-            "1234",
-        ))
+        MyNumberCard::new(crate::kiosk::slot::demo_card(&ca, person, face_auth, &face()).unwrap())
     }
 
     #[tokio::test]

@@ -36,6 +36,19 @@ pub struct HttpChecker {
 const CONCURRENT_CHECKS: usize = 16;
 
 impl HttpChecker {
+    /// A GET of the API as this terminal's staff member.
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
+        Ok(self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
     async fn check_one(&self, r: &CheckRequest) -> CheckOutcome {
         let body = serde_json::json!({
             "insurer_number": r.insurer_number, "symbol": r.symbol, "number": r.number, "branch": r.branch, "birth_date": r.birthdate,
@@ -62,7 +75,7 @@ impl HttpChecker {
         match status {
             200 => match serde_json::from_value::<EligibilityResult>(v) {
                 Ok(result) => CheckOutcome::Found {
-                    result,
+                    result: Box::new(result),
                     reference_number: format!("KKN{}", chrono::Utc::now().format("%Y%m%d%H%M%S%f")),
                 },
                 Err(e) => CheckOutcome::Refused {
@@ -181,15 +194,7 @@ async fn face_pass(
     c: &HttpChecker,
     since: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize> {
-    let visits: Vec<serde_json::Value> = c
-        .http
-        .get(format!("{}/api/v1/visits?limit=100", c.base))
-        .bearer_auth(&c.token)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let visits: Vec<serde_json::Value> = c.get("/api/v1/visits?limit=100").await?;
     let mut written = 0;
     for v in visits {
         let started = v["started_at"]
@@ -202,15 +207,7 @@ async fn face_pass(
         if folder.face_written(id) {
             continue;
         }
-        let r: VisitResult = c
-            .http
-            .get(format!("{}/api/v1/visits/{id}/result", c.base))
-            .bearer_auth(&c.token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let r: VisitResult = c.get(&format!("/api/v1/visits/{id}/result")).await?;
         let visit = CardVisit {
             visit_id: id,
             result: &r.result,

@@ -428,7 +428,7 @@ impl Store {
                     let p = ["協会", "国民", "組合", "共済"][rng.gen_range(0..4)];
                     (
                         pick(p, &mut rng),
-                        if age < 6 || age >= 70 { 20 } else { 30 },
+                        if !(6..70).contains(&age) { 20 } else { 30 },
                     )
                 };
                 let from = (birth + Duration::days(365 * 20))

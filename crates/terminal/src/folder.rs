@@ -18,7 +18,7 @@ pub const RES_PREFIX: &str = "OQSsiquc01res_";
 /// What the eligibility service said about one request.
 pub enum CheckOutcome {
     Found {
-        result: EligibilityResult,
+        result: Box<EligibilityResult>,
         reference_number: String,
     },
     NotFound,

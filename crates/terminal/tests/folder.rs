@@ -53,7 +53,7 @@ impl Checker for Fake {
         self.seen.push(r.clone());
         match r.insurer_number.as_str() {
             "01130012" => CheckOutcome::Found {
-                result: result(),
+                result: Box::new(result()),
                 reference_number: "REF-1".into(),
             },
             "99999999" => CheckOutcome::NotFound,

@@ -16,7 +16,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use kakunin_card::client::MyNumberCard;
 use kakunin_card::{CardChannel, CardError};
-use kakunin_evidence::attestation::{Attestation, AttestedMethod, AttestedOutcome};
 use kakunin_face::{DecisionKind, Face, FaceEngine};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -333,33 +332,19 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
     .map_err(|e| err("engine_failed", e.to_string()))?
     .map_err(|e| err("bad_frame", format!("{e:#}")))?;
     let face = serde_json::to_value(&decision).unwrap_or(Value::Null);
-    let outcome = match decision.decision {
-        DecisionKind::Match => AttestedOutcome::Match,
-        DecisionKind::SpoofSuspected => AttestedOutcome::SpoofSuspected,
-        DecisionKind::NoMatch | DecisionKind::ReferToStaff => AttestedOutcome::NoMatch,
-        DecisionKind::Retry => {
-            s.quality_retries += 1;
-            let visit = json!({ "id": s.visit, "next": "identity", "quality_retries_left": MAX_QUALITY_RETRIES.saturating_sub(s.quality_retries) });
-            return Ok(Json(Step {
-                visit,
-                face: Some(face),
-            }));
-        }
-    };
+    // Quality problems ask for another frame and are not attempts.
+    if decision.decision == DecisionKind::Retry {
+        s.quality_retries += 1;
+        let visit = json!({ "id": s.visit, "next": "identity", "quality_retries_left": MAX_QUALITY_RETRIES.saturating_sub(s.quality_retries) });
+        return Ok(Json(Step {
+            visit,
+            face: Some(face),
+        }));
+    }
     s.attempts = attempt;
     let id = s.visit.clone();
     let nonce = k.nonce(&id).await?;
-    let a = k.agent.key.attest(&Attestation {
-        reader_id: k.agent.id.clone(),
-        visit_id: id.clone(),
-        nonce,
-        method: AttestedMethod::Face,
-        outcome,
-        score: decision.score,
-        threshold: Some(decision.threshold),
-        staff_id: None,
-        at: chrono::Utc::now(),
-    });
+    let a = k.agent.face_attestation(&id, nonce, &decision);
     let v = k
         .call(
             &format!("/api/v1/visits/{id}/identity"),

@@ -51,24 +51,11 @@ impl CardSlot {
     /// The demo cards (persons 1–4 of the seed) with `photo` on their chips.
     pub fn demo(photo: Vec<u8>) -> Result<CardSlot> {
         let ca = kakunin_evidence::ca::DemoCa::new()?;
-        let now = chrono::Utc::now();
         let face = demo_face(photo);
         let mut cards = BTreeMap::new();
         for (person, face_auth) in [(1, false), (2, true), (3, true), (4, false)] {
+            let card = demo_card(&ca, person, face_auth, &face)?;
             let id = kakunin_store::seed::demo_card_id(person);
-            let demo = ca.issue_card(
-                &id,
-                now - chrono::Duration::days(30),
-                now + chrono::Duration::days(365 * 5),
-            )?;
-            let card = VirtualCard::new(
-                demo,
-                ca.certificate_der().to_vec(),
-                face_auth,
-                kakunin_store::seed::DEMO_PIN,
-                &face,
-                "1234",
-            );
             cards.insert(id, (SharedCard(Arc::new(Mutex::new(card))), face_auth));
         }
         Ok(CardSlot::Demo(cards))
@@ -116,8 +103,32 @@ impl CardSlot {
     }
 }
 
+/// The virtual demo card of seed person `person` (PIN [`kakunin_store::seed::DEMO_PIN`],
+/// 照合番号B [`super::DEMO_NUMBER_B`]), its certificate from the demo CA, valid for five years.
+pub fn demo_card(
+    ca: &kakunin_evidence::ca::DemoCa,
+    person: i64,
+    face_auth: bool,
+    face: &CardFace,
+) -> Result<VirtualCard> {
+    let now = chrono::Utc::now();
+    let certified = ca.issue_card(
+        &kakunin_store::seed::demo_card_id(person),
+        now - chrono::Duration::days(30),
+        now + chrono::Duration::days(365 * 5),
+    )?;
+    Ok(VirtualCard::new(
+        certified,
+        ca.certificate_der().to_vec(),
+        face_auth,
+        kakunin_store::seed::DEMO_PIN,
+        face,
+        "1234",
+    ))
+}
+
 /// The card face of the demo cards: 照合番号B [`super::DEMO_NUMBER_B`].
-fn demo_face(photo: Vec<u8>) -> CardFace {
+pub fn demo_face(photo: Vec<u8>) -> CardFace {
     CardFace {
         name: "デモ 太郎".into(),
         address: "東京都千代田区".into(),

@@ -214,30 +214,8 @@ async fn a_card_on_a_pcsc_reader_checks_in_by_pin() {
 
     // The person-1 demo card (standard) behind vpcd.
     let ca = kakunin_evidence::ca::DemoCa::new().unwrap();
-    let now = chrono::Utc::now();
-    let demo = ca
-        .issue_card(
-            &kakunin_store::seed::demo_card_id(1),
-            now - chrono::Duration::days(1),
-            now + chrono::Duration::days(30),
-        )
-        .unwrap();
-    let face = kakunin_card::virtual_card::CardFace {
-        name: "デモ 太郎".into(),
-        address: "東京都".into(),
-        birth_date: "19800217".into(),
-        sex: 1,
-        expiry: "20341231".into(),
-        photo: include_bytes!("placeholder-photo.png").to_vec(),
-    };
-    let mut vc = kakunin_card::virtual_card::VirtualCard::new(
-        demo,
-        ca.certificate_der().to_vec(),
-        false,
-        "1234",
-        &face,
-        "1234",
-    );
+    let face = slot::demo_face(include_bytes!("placeholder-photo.png").to_vec());
+    let mut vc = slot::demo_card(&ca, 1, false, &face).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
     let vpcd = std::thread::spawn(move || {
