@@ -508,7 +508,6 @@ pub async fn run(cmd: Reader) -> Result<()> {
 mod tests {
     use super::*;
     use kakunin_card::virtual_card::CardFace;
-    use kakunin_server::{AppState, Config};
 
     fn face() -> CardFace {
         // A small image without a face stands in for the photo.
@@ -530,19 +529,7 @@ mod tests {
 
     #[tokio::test]
     async fn visits_through_a_running_server_and_an_unreachable_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let store =
-            kakunin_store::Store::connect(&kakunin_store::sqlite_url(&dir.path().join("t.db")))
-                .await
-                .unwrap();
-        store.migrate().await.unwrap();
-        store.seed_persons(4, |_| {}).await.unwrap();
-        let state = AppState::new(store, crate::trust_anchor(None).unwrap(), Config::default())
-            .await
-            .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(kakunin_server::serve(state, listener));
+        let (_dir, base) = crate::kiosk::tests::running_server().await;
         let agent = Agent {
             http: reqwest::Client::new(),
             base: base.clone(),

@@ -12,10 +12,9 @@ async fn kiosk(engine: Option<Arc<FaceEngine>>) -> (Router, tempfile::TempDir) {
     (app, dir)
 }
 
-/// The same, and the server's base URL.
-pub(crate) async fn kiosk_and_server(
-    engine: Option<Arc<FaceEngine>>,
-) -> (Router, tempfile::TempDir, String) {
+/// A real server on loopback over a fresh SQLite database with four seeded persons; answers
+/// its directory (keep it alive) and base URL.
+pub(crate) async fn running_server() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let store = kakunin_store::Store::connect(&kakunin_store::sqlite_url(&dir.path().join("k.db")))
         .await
@@ -28,6 +27,14 @@ pub(crate) async fn kiosk_and_server(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(kakunin_server::serve(state, listener));
+    (dir, base)
+}
+
+/// The same, and the server's base URL.
+pub(crate) async fn kiosk_and_server(
+    engine: Option<Arc<FaceEngine>>,
+) -> (Router, tempfile::TempDir, String) {
+    let (dir, base) = running_server().await;
     let agent = connect(&base, &dir.path().join("kiosk.key"), "demo-reception")
         .await
         .unwrap();
