@@ -19,11 +19,16 @@ const SHOTS = path.join(ROOT, 'target/e2e-screenshots');
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'kakunin-e2e-'));
 fs.mkdirSync(SHOTS, { recursive: true });
 
-// The card holder (card photo) and the live camera: same person, or someone else.
-const HOLDER_CARD = path.join(DATA, 'lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg');
-const HOLDER_LIVE = path.join(DATA, 'lfw/Aaron_Sorkin/Aaron_Sorkin_0002.jpg');
-const SOMEONE_ELSE = path.join(DATA, 'lfw/Abdullah_Gul/Abdullah_Gul_0001.jpg');
-if (!fs.existsSync(HOLDER_CARD)) throw new Error(`face images not found under ${DATA}; set KAKUNIN_DATA`);
+// Webcam sequences (NUAA live frames): the card holder, whose first frame is the card photo and
+// whose head moves a little; someone else; and a still frame of the holder (a photo held up).
+const frames = (subject) => {
+  const dir = path.join(DATA, 'nuaa/live', subject);
+  if (!fs.existsSync(dir)) throw new Error(`face images not found under ${DATA}; set KAKUNIN_DATA`);
+  return fs.readdirSync(dir).sort().map((f) => path.join(dir, f));
+};
+const HOLDER = frames('0004');
+const HOLDER_CARD = HOLDER[0];
+const SOMEONE_ELSE = frames('0006');
 
 const BASE_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=ja'];
 
@@ -55,13 +60,14 @@ async function startServer(name, extra = []) {
   return { base: `http://127.0.0.1:${port}`, proc, stop: () => proc.kill('SIGKILL') };
 }
 
-// A Chromium whose camera shows `image` (an MJPEG file of that frame), or no camera at all.
-async function browserWithCamera(image) {
+// A Chromium whose camera plays `images` in a loop (an MJPEG file of those frames), or has no
+// camera at all.
+async function browserWithCamera(images) {
   const args = [...BASE_FLAGS];
-  if (image) {
-    const mjpeg = path.join(WORK, path.basename(image) + '.mjpeg');
-    const jpeg = fs.readFileSync(image);
-    fs.writeFileSync(mjpeg, Buffer.concat(Array(30).fill(jpeg)));
+  if (images) {
+    const mjpeg = path.join(WORK, path.basename(images[0]) + `-${images.length}.mjpeg`);
+    const jpegs = images.map((f) => fs.readFileSync(f));
+    fs.writeFileSync(mjpeg, Buffer.concat(Array(Math.ceil(30 / jpegs.length)).fill(jpegs).flat()));
     args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${mjpeg}`);
   }
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
@@ -88,15 +94,16 @@ const api = async (base, method, p, token, body) => {
 };
 
 let server;
-let matchBrowser; let otherBrowser; let noCamera;
+let matchBrowser; let otherBrowser; let stillBrowser; let noCamera;
 before(async () => {
   server = await startServer('main');
-  matchBrowser = await browserWithCamera(HOLDER_LIVE);
+  matchBrowser = await browserWithCamera(HOLDER.slice(1));
   otherBrowser = await browserWithCamera(SOMEONE_ELSE);
+  stillBrowser = await browserWithCamera([HOLDER[1]]);
   noCamera = await browserWithCamera(null);
 });
 after(async () => {
-  for (const b of [matchBrowser, otherBrowser, noCamera]) await b?.close();
+  for (const b of [matchBrowser, otherBrowser, stillBrowser, noCamera]) await b?.close();
   server?.stop();
 });
 
@@ -202,6 +209,23 @@ test('standard card: wrong PIN is explained, the right PIN checks in; a helper o
   const text = await desk.textContent('#detail');
   assert.match(text, /介助者が操作/);
   assert.match(text, /限度額適用区分/);
+  await desk.close();
+});
+
+test('a still photo of the holder matches but never turns: asked to move, then sent to staff', async () => {
+  const page = await kioskPage(stillBrowser);
+  await page.click('[data-card=C00000000002]');
+  await page.waitForFunction(() => (document.querySelector('[data-testid=face-status]')?.textContent || '').includes('顔をゆっくり少し左右に動かしてください'), null, { timeout: 30000 });
+  await shot(page, '13a-kiosk-turn-head');
+  await page.waitForSelector('[data-testid=go-to-staff]', { timeout: 90000 });
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByRole('button', { name: '日本語' }).click();
+  await page.close();
+  // Staff reject it at the desk: nobody was there.
+  const desk = await signIn(stillBrowser, server.base, 'staff-reception', 'demo-reception');
+  await desk.click('tr[data-next=visual_mode] button');
+  await desk.click('[data-testid=reject]');
+  await desk.waitForSelector('.notice.warn');
   await desk.close();
 });
 

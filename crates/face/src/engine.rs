@@ -143,6 +143,10 @@ pub struct Decision {
     pub liveness: Option<f32>,
     pub attempt: u8,
     pub timings: Timings,
+    /// The face found in the live frame (when it passed the quality checks), for active checks
+    /// over a frame sequence ([`crate::pad::head_turn`]).
+    #[serde(skip)]
+    pub live_face: Option<crate::detect::Detection>,
 }
 
 /// The decision itself.
@@ -269,6 +273,7 @@ impl FaceEngine {
             liveness: None,
             attempt,
             timings: Timings::default(),
+            live_face: None,
         }
     }
 
@@ -312,6 +317,7 @@ impl FaceEngine {
                 return finish(decision, t);
             }
         };
+        decision.live_face = Some(d.clone());
         let s0 = Instant::now();
         let (anti, liveness) = self.spoof_scores(live, &d)?;
         t.spoof_ms = ms(s0);

@@ -95,6 +95,10 @@ pub struct KioskArgs {
     /// Staff token used to register the kiosk reader with its clinic.
     #[arg(long, default_value = "demo-reception")]
     kiosk_token: String,
+    /// Attest a face match without asking for a small head turn first (the active check
+    /// against still photos). Only for cameras that cannot show movement.
+    #[arg(long)]
+    no_active_check: bool,
 }
 
 /// Which database.

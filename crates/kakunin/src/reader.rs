@@ -71,6 +71,9 @@ pub enum Reader {
         /// Photo on the virtual demo cards' chips (default: a drawn placeholder).
         #[arg(long)]
         card_photo: Option<PathBuf>,
+        /// Attest a face match without asking for a small head turn first.
+        #[arg(long)]
+        no_active_check: bool,
     },
 }
 
@@ -392,6 +395,7 @@ pub async fn run(cmd: Reader) -> Result<()> {
             pcsc,
             demo_number_b,
             card_photo,
+            no_active_check,
         } => {
             return crate::kiosk::serve_standalone(
                 &server,
@@ -401,6 +405,7 @@ pub async fn run(cmd: Reader) -> Result<()> {
                 pcsc,
                 demo_number_b,
                 card_photo.as_deref(),
+                !no_active_check,
             )
             .await
         }

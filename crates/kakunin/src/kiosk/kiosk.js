@@ -10,6 +10,7 @@
       helperPlaces: '家族・介助者がカードを置きます', reading: 'カードを読み取っています…',
       choose: '本人確認の方法を選んでください', byFace: '顔認証', byPin: '暗証番号', byStaff: '受付の職員に確認してもらう',
       look: 'カメラを見てください', lookHint: '顔がまるごと映るように、まっすぐ見てください',
+      turnHead: '顔をゆっくり少し左右に動かしてください',
       checking: '確認しています…', tryAgain: 'もう一度カメラを見てください', left: (n) => '（あと' + n + '回）',
       retry: {
         no_face: '顔が見つかりません。カメラの正面に立ってください', several_faces: '一人だけで映ってください',
@@ -48,6 +49,7 @@
       helperPlaces: 'A family member or helper places the card', reading: 'Reading the card…',
       choose: 'How would you like to confirm your identity?', byFace: 'Face recognition', byPin: 'PIN', byStaff: 'Ask the reception staff',
       look: 'Please look at the camera', lookHint: 'Face the camera so your whole face is visible',
+      turnHead: 'Please turn your head slowly a little to the left and right',
       checking: 'Checking…', tryAgain: 'Please look at the camera again', left: (n) => ' (' + n + ' left)',
       retry: {
         no_face: 'No face found. Please stand in front of the camera', several_faces: 'Only one person, please',
@@ -238,6 +240,14 @@
         return failed(e);
       }
       const f = step.face || {};
+      if (step.visit.instruction === 'turn_head') {
+        status.textContent = t().turnHead;
+        continue;
+      }
+      if (step.visit.instruction === 'keep_looking') {
+        status.textContent = t().checking;
+        continue;
+      }
       if (f.decision === 'retry') {
         if (step.visit.quality_retries_left === 0) { stopCamera(); return toStaff(); }
         status.textContent = t().retry[f.reason] || t().lookHint;

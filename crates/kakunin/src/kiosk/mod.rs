@@ -31,6 +31,11 @@ pub const DEMO_NUMBER_B: &str = "55021720341234";
 /// Quality retries (no face, too dark, …) allowed before the patient is sent to staff; they do
 /// not count as recognition attempts.
 const MAX_QUALITY_RETRIES: u32 = 15;
+/// Frames (the screen sends about 2.5 a second) the head-turn check looks back over.
+const TURN_WINDOW: usize = 12;
+/// Frames of one face attempt (about 3 seconds at the screen's rate) unless a match that moved
+/// ends it sooner.
+const ATTEMPT_FRAMES: u32 = 8;
 /// Largest camera frame accepted from the screen.
 const MAX_FRAME: usize = 4 << 20;
 
@@ -46,6 +51,9 @@ struct Session {
     card_face: Option<Result<Face, String>>,
     attempts: u8,
     quality_retries: u32,
+    /// Live faces of the latest frames, for the head-turn check.
+    turn: Vec<kakunin_face::detect::Detection>,
+    window: AttemptWindow,
 }
 
 /// The kiosk: the agent, the face engine and the card slot.
@@ -54,6 +62,8 @@ pub struct Kiosk {
     engine: Option<Arc<FaceEngine>>,
     cards: CardSlot,
     slot: Mutex<Option<Session>>,
+    /// Ask for a head turn before attesting a match ([`kakunin_face::pad::head_turn`]).
+    active_check: bool,
 }
 
 /// An error for the screen: a stable code it translates, and details for the log.
@@ -113,7 +123,15 @@ impl Kiosk {
             engine,
             cards,
             slot: Mutex::new(None),
+            active_check: true,
         }
+    }
+
+    /// Turns the head-turn check off (for cameras that cannot show movement, e.g. tests with
+    /// still images). On by default.
+    pub fn without_active_check(mut self) -> Kiosk {
+        self.active_check = false;
+        self
     }
 
     /// A kiosk with the demo cards (persons 1–4 of the seed) carrying `photo` on their chips.
@@ -244,6 +262,8 @@ async fn place_card(State(k): State<Arc<Kiosk>>, Json(p): Json<Place>) -> KioskR
         card_face: None,
         attempts: 0,
         quality_retries: 0,
+        turn: vec![],
+        window: AttemptWindow::default(),
     });
     Ok(Json(Step {
         visit: v,
@@ -324,24 +344,75 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
         }
     };
     let attempt = s.attempts + 1;
-    let decision = tokio::task::spawn_blocking(move || -> Result<kakunin_face::Decision> {
+    let mut decision = tokio::task::spawn_blocking(move || -> Result<kakunin_face::Decision> {
         let img = kakunin_face::image::decode(&frame).context("camera frame")?;
-        Ok(engine.verify_against(&card_face, &img, attempt)?)
+        // Attempts are counted here and by the server; the engine judges the frame alone.
+        Ok(engine.verify_against(&card_face, &img, 1)?)
     })
     .await
     .map_err(|e| err("engine_failed", e.to_string()))?
     .map_err(|e| err("bad_frame", format!("{e:#}")))?;
-    let face = serde_json::to_value(&decision).unwrap_or(Value::Null);
+    decision.attempt = attempt;
+    if let Some(d) = decision.live_face.clone() {
+        s.turn.push(d);
+        if s.turn.len() > TURN_WINDOW {
+            s.turn.remove(0);
+        }
+    }
     // Quality problems ask for another frame and are not attempts.
     if decision.decision == DecisionKind::Retry {
         s.quality_retries += 1;
         let visit = json!({ "id": s.visit, "next": "identity", "quality_retries_left": MAX_QUALITY_RETRIES.saturating_sub(s.quality_retries) });
+        let face = serde_json::to_value(&decision).unwrap_or(Value::Null);
         return Ok(Json(Step {
             visit,
             face: Some(face),
         }));
     }
+    // One attempt is a few seconds of frames, not one frame: a score near the threshold or a
+    // passive spoof score flips between frames. A match ends the attempt at once, provided the
+    // head moved (the screen asks for a small turn; a still photo of the holder matches but never
+    // turns). Otherwise the attempt ends after ATTEMPT_FRAMES frames with its worst finding.
+    let turned = !k.active_check || kakunin_face::pad::head_turn(&s.turn).passed;
+    let w = &mut s.window;
+    w.frames += 1;
+    if decision.score > w.best.as_ref().and_then(|b| b.score) {
+        w.best = Some(decision.clone());
+    }
+    let instruction = match decision.decision {
+        DecisionKind::Match if turned => None,
+        DecisionKind::Match => {
+            w.matched_without_turn = true;
+            Some("turn_head")
+        }
+        DecisionKind::SpoofSuspected => {
+            w.spoof_frames += 1;
+            Some("keep_looking")
+        }
+        _ => Some("keep_looking"),
+    };
+    if let Some(instruction) = instruction {
+        if w.frames < ATTEMPT_FRAMES {
+            let visit = json!({ "id": s.visit, "next": "identity", "instruction": instruction });
+            let face = serde_json::to_value(&decision).unwrap_or(Value::Null);
+            return Ok(Json(Step {
+                visit,
+                face: Some(face),
+            }));
+        }
+        // The attempt is over without a match that moved.
+        let mut outcome = w.best.take().unwrap_or_else(|| decision.clone());
+        outcome.decision = if w.matched_without_turn || 2 * w.spoof_frames > w.frames {
+            tracing::info!(visit = %s.visit, matched_without_turn = w.matched_without_turn, spoof_frames = w.spoof_frames, "attempt attested as a suspected presentation attack");
+            DecisionKind::SpoofSuspected
+        } else {
+            DecisionKind::NoMatch
+        };
+        decision = outcome;
+    }
+    s.window = AttemptWindow::default();
     s.attempts = attempt;
+    let face = serde_json::to_value(&decision).unwrap_or(Value::Null);
     let id = s.visit.clone();
     let nonce = k.nonce(&id).await?;
     let a = k.agent.face_attestation(&id, nonce, &decision);
@@ -355,6 +426,16 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
         visit: v,
         face: Some(face),
     }))
+}
+
+/// The frames of the face attempt in progress.
+#[derive(Default)]
+struct AttemptWindow {
+    frames: u32,
+    /// The best-scoring frame so far.
+    best: Option<kakunin_face::Decision>,
+    matched_without_turn: bool,
+    spoof_frames: u32,
 }
 
 #[derive(Deserialize)]

@@ -66,7 +66,10 @@ pub fn embedded(
         args.kiosk_key.clone(),
         args.kiosk_token.clone(),
     );
-    let kiosk = Kiosk::with_demo_cards(agent, engine, photo)?;
+    let mut kiosk = Kiosk::with_demo_cards(agent, engine, photo)?;
+    if args.no_active_check {
+        kiosk = kiosk.without_active_check();
+    }
     Ok((router(Arc::new(kiosk)), register))
 }
 
@@ -98,6 +101,7 @@ pub async fn serve_standalone(
     pcsc: Option<String>,
     demo_number_b: bool,
     card_photo: Option<&std::path::Path>,
+    active_check: bool,
 ) -> Result<()> {
     let agent = connect(server, key_file, token).await?;
     let engine = load_engine();
@@ -109,7 +113,11 @@ pub async fn serve_standalone(
         None => CardSlot::demo(demo_photo(card_photo)?)?,
     };
     let reader_id = agent.id.clone();
-    let app = router(Arc::new(Kiosk::new(agent, engine, cards)));
+    let mut kiosk = Kiosk::new(agent, engine, cards);
+    if !active_check {
+        kiosk = kiosk.without_active_check();
+    }
+    let app = router(Arc::new(kiosk));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}; use --listen"))?;

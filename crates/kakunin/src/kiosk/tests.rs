@@ -34,11 +34,19 @@ pub(crate) async fn running_server() -> (tempfile::TempDir, String) {
 pub(crate) async fn kiosk_and_server(
     engine: Option<Arc<FaceEngine>>,
 ) -> (Router, tempfile::TempDir, String) {
+    let photo = include_bytes!("placeholder-photo.png").to_vec();
+    kiosk_with_photo(engine, photo).await
+}
+
+/// A kiosk whose demo cards carry `photo`, and its server.
+async fn kiosk_with_photo(
+    engine: Option<Arc<FaceEngine>>,
+    photo: Vec<u8>,
+) -> (Router, tempfile::TempDir, String) {
     let (dir, base) = running_server().await;
     let agent = connect(&base, &dir.path().join("kiosk.key"), "demo-reception")
         .await
         .unwrap();
-    let photo = include_bytes!("placeholder-photo.png").to_vec();
     let k = Kiosk::with_demo_cards(agent, engine, photo).unwrap();
     (router(Arc::new(k)), dir, base)
 }
@@ -171,6 +179,80 @@ async fn garbage_camera_frames_are_refused_with_a_reason() {
     )
     .await;
     assert_eq!((r.0, code(&r)), (422, "card_photo_unusable"), "{:?}", r.1);
+}
+
+/// The active check on real webcam frames (NUAA): a still frame of the holder matches but is
+/// asked to turn, and after the waits the attempt counts as a suspected presentation attack; the
+/// holder's live frames, where the head moves, check in.
+#[tokio::test]
+async fn a_still_photo_of_the_holder_must_turn_and_a_moving_head_checks_in() {
+    let (Some(models), Some(data)) = (
+        kakunin_face::testing::models_or_skip(),
+        kakunin_face::testing::data_or_skip(),
+    ) else {
+        return;
+    };
+    let engine = Arc::new(FaceEngine::load(&models, Default::default()).unwrap());
+    let live_dir = data.join("nuaa/live/0004");
+    let mut frames: Vec<_> = std::fs::read_dir(&live_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    frames.sort();
+    let card_photo = std::fs::read(&frames[0]).unwrap();
+    let (app, _dir, _) = kiosk_with_photo(Some(engine), card_photo).await;
+    post(
+        &app,
+        "/kiosk/api/card",
+        json!({ "card_id": "C00000000002" }),
+    )
+    .await;
+
+    let still = std::fs::read(&frames[1]).unwrap();
+    let mut asked = 0;
+    let mut after = Value::Null;
+    for _ in 0..(ATTEMPT_FRAMES + 2) {
+        let (status, step) = call(
+            &app,
+            "POST",
+            "/kiosk/api/face",
+            Body::from(still.clone()),
+            false,
+        )
+        .await;
+        assert_eq!(status, 200, "{step}");
+        if step["visit"]["instruction"] == "turn_head" {
+            asked += 1;
+            continue;
+        }
+        after = step;
+        break;
+    }
+    assert_eq!(
+        asked,
+        ATTEMPT_FRAMES - 1,
+        "asked to turn for the whole attempt"
+    );
+    assert_eq!(after["face"]["decision"], "spoof_suspected", "{after}");
+    assert_eq!(after["visit"]["face_attempts_left"], 2, "{after}");
+
+    let mut next = Value::Null;
+    for f in frames.iter().cycle().take(40) {
+        let (_, step) = call(
+            &app,
+            "POST",
+            "/kiosk/api/face",
+            Body::from(std::fs::read(f).unwrap()),
+            false,
+        )
+        .await;
+        next = step["visit"]["next"].clone();
+        if next != "identity" {
+            break;
+        }
+    }
+    assert_eq!(next, "consent", "the moving head checked in");
 }
 
 #[tokio::test]
