@@ -102,6 +102,16 @@ pub fn decode(bytes: &[u8]) -> Result<Rgb, FaceError> {
     })
 }
 
+/// Encodes an image as PNG (for showing a JPEG 2000 card photo in a browser, which cannot).
+pub fn encode_png(img: &Rgb) -> Result<Vec<u8>, FaceError> {
+    let mut out = Cursor::new(Vec::new());
+    image::RgbImage::from_raw(img.width as u32, img.height as u32, img.data.clone())
+        .ok_or_else(|| FaceError::Image("pixel buffer does not match its size".into()))?
+        .write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| FaceError::Image(e.to_string()))?;
+    Ok(out.into_inner())
+}
+
 /// Refuses zero-sized or too-large images.
 pub(crate) fn check_size(w: u32, h: u32) -> Result<(), FaceError> {
     if w == 0 || h == 0 {

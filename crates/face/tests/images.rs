@@ -150,6 +150,14 @@ fn grey_sixteen_bit_alpha_cmyk_jpeg2000_and_exif_rotation() {
         right[0] > 200 && right[1] < 40,
         "top-right is red: {right:?}"
     );
+    // A JPEG 2000 card photo re-encoded as PNG for a browser keeps its pixels.
+    let png = kakunin_face::image::encode_png(&jp2).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    let back = decode(&png).unwrap();
+    assert_eq!(
+        (back.width, back.height, back.data == jp2.data),
+        (40, 30, true)
+    );
     let gj = decode(&fixture("grey.jp2")).unwrap();
     let p = gj.at(20, 15);
     assert!(p[0] == p[1] && p[1] == p[2], "grey stays grey");

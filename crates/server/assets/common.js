@@ -14,6 +14,7 @@ K.staff = () => JSON.parse(sessionStorage.getItem('kakunin.staff') || 'null');
 K.errors = {
   ja: {
     wrong_login: '職員IDまたはパスワードが違います。確認して、もう一度入力してください。',
+    too_many_sign_ins: 'ログインの失敗が続いたため、この職員IDはしばらくログインできません。15分ほど待つか、管理者に連絡してください。',
     session_expired: 'ログインの有効期限が切れました。もう一度ログインしてください。',
     invalid_token: 'ログインが無効です。もう一度ログインしてください。',
     missing_token: 'ログインしてください。',
@@ -38,6 +39,7 @@ K.errors = {
   },
   en: {
     wrong_login: 'The staff ID or password is wrong. Check both and try again.',
+    too_many_sign_ins: 'Too many failed sign-ins for this staff ID. Wait 15 minutes or call the administrator.',
     session_expired: 'Your sign-in has expired. Please sign in again.',
     invalid_token: 'Your sign-in is not valid. Please sign in again.',
     missing_token: 'Please sign in.',

@@ -48,7 +48,14 @@ pub struct Inner {
     /// Card photos a reader handed over for visual mode, kept in memory only until staff decide
     /// (or [`PHOTO_TTL`] passes): never written to the database.
     photos: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
+    /// Failed sign-ins per staff id: (count, first failure).
+    failed_sign_ins: Mutex<HashMap<String, (u32, Instant)>>,
 }
+
+/// Failed sign-ins for one staff id after which sign-in is refused for [`SIGN_IN_LOCK`].
+pub const MAX_FAILED_SIGN_INS: u32 = 5;
+/// How long failed sign-ins are remembered (and sign-in refused after too many).
+pub const SIGN_IN_LOCK: Duration = Duration::from_secs(15 * 60);
 
 /// How long a card photo handed over for visual mode is kept.
 pub const PHOTO_TTL: Duration = Duration::from_secs(15 * 60);
@@ -93,6 +100,7 @@ impl AppState {
             config,
             tokens: RwLock::new(HashMap::new()),
             photos: Mutex::new(HashMap::new()),
+            failed_sign_ins: Mutex::new(HashMap::new()),
         })))
     }
 
@@ -134,6 +142,31 @@ impl AppState {
     /// Forgets a cached token (after sign-out).
     pub fn forget_token(&self, token: &str) {
         self.tokens.write().expect("token cache").remove(token);
+    }
+
+    /// Whether sign-in for `staff_id` is refused after too many failures.
+    pub fn sign_in_locked(&self, staff_id: &str) -> bool {
+        let mut failed = self.failed_sign_ins.lock().expect("sign-ins");
+        failed.retain(|_, (_, first)| first.elapsed() < SIGN_IN_LOCK);
+        failed
+            .get(staff_id)
+            .is_some_and(|(n, _)| *n >= MAX_FAILED_SIGN_INS)
+    }
+
+    /// Records a sign-in result for `staff_id`: a success forgets earlier failures.
+    pub fn record_sign_in(&self, staff_id: &str, ok: bool) {
+        let mut failed = self.failed_sign_ins.lock().expect("sign-ins");
+        if ok {
+            failed.remove(staff_id);
+        } else {
+            if failed.len() > 100_000 {
+                failed.clear();
+            }
+            failed
+                .entry(staff_id.to_owned())
+                .or_insert((0, Instant::now()))
+                .0 += 1;
+        }
     }
 
     /// Keeps the card photo of visit `id` for visual mode.

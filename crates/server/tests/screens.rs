@@ -91,6 +91,27 @@ async fn sign_in_use_and_sign_out_and_wrong_logins() {
 }
 
 #[tokio::test]
+async fn repeated_failed_sign_ins_lock_that_staff_id_only() {
+    for h in harnesses().await {
+        for _ in 0..5 {
+            assert_error(
+                &sign_in(&h, "staff-pharmacist", "guess").await,
+                StatusCode::UNAUTHORIZED,
+                "wrong_login",
+            );
+        }
+        // Now even the right password is refused for a while; other staff are not affected.
+        assert_error(
+            &sign_in(&h, "staff-pharmacist", "demo-pharmacist").await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_sign_ins",
+        );
+        let (s, _) = sign_in(&h, "staff-reception", "demo-reception").await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+}
+
+#[tokio::test]
 async fn an_ended_session_is_refused_as_expired() {
     let config = Config {
         session_ttl: chrono::Duration::milliseconds(300),

@@ -477,12 +477,18 @@ async fn to_staff(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
     if let (None, Some(number_b)) = (&s.photo, k.cards.number_b()) {
         s.photo = Some(s.card.read_card_face(number_b)?.photo);
     }
-    // Browsers show JPEG and PNG; a JPEG 2000 photo (real chips) is not handed over as is.
-    let photo = s
-        .photo
-        .as_ref()
-        .filter(|p| p.starts_with(&[0xFF, 0xD8, 0xFF]) || p.starts_with(b"\x89PNG"))
-        .map(kakunin_evidence::b64);
+    // Browsers show JPEG and PNG; a JPEG 2000 photo (as real chips hold) goes over as PNG.
+    let photo = match &s.photo {
+        Some(p) if p.starts_with(&[0xFF, 0xD8, 0xFF]) || p.starts_with(b"\x89PNG") => {
+            Some(kakunin_evidence::b64(p))
+        }
+        Some(p) => kakunin_face::image::decode(p)
+            .and_then(|img| kakunin_face::image::encode_png(&img))
+            .map(kakunin_evidence::b64)
+            .map_err(|e| tracing::warn!("card photo not handed to staff: {e}"))
+            .ok(),
+        None => None,
+    };
     let id = s.visit.clone();
     let v = k
         .call(

@@ -181,6 +181,31 @@ async fn garbage_camera_frames_are_refused_with_a_reason() {
     assert_eq!((r.0, code(&r)), (422, "card_photo_unusable"), "{:?}", r.1);
 }
 
+#[tokio::test]
+async fn a_jpeg2000_card_photo_reaches_staff_as_png() {
+    let jp2 = include_bytes!("../../../face/tests/fixtures/gradient.jp2").to_vec();
+    let (app, _dir, base) = kiosk_with_photo(None, jp2).await;
+    let placed = post(
+        &app,
+        "/kiosk/api/card",
+        json!({ "card_id": "C00000000002" }),
+    )
+    .await;
+    let id = placed.1["visit"]["id"].as_str().unwrap().to_owned();
+    let r = post(&app, "/kiosk/api/visual", json!({})).await;
+    assert_eq!(r.1["visit"]["next"], "visual_mode", "{:?}", r.1);
+    let res = reqwest::Client::new()
+        .get(format!("{base}/api/v1/visits/{id}/photo"))
+        .bearer_auth("demo-reception")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "image/png");
+    let png = res.bytes().await.unwrap();
+    let img = kakunin_face::image::decode(&png).unwrap();
+    assert_eq!((img.width, img.height), (40, 30));
+}
+
 /// The active check on real webcam frames (NUAA): a still frame of the holder matches but is
 /// asked to turn, and after the waits the attempt counts as a suspected presentation attack; the
 /// holder's live frames, where the head moves, check in.

@@ -34,16 +34,22 @@ pub struct SessionView {
 
 /// Sign in: answers a session token, or 401 `wrong_login` without saying which part was wrong.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = SignIn,
-    responses((status = 201, body = SessionView), (status = 401, description = "wrong_login", body = crate::error::ErrorBody)))]
+    responses((status = 201, body = SessionView), (status = 401, description = "wrong_login", body = crate::error::ErrorBody), (status = 429, description = "too_many_sign_ins", body = crate::error::ErrorBody)))]
 pub async fn sign_in(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<SignIn>,
 ) -> ApiResult<(StatusCode, Json<SessionView>)> {
-    let Some(staff) = state
-        .store
-        .staff_by_credentials(req.staff_id.trim(), &req.password)
-        .await?
-    else {
+    let id = req.staff_id.trim();
+    if state.sign_in_locked(id) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_sign_ins",
+            "too many failed sign-ins for this staff id; wait 15 minutes or ask an administrator",
+        ));
+    }
+    let found = state.store.staff_by_credentials(id, &req.password).await?;
+    state.record_sign_in(id, found.is_some());
+    let Some(staff) = found else {
         return Err(ApiError::unauthorized(
             "wrong_login",
             "the staff id or the password is wrong; check both and try again",
