@@ -214,7 +214,9 @@ async fn main() -> Result<()> {
                 println!("  {token:<20} {role:?} ({id})");
             }
             println!("Demo cards: C00000000001 standard (PIN {}), C00000000002 face-auth, C00000000003 face-auth unregistered", kakunin_store::seed::DEMO_PIN);
-            let extra = if kiosk_args.no_kiosk {
+            // The demo kiosk holds demo cards from the demo CA: never beside a real trust anchor.
+            let extra = if kiosk_args.no_kiosk || ta.is_some() {
+                println!("Screens: http://{addr}/login");
                 axum::Router::new()
             } else {
                 let (router, register) = kiosk::embedded(&kiosk_args, &format!("http://{addr}"))?;
