@@ -114,6 +114,15 @@ const kioskPage = async (browser) => {
   return page;
 };
 
+// Reception opens the visit waiting for visual confirmation and rejects it.
+const rejectAtDesk = async (browser) => {
+  const desk = await signIn(browser, server.base, 'staff-reception', 'demo-reception');
+  await desk.click('tr[data-next=visual_mode] button');
+  await desk.click('[data-testid=reject]');
+  await desk.waitForSelector('.notice.warn');
+  await desk.close();
+};
+
 const consentAndFinish = async (page, name, boxes = ['medication']) => {
   await page.waitForSelector('[data-testid=consent-ok]', { timeout: 30000 });
   for (const b of boxes) await page.check('#c_' + b);
@@ -222,11 +231,7 @@ test('a still photo of the holder matches but never turns: asked to move, then s
   await page.getByRole('button', { name: '日本語' }).click();
   await page.close();
   // Staff reject it at the desk: nobody was there.
-  const desk = await signIn(stillBrowser, server.base, 'staff-reception', 'demo-reception');
-  await desk.click('tr[data-next=visual_mode] button');
-  await desk.click('[data-testid=reject]');
-  await desk.waitForSelector('.notice.warn');
-  await desk.close();
+  await rejectAtDesk(stillBrowser);
 });
 
 test('no camera: the face-auth patient is sent to staff, in plain Japanese', async () => {
@@ -240,11 +245,7 @@ test('no camera: the face-auth patient is sent to staff, in plain Japanese', asy
   await shot(page, '14-kiosk-english');
   await page.close();
   // Reception rejects: the kiosk shows the fallbacks.
-  const desk = await signIn(noCamera, server.base, 'staff-reception', 'demo-reception');
-  await desk.click('tr[data-next=visual_mode] button');
-  await desk.click('[data-testid=reject]');
-  await desk.waitForSelector('.notice.warn');
-  await desk.close();
+  await rejectAtDesk(noCamera);
 });
 
 test('self-declaration with missing fields is saved, flagged, and shows its re-check status', async () => {

@@ -14,30 +14,52 @@ use std::sync::Arc;
 /// Loads the reader key (creating it on first start) and registers it with the server when it is
 /// new there. The reader id is derived from the key, so a new key is a new reader.
 pub async fn connect(server: &str, key_file: &std::path::Path, token: &str) -> Result<Agent> {
+    let agent = kiosk_agent(server, key_file)?;
+    register(
+        &agent.http,
+        &agent.base,
+        &agent.id,
+        &agent.key.public_key_b64(),
+        token,
+    )
+    .await?;
+    Ok(agent)
+}
+
+/// The kiosk's agent: its key from `key_file` (created on first start), its id derived from it.
+fn kiosk_agent(server: &str, key_file: &std::path::Path) -> Result<Agent> {
     let (key, _) = crate::reader::load_or_create_key(key_file)?;
-    let id = format!("kiosk-{}", &hex_prefix(&key));
-    let agent = Agent {
+    Ok(Agent {
         http: reqwest::Client::new(),
         base: server.trim_end_matches('/').to_owned(),
-        id: id.clone(),
+        id: format!("kiosk-{}", hex_prefix(&key)),
         key,
-    };
-    let res = agent
-        .http
-        .post(format!("{}/api/v1/readers", agent.base))
+    })
+}
+
+/// Registers reader `id` with its public key; a reader registered on an earlier start (409) is
+/// fine.
+async fn register(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+    public_key: &str,
+    token: &str,
+) -> Result<()> {
+    let res = http
+        .post(format!("{base}/api/v1/readers"))
         .bearer_auth(token)
-        .json(&json!({ "id": id, "public_key": agent.key.public_key_b64() }))
+        .json(&json!({ "id": id, "public_key": public_key }))
         .send()
         .await
-        .with_context(|| format!("server {} unreachable", agent.base))?;
-    // 409: registered on an earlier start.
+        .with_context(|| format!("server {base} unreachable"))?;
     if !res.status().is_success() && res.status() != reqwest::StatusCode::CONFLICT {
         anyhow::bail!(
             "registering kiosk reader {id} failed: {}",
             res.text().await.unwrap_or_default()
         );
     }
-    Ok(agent)
+    Ok(())
 }
 
 fn hex_prefix(key: &ReaderKey) -> String {
@@ -52,32 +74,35 @@ pub fn embedded(
     args: &crate::KioskArgs,
     server: &str,
 ) -> Result<(Router, impl std::future::Future<Output = ()>)> {
-    let (key, _) = crate::reader::load_or_create_key(&args.kiosk_key)?;
-    let agent = Agent {
-        http: reqwest::Client::new(),
-        base: server.to_owned(),
-        id: format!("kiosk-{}", hex_prefix(&key)),
-        key,
-    };
-    let photo = demo_photo(args.kiosk_card_photo.as_deref())?;
-    let engine = load_engine();
-    let register = register(
-        server.to_owned(),
-        args.kiosk_key.clone(),
+    let agent = kiosk_agent(server, &args.kiosk_key)?;
+    let registration = register_when_up(
+        agent.http.clone(),
+        agent.base.clone(),
+        agent.id.clone(),
+        agent.key.public_key_b64(),
         args.kiosk_token.clone(),
     );
+    let photo = demo_photo(args.kiosk_card_photo.as_deref())?;
+    let engine = load_engine();
     let mut kiosk = Kiosk::with_demo_cards(agent, engine, photo)?;
     if args.no_active_check {
         kiosk = kiosk.without_active_check();
     }
-    Ok((router(Arc::new(kiosk)), register))
+    Ok((router(Arc::new(kiosk)), registration))
 }
 
-async fn register(server: String, key_file: std::path::PathBuf, token: String) {
+/// Registers the embedded kiosk once the server it lives in listens (retried for 5 s).
+async fn register_when_up(
+    http: reqwest::Client,
+    base: String,
+    id: String,
+    public_key: String,
+    token: String,
+) {
     for _ in 0..50 {
-        match connect(&server, &key_file, &token).await {
-            Ok(a) => {
-                tracing::info!(reader = %a.id, "kiosk reader registered");
+        match register(&http, &base, &id, &public_key, &token).await {
+            Ok(()) => {
+                tracing::info!(reader = %id, "kiosk reader registered");
                 return;
             }
             Err(e) => {
@@ -87,7 +112,7 @@ async fn register(server: String, key_file: std::path::PathBuf, token: String) {
         }
     }
     tracing::error!(
-        "the kiosk reader could not register with {server}; the kiosk will answer unknown_reader"
+        "the kiosk reader could not register with {base}; the kiosk will answer unknown_reader"
     );
 }
 
