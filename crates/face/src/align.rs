@@ -10,12 +10,13 @@ use crate::image::Rgb;
 pub const SIZE: usize = 112;
 
 /// insightface's template for 112×112: left eye, right eye, nose, mouth left, mouth right
-/// (image coordinates). BlazeFace gives the mouth centre, so the two mouth corners are averaged.
-const TEMPLATE: [[f32; 2]; 4] = [
+/// (image coordinates).
+pub const TEMPLATE: [[f32; 2]; 5] = [
     [38.2946, 51.6963],
     [73.5318, 51.5014],
     [56.0252, 71.7366],
-    [(41.5493 + 70.7299) / 2.0, (92.3655 + 92.2041) / 2.0],
+    [41.5493, 92.3655],
+    [70.7299, 92.2041],
 ];
 
 /// A similarity transform `p' = s·R·p + t`, stored as `[a, -b, tx; b, a, ty]`.
@@ -82,9 +83,29 @@ pub fn to_template(d: &Detection, size: usize) -> Similarity {
         d.keypoints[2],
         d.keypoints[3],
     ];
+    // BlazeFace gives the mouth centre, so the template's two mouth corners are averaged.
+    let t = TEMPLATE;
+    let mouth = [(t[3][0] + t[4][0]) / 2.0, (t[3][1] + t[4][1]) / 2.0];
     let k = size as f32 / SIZE as f32;
-    let dst = TEMPLATE.map(|p| [p[0] * k, p[1] * k]);
+    let dst = [t[0], t[1], t[2], mouth].map(|p| [p[0] * k, p[1] * k]);
     Similarity::estimate(&src, &dst)
+}
+
+/// dlib's face chip for its ResNet: 150×150 with 25 % padding around dlib's mean face shape,
+/// whose eye centres (means of the six eye-contour points), nose tip and mouth corners land here
+/// (same order as [`TEMPLATE`]).
+pub const DLIB_TEMPLATE: [[f32; 2]; 5] = [
+    [47.55, 46.60],
+    [100.48, 46.60],
+    [74.01, 76.56],
+    [50.41, 103.02],
+    [97.61, 103.02],
+];
+
+/// The transform from image to `template` (in pixels of a `size`² output) for five points in the
+/// template's order (eyes, nose, mouth corners; from the face mesh).
+pub fn five_points_to(points: &[[f32; 2]; 5], template: &[[f32; 2]; 5]) -> Similarity {
+    Similarity::estimate(points, template)
 }
 
 /// Warps the face to 112×112 and normalises each channel with `f` (NHWC tensor, batch 1).
@@ -94,7 +115,18 @@ pub fn warp(img: &Rgb, d: &Detection, f: impl Fn(f32) -> f32) -> Tensor {
 
 /// Warps the face to the template scaled to `size`×`size`.
 pub fn warp_to(img: &Rgb, d: &Detection, size: usize, f: impl Fn(f32) -> f32) -> Tensor {
-    let inv = to_template(d, size).inverse();
+    warp_by(img, to_template(d, size), size, f)
+}
+
+/// Warps `img` by `to_template` (image → output pixels) into a `size`×`size` tensor, each channel
+/// normalised with `f`; outside the image is black.
+pub fn warp_by(
+    img: &Rgb,
+    to_template: Similarity,
+    size: usize,
+    f: impl Fn(f32) -> f32,
+) -> Tensor {
+    let inv = to_template.inverse();
     let mut data = Vec::with_capacity(size * size * 3);
     for y in 0..size {
         for x in 0..size {

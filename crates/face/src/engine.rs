@@ -4,6 +4,7 @@ use crate::align;
 use crate::detect::{Detection, Detector};
 use crate::graph::{Graph, Scratch, Tensor};
 use crate::image::Rgb;
+use crate::mesh::{Mesh, MeshModel};
 use crate::models;
 use crate::quality::{self, RetryReason};
 use crate::FaceError;
@@ -22,25 +23,48 @@ pub enum EmbeddingModel {
     /// `mobilefacenet` (112×112 → 192-d). Kept for measurement: with this model file its
     /// descriptors barely depend on the face (docs/face.md).
     MobileFaceNet,
+    /// `mobileface` (112×112 → 256-d).
+    MobileFace,
+    /// `faceres-deep` (faceres with float32 weights).
+    FaceresDeep,
+    /// dlib's ResNet (face-api's weights; 150×150 → 128-d).
+    DlibResnet,
 }
 
 impl EmbeddingModel {
-    fn files(self) -> &'static models::ModelFiles {
-        match self {
+    fn load(self, dir: &Path) -> Result<Graph, FaceError> {
+        let files = match self {
             EmbeddingModel::Faceres => &models::FACERES,
             EmbeddingModel::MobileFaceNet => &models::MOBILEFACENET,
-        }
+            EmbeddingModel::MobileFace => &models::MOBILEFACE,
+            EmbeddingModel::FaceresDeep => &models::FACERES_DEEP,
+            EmbeddingModel::DlibResnet => return models::load_dlib_resnet(dir),
+        };
+        models::load(dir, files)
     }
     fn input(self) -> usize {
         match self {
-            EmbeddingModel::Faceres => 224,
-            EmbeddingModel::MobileFaceNet => 112,
+            EmbeddingModel::Faceres | EmbeddingModel::FaceresDeep => 224,
+            EmbeddingModel::MobileFaceNet | EmbeddingModel::MobileFace => 112,
+            EmbeddingModel::DlibResnet => crate::dlib_resnet::INPUT,
+        }
+    }
+    /// Where the five points of a face go in the network's input (eyes, nose, mouth corners).
+    fn template(self) -> [[f32; 2]; 5] {
+        match self {
+            EmbeddingModel::DlibResnet => align::DLIB_TEMPLATE,
+            _ => {
+                let k = self.input() as f32 / align::SIZE as f32;
+                align::TEMPLATE.map(|p| [p[0] * k, p[1] * k])
+            }
         }
     }
     fn output(self) -> &'static str {
         match self {
-            EmbeddingModel::Faceres => "global_pooling/Mean",
+            EmbeddingModel::Faceres | EmbeddingModel::FaceresDeep => "global_pooling/Mean",
             EmbeddingModel::MobileFaceNet => "embeddings",
+            EmbeddingModel::MobileFace => "batchnorm0/add_1",
+            EmbeddingModel::DlibResnet => crate::dlib_resnet::OUTPUT,
         }
     }
 }
@@ -56,6 +80,9 @@ pub enum Preparation {
     Aligned,
     /// The detector's box enlarged by [`BOX_MARGIN`], unaligned.
     BoxCrop,
+    /// Aligned to insightface's five-point template from face-mesh landmarks (eye centres, nose
+    /// tip, mouth corners), which are more precise than the detector's keypoints.
+    MeshAligned,
 }
 
 /// How pixel values (0–255) are scaled for MobileFaceNet.
@@ -91,6 +118,8 @@ pub struct EngineConfig {
     pub embedding: EmbeddingModel,
     pub preparation: Preparation,
     pub input_scale: InputScale,
+    /// Also embed the mirrored face and add the two descriptors.
+    pub flip: bool,
     /// Failed attempts before the patient is referred to staff.
     pub max_attempts: u8,
 }
@@ -104,6 +133,7 @@ impl Default for EngineConfig {
             preparation: Preparation::BoxCrop,
             input_scale: InputScale::Raw,
             max_attempts: 3,
+            flip: false,
         }
     }
 }
@@ -163,6 +193,7 @@ pub enum DecisionKind {
 /// The loaded models.
 pub struct FaceEngine {
     detector: Detector,
+    mesh: MeshModel,
     embedder: Graph,
     antispoof: Graph,
     liveness: Graph,
@@ -175,7 +206,8 @@ impl FaceEngine {
     pub fn load(dir: &Path, config: EngineConfig) -> Result<FaceEngine, FaceError> {
         Ok(FaceEngine {
             detector: Detector::new(models::load(dir, &models::BLAZEFACE)?),
-            embedder: models::load(dir, config.embedding.files())?,
+            mesh: MeshModel::new(models::load(dir, &models::FACEMESH)?),
+            embedder: config.embedding.load(dir)?,
             antispoof: models::load(dir, &models::ANTISPOOF)?,
             liveness: models::load(dir, &models::LIVENESS)?,
             config,
@@ -200,19 +232,46 @@ impl FaceEngine {
         self.with_scratch(|s| self.detector.detect(img, s))
     }
 
+    /// Face `d` of `img` as the embedding network sees it (cropped or aligned, resized), each
+    /// channel value passed through `f`.
+    pub fn prepare(
+        &self,
+        img: &Rgb,
+        d: &Detection,
+        f: impl Fn(f32) -> f32,
+    ) -> Result<Tensor, FaceError> {
+        let size = self.config.embedding.input();
+        Ok(match self.config.preparation {
+            Preparation::Aligned => align::warp_to(img, d, size, f),
+            Preparation::BoxCrop => crop(img, d, size, BOX_MARGIN, f),
+            Preparation::MeshAligned => {
+                let mesh = self.mesh(img, d)?;
+                let t = align::five_points_to(&mesh.five_points(), &self.config.embedding.template());
+                align::warp_by(img, t, size, f)
+            }
+        })
+    }
+
+    /// The face mesh of face `d` in `img`.
+    pub fn mesh(&self, img: &Rgb, d: &Detection) -> Result<Mesh, FaceError> {
+        self.with_scratch(|s| self.mesh.landmarks(img, d, s))
+    }
+
     /// The embedding of face `d` in `img`.
     pub fn embed(&self, img: &Rgb, d: &Detection) -> Result<Vec<f32>, FaceError> {
         let scale = self.config.input_scale;
-        let size = self.config.embedding.input();
-        let input = match self.config.preparation {
-            Preparation::Aligned => align::warp_to(img, d, size, |v| scale.apply(v)),
-            Preparation::BoxCrop => crop(img, d, size, BOX_MARGIN, |v| scale.apply(v)),
+        let input = self.prepare(img, d, |v| scale.apply(v))?;
+        let mirrored = self.config.flip.then(|| mirror(&input));
+        let run = |t: Tensor| {
+            self.with_scratch(|s| self.embedder.run(t, &[self.config.embedding.output()], s))
+                .map(|out| out.into_iter().next().expect("one output").data)
         };
-        let out = self.with_scratch(|s| {
-            self.embedder
-                .run(input, &[self.config.embedding.output()], s)
-        })?;
-        let mut e = out.into_iter().next().expect("one output").data;
+        let mut e = run(input)?;
+        if let Some(m) = mirrored {
+            // The mirrored face's descriptor is added: the sum is steadier than either.
+            let f = run(m)?;
+            e.iter_mut().zip(&f).for_each(|(a, b)| *a += b);
+        }
         let norm = e.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
         e.iter_mut().for_each(|v| *v /= norm);
         Ok(e)
@@ -220,13 +279,23 @@ impl FaceEngine {
 
     /// Detects the single usable face of `img` (prepared in grey if configured) and embeds it.
     pub fn face(&self, img: &Rgb) -> Result<Result<Face, RetryReason>, FaceError> {
+        self.face_picked(img, |dets, _| quality::pick_face(dets))
+    }
+
+    /// Like [`FaceEngine::face`], with the face chosen by `pick` from the detections and the
+    /// image size (e.g. [`quality::central_face`] for a photo centred on its subject).
+    pub fn face_picked(
+        &self,
+        img: &Rgb,
+        pick: impl Fn(&[Detection], (usize, usize)) -> Result<&Detection, RetryReason>,
+    ) -> Result<Result<Face, RetryReason>, FaceError> {
         let img = if self.config.grey {
             img.to_grey()
         } else {
             img.clone()
         };
         let dets = self.detect(&img)?;
-        let d = match quality::pick_face(&dets) {
+        let d = match pick(&dets, (img.width, img.height)) {
             Ok(d) => d.clone(),
             Err(r) => return Ok(Err(r)),
         };
@@ -337,6 +406,19 @@ impl FaceEngine {
         };
         finish(decision, t)
     }
+}
+
+/// The NHWC batch-1 tensor `t` mirrored left to right.
+fn mirror(t: &Tensor) -> Tensor {
+    let (h, w, c) = (t.shape[1], t.shape[2], t.shape[3]);
+    let mut data = Vec::with_capacity(t.data.len());
+    for y in 0..h {
+        for x in (0..w).rev() {
+            let o = (y * w + x) * c;
+            data.extend_from_slice(&t.data[o..o + c]);
+        }
+    }
+    Tensor::new(t.shape.clone(), data)
 }
 
 /// Cosine similarity of two L2-normalised vectors.

@@ -86,6 +86,9 @@ pub struct EvalReport {
     pub threshold: f32,
     /// Pairs where a face was not found in one of the images (scored as different).
     pub failed_pairs: usize,
+    /// Each pair's score, in the file's order (-1 for a failed pair).
+    #[serde(skip)]
+    pub scores: Vec<f32>,
     pub pairs_per_s: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
@@ -133,7 +136,13 @@ pub fn evaluate(
                                 why: e.to_string(),
                             })
                             .and_then(|b| crate::image::decode(&b))
-                            .and_then(|img| engine.face(&img).map(|f| f.ok().map(|f| f.embedding)));
+                            .and_then(|img| {
+                                // LFW's images are centred on the named person; others
+                                // in the picture are not refused as "several faces".
+                                engine
+                                    .face_picked(&img, crate::quality::central_face)
+                                    .map(|f| f.ok().map(|f| f.embedding))
+                            });
                         out.push((i, r, t.elapsed().as_secs_f64() * 1000.0));
                         progress(done.fetch_add(1, Ordering::Relaxed) + 1, images.len());
                     }
@@ -228,6 +237,7 @@ pub fn evaluate(
         tar_at_far_1e_3: tar3,
         threshold: best_threshold(&all),
         failed_pairs: failed,
+        scores: scored.iter().map(|s| s.1).collect(),
         pairs_per_s: pairs.len() as f64 / elapsed,
         p50_ms: pct(0.5),
         p99_ms: pct(0.99),

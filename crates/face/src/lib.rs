@@ -6,10 +6,12 @@
 
 pub mod align;
 pub mod detect;
+pub mod dlib_resnet;
 pub mod engine;
 pub mod eval;
 pub mod graph;
 pub mod image;
+pub mod mesh;
 mod jp2;
 pub mod models;
 pub mod pad;

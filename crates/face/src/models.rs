@@ -27,6 +27,18 @@ pub const MOBILEFACENET: ModelFiles = ModelFiles {
     json_sha256: "bfbf27662ca1080dfd1b0a884aa166c135c1b7746b57385ecb44268828beb82a",
     bin_sha256: "c60e392478df0a2fd756f9a230c9935a04d136e9d3bf12e99a850d4802806089",
 };
+/// MobileFace (becauseofAI; 112×112 → 256-d; centres and scales 0–255 input itself).
+pub const MOBILEFACE: ModelFiles = ModelFiles {
+    name: "mobileface",
+    json_sha256: "b62d89d9e1401a2572e011e8691699f2432c1a6f56cda0dad7ddbdecacf1bbab",
+    bin_sha256: "403b53d95120c93c8417951b05d816197aa1794372b47e7629801156c701be5c",
+};
+/// faceres with float32 weights (the `faceres` file has them as float16).
+pub const FACERES_DEEP: ModelFiles = ModelFiles {
+    name: "faceres-deep",
+    json_sha256: "a98d8d87d533afeb6064822d33c80d45c5eaca4a436cef11c9c2084fff0c0dfe",
+    bin_sha256: "b0ea2cc4805891a0f22dc57b06b57806b967831305c40818400fda40aec341f4",
+};
 /// Human's face-description network (224×224 → 1024-d descriptor at `global_pooling/Mean`).
 pub const FACERES: ModelFiles = ModelFiles {
     name: "faceres",
@@ -50,6 +62,17 @@ pub const FACEMESH: ModelFiles = ModelFiles {
     name: "facemesh",
     json_sha256: "b60ca26f404724f43bd2b1575761d8265180e1f053cc0731caa68462927309e7",
     bin_sha256: "3826da640b0a3021161605369ee6af293f75d518040355b960ec71a3390c1c0b",
+};
+
+/// The package holding dlib's face-recognition ResNet (as weights without a graph).
+pub const FACE_API_PACKAGE: &str = "@vladmandic/face-api@1.7.15";
+
+/// dlib's face-recognition ResNet from face-api (150×150 → 128-d): its weights manifest and
+/// weight file; the graph is written by [`crate::dlib_resnet`].
+pub const DLIB_RESNET: ModelFiles = ModelFiles {
+    name: "face_recognition_model",
+    json_sha256: "cbaffa501b0b9275a12b63357a6843e7e30c054e1c9151e1a5f879b26e32986b",
+    bin_sha256: "b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589",
 };
 
 /// The model directory: `$KAKUNIN_MODELS`, else `~/.cache/kakunin/models/human-models-3.0.4`.
@@ -83,6 +106,20 @@ fn read_checked(path: &Path, sha256: &str) -> Result<Vec<u8>, FaceError> {
         });
     }
     Ok(bytes)
+}
+
+/// Loads and checks dlib's ResNet from `dir` (face-api's manifest and weights) and builds its
+/// graph.
+pub fn load_dlib_resnet(dir: &Path) -> Result<Graph, FaceError> {
+    let f = &DLIB_RESNET;
+    let manifest = read_checked(
+        &dir.join(format!("{}-weights_manifest.json", f.name)),
+        f.json_sha256,
+    )?;
+    let mut weights = read_checked(&dir.join(format!("{}.bin", f.name)), f.bin_sha256)?;
+    let (json, extra) = crate::dlib_resnet::model_json(&manifest)?;
+    weights.extend(extra);
+    Graph::from_parts(f.name, &json, &weights)
 }
 
 /// Loads and checks one model from `dir`: `NAME.json` and the weight shards it lists, each

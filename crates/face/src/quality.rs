@@ -48,6 +48,19 @@ pub fn pick_face(dets: &[Detection]) -> Result<&Detection, RetryReason> {
     Ok(first)
 }
 
+/// The face nearest the centre of a `size` (width, height) image: the subject of a photo framed
+/// on one person, whoever else is in it (LFW's convention, used by `face eval`).
+pub fn central_face(dets: &[Detection], size: (usize, usize)) -> Result<&Detection, RetryReason> {
+    let (cx, cy) = (size.0 as f32 / 2.0, size.1 as f32 / 2.0);
+    let dist = |d: &Detection| {
+        let (x, y) = ((d.bbox[0] + d.bbox[2]) / 2.0, (d.bbox[1] + d.bbox[3]) / 2.0);
+        (x - cx).powi(2) + (y - cy).powi(2)
+    };
+    dets.iter()
+        .min_by(|a, b| dist(a).total_cmp(&dist(b)))
+        .ok_or(RetryReason::NoFace)
+}
+
 /// Size, exposure, sharpness and pose of the live face.
 pub fn check(img: &Rgb, d: &Detection) -> Result<(), RetryReason> {
     if d.width() < MIN_FACE_PX {

@@ -1,7 +1,7 @@
 //! `kakunin face …`: the face engine from the command line.
 
 use anyhow::{Context, Result};
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use kakunin_face::engine::Preparation;
 use kakunin_face::{EngineConfig, FaceEngine};
@@ -43,29 +43,79 @@ pub enum Face {
         root: PathBuf,
         #[arg(long)]
         json: bool,
-        /// The embedding network.
-        #[arg(long, value_enum, default_value = "faceres")]
-        model: Model,
-        /// How faces are prepared for the embedding network.
-        #[arg(long, value_enum, default_value = "box-crop")]
-        preparation: Prep,
-        /// Pixel scaling for the embedding network.
-        #[arg(long, value_enum, default_value = "raw")]
-        input: Scale,
-        /// Compare in colour instead of grey.
+        #[command(flatten)]
+        network: Network,
+        /// Also write each pair's score to this file, a line each: fold, same (1/0), score.
         #[arg(long)]
-        colour: bool,
+        scores: Option<PathBuf>,
         /// Worker threads.
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// Writes the face of IMAGE as the embedding network sees it (PNG), to check alignment.
+    Crop {
+        image: PathBuf,
+        out: PathBuf,
+        #[command(flatten)]
+        network: Network,
+    },
+}
+
+/// Which network embeds faces and how they are prepared for it.
+#[derive(Args)]
+pub struct Network {
+    /// The embedding network.
+    #[arg(long, value_enum, default_value = "faceres")]
+    model: Model,
+    /// How faces are prepared for the embedding network.
+    #[arg(long, value_enum, default_value = "box-crop")]
+    preparation: Prep,
+    /// Pixel scaling for the embedding network.
+    #[arg(long, value_enum, default_value = "raw")]
+    input: Scale,
+    /// Compare in colour instead of grey.
+    #[arg(long)]
+    colour: bool,
+    /// Also embed the mirrored face and add the descriptors.
+    #[arg(long)]
+    flip: bool,
+}
+
+impl Network {
+    fn config(&self) -> EngineConfig {
+        EngineConfig {
+            embedding: match self.model {
+                Model::Faceres => kakunin_face::engine::EmbeddingModel::Faceres,
+                Model::Mobilefacenet => kakunin_face::engine::EmbeddingModel::MobileFaceNet,
+                Model::Mobileface => kakunin_face::engine::EmbeddingModel::MobileFace,
+                Model::FaceresDeep => kakunin_face::engine::EmbeddingModel::FaceresDeep,
+                Model::DlibResnet => kakunin_face::engine::EmbeddingModel::DlibResnet,
+            },
+            preparation: match self.preparation {
+                Prep::Aligned => Preparation::Aligned,
+                Prep::BoxCrop => Preparation::BoxCrop,
+                Prep::MeshAligned => Preparation::MeshAligned,
+            },
+            grey: !self.colour,
+            flip: self.flip,
+            input_scale: match self.input {
+                Scale::Raw => kakunin_face::engine::InputScale::Raw,
+                Scale::Centered => kakunin_face::engine::InputScale::Centered,
+                Scale::Unit => kakunin_face::engine::InputScale::Unit,
+            },
+            ..EngineConfig::default()
+        }
+    }
 }
 
 /// `--model`.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Model {
     Faceres,
+    FaceresDeep,
     Mobilefacenet,
+    Mobileface,
+    DlibResnet,
 }
 
 /// `--input`.
@@ -81,6 +131,7 @@ pub enum Scale {
 pub enum Prep {
     Aligned,
     BoxCrop,
+    MeshAligned,
 }
 
 fn engine(config: EngineConfig) -> Result<FaceEngine> {
@@ -160,33 +211,36 @@ pub fn run(cmd: Face) -> Result<()> {
                 );
             }
         }
+        Face::Crop {
+            image,
+            out,
+            network,
+        } => {
+            let e = engine(network.config())?;
+            let img = read(&image)?;
+            let img = if e.config.grey { img.to_grey() } else { img };
+            let faces = e.detect(&img)?;
+            let face = kakunin_face::quality::pick_face(&faces)
+                .map_err(|r| anyhow::anyhow!("no usable face in {}: {r:?}", image.display()))?;
+            let t = e.prepare(&img, face, |v| v)?;
+            let side = t.shape[1];
+            let crop = kakunin_face::image::Rgb {
+                width: side,
+                height: side,
+                data: t.data.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect(),
+            };
+            std::fs::write(&out, kakunin_face::image::encode_png(&crop)?)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+        }
         Face::Eval {
             pairs,
             root,
             json,
-            model,
-            preparation,
-            input,
-            colour,
+            network,
+            scores,
             threads,
         } => {
-            let config = EngineConfig {
-                embedding: match model {
-                    Model::Faceres => kakunin_face::engine::EmbeddingModel::Faceres,
-                    Model::Mobilefacenet => kakunin_face::engine::EmbeddingModel::MobileFaceNet,
-                },
-                preparation: match preparation {
-                    Prep::Aligned => Preparation::Aligned,
-                    Prep::BoxCrop => Preparation::BoxCrop,
-                },
-                grey: !colour,
-                input_scale: match input {
-                    Scale::Raw => kakunin_face::engine::InputScale::Raw,
-                    Scale::Centered => kakunin_face::engine::InputScale::Centered,
-                    Scale::Unit => kakunin_face::engine::InputScale::Unit,
-                },
-                ..EngineConfig::default()
-            };
+            let config = network.config();
             let e = engine(config)?;
             let text = std::fs::read_to_string(&pairs)
                 .with_context(|| format!("cannot read {}", pairs.display()))?;
@@ -204,6 +258,15 @@ pub fn run(cmd: Face) -> Result<()> {
                 bar.set_position(done as u64);
             })?;
             bar.finish_and_clear();
+            if let Some(path) = scores {
+                let lines: String = list
+                    .iter()
+                    .zip(&r.scores)
+                    .map(|(p, s)| format!("{} {} {s}\n", p.fold, u8::from(p.same)))
+                    .collect();
+                std::fs::write(&path, lines)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
             if json {
                 println!("{}", serde_json::to_string(&r)?);
             } else {

@@ -12,7 +12,7 @@ pub use tensor::Tensor;
 
 use crate::FaceError;
 use model::{ModelJson, NodeDef};
-use ops::{Activation, Binary, Conv, Dense, Depthwise, Padding, Window};
+use ops::{Activation, Binary, Conv, Dense, Depthwise, Padding, Pooling, Window};
 use std::collections::HashMap;
 
 /// One operation of the plan.
@@ -31,7 +31,7 @@ enum Op {
     Sigmoid,
     Prelu,
     Softmax,
-    MaxPool(Window),
+    Pool(Window, Pooling),
     Pad(Vec<(usize, usize)>),
     Reshape(Vec<i64>),
     Squeeze(Vec<i64>),
@@ -364,10 +364,15 @@ impl Graph {
             "Sigmoid" => Op::Sigmoid,
             "Prelu" => Op::Prelu,
             "Softmax" => Op::Softmax,
-            "MaxPool" => {
+            "MaxPool" | "AvgPool" => {
                 let k = n.ints("ksize").unwrap_or_default();
                 let at = |i: usize| k.get(i).copied().unwrap_or(1).max(1) as usize;
-                Op::MaxPool(Self::window(n, at(1), at(2)))
+                let kind = if n.op == "MaxPool" {
+                    Pooling::Max
+                } else {
+                    Pooling::Avg
+                };
+                Op::Pool(Self::window(n, at(1), at(2)), kind)
             }
             "Pad" => {
                 let p = self.konst(inputs[1], n, "paddings")?.ints();
@@ -498,7 +503,7 @@ impl Graph {
                         Tensor::new(x.shape.clone(), out)
                     }
                     Op::Softmax => ops::softmax(get(step.inputs[0]), take(pool, len)),
-                    Op::MaxPool(w) => ops::max_pool(get(step.inputs[0]), w, take(pool, 0)),
+                    Op::Pool(w, kind) => ops::pool(get(step.inputs[0]), w, *kind, take(pool, 0)),
                     Op::Pad(p) => ops::pad(get(step.inputs[0]), p, take(pool, 0)),
                     Op::Reshape(shape) => {
                         let x = get(step.inputs[0]);

@@ -318,15 +318,30 @@ impl Depthwise {
 }
 
 /// Max pooling.
-pub(crate) fn max_pool(x: &Tensor, win: &Window, mut out: Vec<f32>) -> Tensor {
+/// Which reduction a pooling window applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pooling {
+    Max,
+    /// The mean of the window's elements inside the input (padding is not counted, as in
+    /// TensorFlow).
+    Avg,
+}
+
+/// Max or average pooling over NHWC.
+pub(crate) fn pool(x: &Tensor, win: &Window, kind: Pooling, mut out: Vec<f32>) -> Tensor {
     let g = win.geometry(&x.shape);
+    let init = match kind {
+        Pooling::Max => f32::NEG_INFINITY,
+        Pooling::Avg => 0.0,
+    };
     out.clear();
-    out.resize(g.n * g.oh * g.ow * g.c, f32::NEG_INFINITY);
+    out.resize(g.n * g.oh * g.ow * g.c, init);
     for b in 0..g.n {
         for oy in 0..g.oh {
             for ox in 0..g.ow {
                 let o = &mut out
                     [((b * g.oh + oy) * g.ow + ox) * g.c..((b * g.oh + oy) * g.ow + ox + 1) * g.c];
+                let mut count = 0usize;
                 for ky in 0..win.kh {
                     let iy = (oy * win.stride.0 + ky) as isize - g.pt as isize;
                     if iy < 0 || iy >= g.h as isize {
@@ -337,11 +352,20 @@ pub(crate) fn max_pool(x: &Tensor, win: &Window, mut out: Vec<f32>) -> Tensor {
                         if ix < 0 || ix >= g.w as isize {
                             continue;
                         }
+                        count += 1;
                         let s = ((b * g.h + iy as usize) * g.w + ix as usize) * g.c;
-                        for (ov, sv) in o.iter_mut().zip(&x.data[s..s + g.c]) {
-                            *ov = ov.max(*sv);
+                        let src = &x.data[s..s + g.c];
+                        match kind {
+                            Pooling::Max => {
+                                o.iter_mut().zip(src).for_each(|(ov, sv)| *ov = ov.max(*sv))
+                            }
+                            Pooling::Avg => o.iter_mut().zip(src).for_each(|(ov, sv)| *ov += sv),
                         }
                     }
+                }
+                if kind == Pooling::Avg && count > 0 {
+                    let k = 1.0 / count as f32;
+                    o.iter_mut().for_each(|v| *v *= k);
                 }
             }
         }
