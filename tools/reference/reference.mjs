@@ -11,6 +11,7 @@ const [dir, out] = process.argv.slice(2);
 const models = {
   'blazeface-back': [1, 256, 256, 3],
   mobilefacenet: [1, 112, 112, 3],
+  mobileface: [1, 112, 112, 3],
   faceres: [1, 224, 224, 3],
   antispoof: [1, 128, 128, 3],
   liveness: [1, 32, 32, 3],
@@ -45,5 +46,38 @@ for (const [name, shape] of Object.entries(models)) {
   if (!Array.isArray(outs)) outs = [outs];
   result[name] = {};
   names.forEach((n, i) => { result[name][n] = { shape: outs[i].shape, data: Array.from(outs[i].dataSync()) }; });
+}
+// dlib's ResNet: face-api ships weights only, so the network is written here with tf ops, from
+// the architecture (kakunin writes it as a graph in crates/face/src/dlib_resnet.rs).
+{
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'face_recognition_model-weights_manifest.json'), 'utf8'));
+  const bin = fs.readFileSync(path.join(dir, 'face_recognition_model.bin'));
+  const w = tf.io.decodeWeights(new Uint8Array(bin).buffer, manifest.flatMap((g) => g.weights));
+  const layer = (x, p, stride, pad, relu) => {
+    const conv = tf.add(tf.conv2d(x, w[`${p}/conv/filters`], stride, pad), w[`${p}/conv/bias`]);
+    const y = tf.add(tf.mul(conv, w[`${p}/scale/weights`]), w[`${p}/scale/biases`]);
+    return relu ? tf.relu(y) : y;
+  };
+  const residual = (x, p) => tf.relu(tf.add(layer(layer(x, `${p}/conv1`, 1, 'same', true), `${p}/conv2`, 1, 'same', false), x));
+  const halving = (x, p) => {
+    let y = layer(layer(x, `${p}/conv1`, 2, 'valid', true), `${p}/conv2`, 1, 'same', false);
+    let s = tf.avgPool(x, 2, 2, 'valid');
+    const dh = s.shape[1] - y.shape[1];
+    if (dh > 0) y = tf.pad(y, [[0, 0], [0, dh], [0, dh], [0, 0]]);
+    const dc = y.shape[3] - s.shape[3];
+    if (dc > 0) s = tf.pad(s, [[0, 0], [0, 0], [0, 0], [0, dc]]);
+    return tf.relu(tf.add(y, s));
+  };
+  let y = tf.div(tf.sub(input([1, 150, 150, 3]), tf.tensor1d([122.782, 117.001, 104.298])), 255);
+  y = tf.maxPool(layer(y, 'conv32_down', 2, 'valid', true), 3, 2, 'valid');
+  for (const width of [32, 64, 128, 256]) {
+    const names = width === 32 ? ['conv32_1', 'conv32_2', 'conv32_3']
+      : width === 64 ? ['conv64_down', 'conv64_1', 'conv64_2', 'conv64_3']
+        : width === 128 ? ['conv128_down', 'conv128_1', 'conv128_2']
+          : ['conv256_down', 'conv256_1', 'conv256_2', 'conv256_down_out'];
+    for (const p of names) y = p.includes('down') ? halving(y, p) : residual(y, p);
+  }
+  const d = tf.matMul(tf.mean(y, [1, 2]), w.fc);
+  result.face_recognition_model = { descriptor: { shape: d.shape, data: Array.from(d.dataSync()) } };
 }
 fs.writeFileSync(out, JSON.stringify(result));

@@ -120,12 +120,7 @@ pub fn warp_to(img: &Rgb, d: &Detection, size: usize, f: impl Fn(f32) -> f32) ->
 
 /// Warps `img` by `to_template` (image → output pixels) into a `size`×`size` tensor, each channel
 /// normalised with `f`; outside the image is black.
-pub fn warp_by(
-    img: &Rgb,
-    to_template: Similarity,
-    size: usize,
-    f: impl Fn(f32) -> f32,
-) -> Tensor {
+pub fn warp_by(img: &Rgb, to_template: Similarity, size: usize, f: impl Fn(f32) -> f32) -> Tensor {
     let inv = to_template.inverse();
     let mut data = Vec::with_capacity(size * size * 3);
     for y in 0..size {

@@ -48,7 +48,10 @@ pub fn model_json(manifest: &[u8]) -> Result<(Vec<u8>, Vec<u8>), FaceError> {
     let mut groups: Vec<Value> =
         serde_json::from_slice(manifest).map_err(|e| corrupt(format!("manifest: {e}")))?;
     if groups.len() != 1 {
-        return Err(corrupt(format!("{} weight groups, expected 1", groups.len())));
+        return Err(corrupt(format!(
+            "{} weight groups, expected 1",
+            groups.len()
+        )));
     }
     let mut net = Net::default();
     let weights = groups[0]["weights"]
@@ -105,19 +108,14 @@ pub fn model_json(manifest: &[u8]) -> Result<(Vec<u8>, Vec<u8>), FaceError> {
     );
     net.node(OUTPUT, "MatMul", &[&x, "fc"], json!({}));
 
-    let list = groups[0]["weights"]
-        .as_array_mut()
-        .expect("checked above");
+    let list = groups[0]["weights"].as_array_mut().expect("checked above");
     list.extend(net.extra_specs);
     let model = json!({
         "format": "graph-model",
         "modelTopology": {"node": net.nodes},
         "weightsManifest": groups,
     });
-    Ok((
-        serde_json::to_vec(&model).expect("json"),
-        net.extra_bytes,
-    ))
+    Ok((serde_json::to_vec(&model).expect("json"), net.extra_bytes))
 }
 
 #[derive(Default)]
@@ -224,7 +222,12 @@ impl Net {
             let d = (pooled_hw - out_hw) as i32;
             let name = format!("{prefix}/pad_spatial");
             self.extra_i32(&name, vec![4, 2], &[0, 0, 0, d, 0, d, 0, 0]);
-            out = self.node(&format!("{prefix}/padded"), "Pad", &[&out, &name], json!({}));
+            out = self.node(
+                &format!("{prefix}/padded"),
+                "Pad",
+                &[&out, &name],
+                json!({}),
+            );
         }
         if width > shape.c {
             let name = format!("{prefix}/pad_channels");

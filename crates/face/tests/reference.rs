@@ -42,16 +42,22 @@ fn every_model_matches_tensorflow_js() {
         serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     std::fs::remove_file(&out).ok();
 
-    let cases: [(&ModelFiles, [usize; 4]); 6] = [
+    let cases: [(&ModelFiles, [usize; 4]); 8] = [
+        (&models::DLIB_RESNET, [1, 150, 150, 3]),
         (&models::FACERES, [1, 224, 224, 3]),
         (&models::BLAZEFACE, [1, 256, 256, 3]),
         (&models::MOBILEFACENET, [1, 112, 112, 3]),
+        (&models::MOBILEFACE, [1, 112, 112, 3]),
         (&models::ANTISPOOF, [1, 128, 128, 3]),
         (&models::LIVENESS, [1, 32, 32, 3]),
         (&models::FACEMESH, [1, 192, 192, 3]),
     ];
     for (files, shape) in cases {
-        let graph = models::load(&dir, files).unwrap();
+        let graph = if files.name == models::DLIB_RESNET.name {
+            models::load_dlib_resnet(&dir).unwrap()
+        } else {
+            models::load(&dir, files).unwrap()
+        };
         let expected = reference[files.name].as_object().unwrap();
         let names: Vec<&str> = expected.keys().map(String::as_str).collect();
         let mut scratch = Scratch::default();

@@ -65,10 +65,10 @@ pub enum Face {
 #[derive(Args)]
 pub struct Network {
     /// The embedding network.
-    #[arg(long, value_enum, default_value = "faceres")]
+    #[arg(long, value_enum, default_value = "dlib-resnet")]
     model: Model,
     /// How faces are prepared for the embedding network.
-    #[arg(long, value_enum, default_value = "box-crop")]
+    #[arg(long, value_enum, default_value = "mesh-aligned")]
     preparation: Prep,
     /// Pixel scaling for the embedding network.
     #[arg(long, value_enum, default_value = "raw")]
@@ -76,9 +76,9 @@ pub struct Network {
     /// Compare in colour instead of grey.
     #[arg(long)]
     colour: bool,
-    /// Also embed the mirrored face and add the descriptors.
+    /// Embed the face only as it is (by default the mirrored face's descriptor is added).
     #[arg(long)]
-    flip: bool,
+    no_flip: bool,
 }
 
 impl Network {
@@ -88,7 +88,6 @@ impl Network {
                 Model::Faceres => kakunin_face::engine::EmbeddingModel::Faceres,
                 Model::Mobilefacenet => kakunin_face::engine::EmbeddingModel::MobileFaceNet,
                 Model::Mobileface => kakunin_face::engine::EmbeddingModel::MobileFace,
-                Model::FaceresDeep => kakunin_face::engine::EmbeddingModel::FaceresDeep,
                 Model::DlibResnet => kakunin_face::engine::EmbeddingModel::DlibResnet,
             },
             preparation: match self.preparation {
@@ -97,7 +96,7 @@ impl Network {
                 Prep::MeshAligned => Preparation::MeshAligned,
             },
             grey: !self.colour,
-            flip: self.flip,
+            flip: !self.no_flip,
             input_scale: match self.input {
                 Scale::Raw => kakunin_face::engine::InputScale::Raw,
                 Scale::Centered => kakunin_face::engine::InputScale::Centered,
@@ -111,11 +110,10 @@ impl Network {
 /// `--model`.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Model {
+    DlibResnet,
     Faceres,
-    FaceresDeep,
     Mobilefacenet,
     Mobileface,
-    DlibResnet,
 }
 
 /// `--input`.
@@ -227,7 +225,11 @@ pub fn run(cmd: Face) -> Result<()> {
             let crop = kakunin_face::image::Rgb {
                 width: side,
                 height: side,
-                data: t.data.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect(),
+                data: t
+                    .data
+                    .iter()
+                    .map(|v| v.round().clamp(0.0, 255.0) as u8)
+                    .collect(),
             };
             std::fs::write(&out, kakunin_face::image::encode_png(&crop)?)
                 .with_context(|| format!("cannot write {}", out.display()))?;
