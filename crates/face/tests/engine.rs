@@ -60,6 +60,58 @@ fn same_person_matches_and_different_people_do_not() {
 }
 
 #[test]
+fn the_face_mesh_finds_eyes_nose_and_mouth_where_the_detector_does() {
+    let Some((e, data)) = setup() else { return };
+    let img = lfw(&data, "Abel_Pacheco", 1);
+    let d = e.detect(&img).unwrap().remove(0);
+    let mesh = e.mesh(&img, &d).unwrap();
+    assert_eq!(mesh.points.len(), 468);
+    let five = mesh.five_points();
+    let dist = |p: [f32; 2], q: [f32; 2]| ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt();
+    let eyes = dist(d.keypoints[0], d.keypoints[1]);
+    // The mesh is finer than the detector, but must agree with it on where the eyes and nose are.
+    for (mesh_point, detector_point) in [
+        (five[0], d.keypoints[0]),
+        (five[1], d.keypoints[1]),
+        (five[2], d.keypoints[2]),
+    ] {
+        assert!(
+            dist(mesh_point, detector_point) < 0.25 * eyes,
+            "{five:?} vs {:?}",
+            d.keypoints
+        );
+    }
+    // Mouth corners either side of the detector's mouth centre, below the nose.
+    assert!(five[3][0] < d.keypoints[3][0] && five[4][0] > d.keypoints[3][0]);
+    assert!(five[3][1] > five[2][1] && five[4][1] > five[2][1]);
+    let open = mesh.eye_openness();
+    assert!((0.1..0.6).contains(&open), "eye openness {open}");
+}
+
+#[test]
+fn several_people_in_a_photo_the_central_one_is_chosen_for_evaluation() {
+    let Some((e, data)) = setup() else { return };
+    let a = lfw(&data, "Abel_Pacheco", 1);
+    let b = lfw(&data, "Aaron_Sorkin", 1);
+    // Two equal faces side by side: the live check refuses the frame, the central pick does not.
+    let two = canvas(&[&a, &b], 1.0, 500, 250);
+    let dets = e.detect(&two).unwrap();
+    assert_eq!(
+        kakunin_face::quality::pick_face(&dets).unwrap_err(),
+        RetryReason::SeveralFaces
+    );
+    let centred = kakunin_face::quality::central_face(&dets, (220, 250)).unwrap();
+    assert!(
+        centred.bbox[2] < 250.0,
+        "the face over the centre of the left half: {centred:?}"
+    );
+    assert!(e
+        .face_picked(&two, kakunin_face::quality::central_face)
+        .unwrap()
+        .is_ok());
+}
+
+#[test]
 fn no_face_several_faces_and_too_small_ask_for_a_retry() {
     let Some((e, data)) = setup() else { return };
     let card = lfw(&data, "Abel_Pacheco", 1);

@@ -87,3 +87,41 @@ fn unknown_op_is_named_and_bad_weights_are_refused() {
         Err(FaceError::ModelCorrupt { .. })
     ));
 }
+
+#[test]
+fn average_and_max_pooling_give_known_answers() {
+    // 1×3×3×1 input 1..9; 2×2 windows, stride 2, VALID: one window over 1,2,4,5.
+    let pool = |op: &str| {
+        json!({ "name": op, "op": op, "input": ["x"], "attr": {
+            "ksize": { "list": { "i": ["1", "2", "2", "1"] } },
+            "strides": { "list": { "i": ["1", "2", "2", "1"] } }, "padding": { "s": b64("VALID") } } })
+    };
+    let nodes = json!([{ "name": "x", "op": "Placeholder" }, pool("AvgPool"), pool("MaxPool")]);
+    let g = Graph::from_parts("pools", &model(nodes, json!([])), &[]).unwrap();
+    let x = Tensor::new(vec![1, 3, 3, 1], (1..=9).map(|v| v as f32).collect());
+    let out = g
+        .run(x, &["AvgPool", "MaxPool"], &mut Scratch::default())
+        .unwrap();
+    assert_eq!(out[0].shape, vec![1, 1, 1, 1]);
+    assert_eq!(out[0].data, vec![3.0]);
+    assert_eq!(out[1].data, vec![5.0]);
+}
+
+#[test]
+fn dlib_resnet_manifest_that_is_not_face_apis_is_refused() {
+    use kakunin_face::dlib_resnet::model_json;
+    for (manifest, says) in [
+        (&b"not json"[..], "manifest"),
+        (&b"[]"[..], "0 weight groups"),
+        (&br#"[{"paths": ["a.bin"], "weights": [{"name": "conv32_down/conv/filters", "shape": [7, 7, 3, 32], "dtype": "float32"}]}]"#[..], "no weights for block conv32_1"),
+    ] {
+        match model_json(manifest) {
+            Err(e @ FaceError::ModelCorrupt { .. }) => {
+                assert!(e.to_string().contains(says), "{e}");
+                assert!(e.to_string().contains("fetch-models"), "{e}");
+            }
+            Err(e) => panic!("wrong error {e}"),
+            Ok(_) => panic!("accepted {}", String::from_utf8_lossy(manifest)),
+        }
+    }
+}
