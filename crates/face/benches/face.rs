@@ -1,4 +1,4 @@
-//! Face engine timings on one core: model load, BlazeFace, the embedding network, and a full
+//! Face engine timings on one core: model load, BlazeFace, the face mesh, the embedding, and a full
 //! verify from two JPEG files. Needs the models (./scripts/fetch-models) and the development
 //! images (../shared/data); prints a note and does nothing without them.
 
@@ -26,8 +26,23 @@ fn bench(c: &mut Criterion) {
     g.bench_function("blazeface_detect", |b| {
         b.iter(|| engine.detect(&live).unwrap())
     });
-    g.bench_function("embed_faceres", |b| {
+    g.bench_function("face_mesh", |b| {
+        b.iter(|| engine.mesh(&live, &face).unwrap())
+    });
+    // The default embedding: face mesh, alignment, dlib's ResNet on the face and its mirror.
+    g.bench_function("embed_mesh_aligned_with_mirror", |b| {
         b.iter(|| engine.embed(&live, &face).unwrap())
+    });
+    let one_view = FaceEngine::load(
+        &models,
+        EngineConfig {
+            flip: false,
+            ..EngineConfig::default()
+        },
+    )
+    .unwrap();
+    g.bench_function("embed_mesh_aligned_one_view", |b| {
+        b.iter(|| one_view.embed(&live, &face).unwrap())
     });
     let card_face = engine
         .face(&kakunin_face::image::decode(&card_jpeg).unwrap())
