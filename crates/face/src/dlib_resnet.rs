@@ -151,20 +151,22 @@ impl Net {
         self.node(name, "Const", &[], json!({}));
     }
 
-    fn extra_f32(&mut self, name: &str, shape: Vec<usize>, v: &[f32]) {
+    /// A constant the graph adds: its spec and its little-endian bytes.
+    fn extra(&mut self, name: &str, shape: Vec<usize>, dtype: &str, words: Vec<[u8; 4]>) {
         self.konst(name);
         self.extra_specs
-            .push(json!({"name": name, "shape": shape, "dtype": "float32"}));
-        v.iter()
-            .for_each(|x| self.extra_bytes.extend(x.to_le_bytes()));
+            .push(json!({"name": name, "shape": shape, "dtype": dtype}));
+        self.extra_bytes.extend(words.concat());
+    }
+
+    fn extra_f32(&mut self, name: &str, shape: Vec<usize>, v: &[f32]) {
+        let words = v.iter().map(|x| x.to_le_bytes()).collect();
+        self.extra(name, shape, "float32", words);
     }
 
     fn extra_i32(&mut self, name: &str, shape: Vec<usize>, v: &[i32]) {
-        self.konst(name);
-        self.extra_specs
-            .push(json!({"name": name, "shape": shape, "dtype": "int32"}));
-        v.iter()
-            .for_each(|x| self.extra_bytes.extend(x.to_le_bytes()));
+        let words = v.iter().map(|x| x.to_le_bytes()).collect();
+        self.extra(name, shape, "int32", words);
     }
 
     /// Convolution, its bias, dlib's per-channel scale and shift, and optionally a ReLU.

@@ -34,7 +34,7 @@ mod idx {
 #[derive(Debug, Clone)]
 pub struct Mesh {
     pub points: Vec<[f32; 3]>,
-    /// The model's face-presence score (sigmoid, 0–1).
+    /// The model's face-presence score (0–1; the graph applies the sigmoid itself).
     pub presence: f32,
 }
 
@@ -125,7 +125,7 @@ impl MeshModel {
             .collect();
         Ok(Mesh {
             points,
-            presence: crate::graph::ops::sigmoid(flag),
+            presence: flag,
         })
     }
 }

@@ -66,6 +66,7 @@ fn the_face_mesh_finds_eyes_nose_and_mouth_where_the_detector_does() {
     let d = e.detect(&img).unwrap().remove(0);
     let mesh = e.mesh(&img, &d).unwrap();
     assert_eq!(mesh.points.len(), 468);
+    assert!(mesh.presence > 0.5, "face presence {}", mesh.presence);
     let five = mesh.five_points();
     let dist = |p: [f32; 2], q: [f32; 2]| ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt();
     let eyes = dist(d.keypoints[0], d.keypoints[1]);
