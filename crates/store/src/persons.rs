@@ -145,13 +145,15 @@ impl Store {
             "m",
         )?;
         let mut out = Vec::with_capacity(count);
-        for _ in 0..count * 2 {
-            if out.len() == count || max == 0 {
-                break;
-            }
-            let id = rand::random::<u64>() as i64 % max + 1;
+        if max == 0 {
+            return Ok(out);
+        }
+        for _ in 0..count {
+            // The first row at or after a random id: ids may have gaps, and every draw must
+            // still give a row (a draw that found none once left a caller with nothing).
+            let id = (rand::random::<u64>() % max as u64) as i64 + 1;
             if let Some(r) = sqlx::query(
-                "SELECT insurer_number, symbol, number, branch FROM qualifications WHERE id = $1",
+                "SELECT insurer_number, symbol, number, branch FROM qualifications WHERE id >= $1 ORDER BY id LIMIT 1",
             )
             .bind(id)
             .fetch_optional(&self.pool)

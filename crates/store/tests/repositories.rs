@@ -27,6 +27,17 @@ async fn seeded_persons_are_found_by_numbers_and_card() {
             .unwrap()
             .unwrap();
         assert_eq!(again, q);
+        // Every draw of the benchmark sampler gives a real qualification (it once gave none a
+        // quarter of the time for a single draw).
+        let sample = store.sample_numbers(40).await.unwrap();
+        assert_eq!(sample.len(), 40);
+        for [insurer, symbol, number, branch] in &sample {
+            assert!(store
+                .qualification_by_numbers(insurer, symbol, number, branch)
+                .await
+                .unwrap()
+                .is_some());
+        }
         assert!(store
             .qualification_by_numbers(&q.insurer_number, &q.symbol, "nope", "00")
             .await
