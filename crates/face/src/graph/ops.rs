@@ -373,7 +373,6 @@ impl Depthwise {
     }
 }
 
-/// Max pooling.
 /// Which reduction a pooling window applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Pooling {
