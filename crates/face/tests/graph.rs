@@ -125,3 +125,89 @@ fn dlib_resnet_manifest_that_is_not_face_apis_is_refused() {
         }
     }
 }
+
+/// Depthwise convolution computed the plain way, for comparison with the executor's kernels.
+fn depthwise_naive(
+    x: &[f32],
+    (h, w, c): (usize, usize, usize),
+    f: &[f32],
+    k: usize,
+    stride: usize,
+    same: bool,
+) -> (Vec<f32>, usize, usize) {
+    let (oh, ow, pt, pl) = if same {
+        let (oh, ow) = (h.div_ceil(stride), w.div_ceil(stride));
+        let ph = ((oh - 1) * stride + k).saturating_sub(h);
+        let pw = ((ow - 1) * stride + k).saturating_sub(w);
+        (oh, ow, ph / 2, pw / 2)
+    } else {
+        ((h - k) / stride + 1, (w - k) / stride + 1, 0, 0)
+    };
+    let mut out = vec![0.0; oh * ow * c];
+    for oy in 0..oh {
+        for ox in 0..ow {
+            for ch in 0..c {
+                let mut acc = 0.0;
+                for ky in 0..k {
+                    for kx in 0..k {
+                        let (iy, ix) = (
+                            (oy * stride + ky) as isize - pt as isize,
+                            (ox * stride + kx) as isize - pl as isize,
+                        );
+                        if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
+                            acc += x[((iy as usize) * w + ix as usize) * c + ch]
+                                * f[(ky * k + kx) * c + ch];
+                        }
+                    }
+                }
+                out[(oy * ow + ox) * c + ch] = acc;
+            }
+        }
+    }
+    (out, oh, ow)
+}
+
+#[test]
+fn depthwise_kernels_agree_with_the_plain_computation() {
+    // 3×3 (the fused three-tap path), 5×5, stride 1 and 2, SAME and VALID, odd sizes.
+    for (k, stride, same, h, w, c) in [
+        (3, 1, true, 7, 9, 24),
+        (3, 1, false, 6, 5, 8),
+        (3, 2, true, 9, 8, 4),
+        (5, 1, true, 6, 7, 3),
+        (3, 1, true, 2, 2, 5),
+    ] {
+        let padding = if same { "SAME" } else { "VALID" };
+        let nodes = json!([{ "name": "x", "op": "Placeholder" }, { "name": "f", "op": "Const" },
+            { "name": "y", "op": "DepthwiseConv2dNative", "input": ["x", "f"], "attr": {
+                "strides": { "list": { "i": ["1", stride.to_string(), stride.to_string(), "1"] } },
+                "padding": { "s": b64(padding) } } }]);
+        let weights = json!([{ "name": "f", "shape": [k, k, c, 1], "dtype": "float32" }]);
+        let f: Vec<f32> = (0..k * k * c)
+            .map(|i| ((i * 37 % 11) as f32 - 5.0) * 0.1)
+            .collect();
+        let x: Vec<f32> = (0..h * w * c)
+            .map(|i| ((i * 13 % 17) as f32 - 8.0) * 0.25)
+            .collect();
+        let g = Graph::from_parts("dw", &model(nodes, weights), &f32s(&f)).unwrap();
+        let got = g
+            .run(
+                Tensor::new(vec![1, h, w, c], x.clone()),
+                &["y"],
+                &mut Scratch::default(),
+            )
+            .unwrap();
+        let (want, oh, ow) = depthwise_naive(&x, (h, w, c), &f, k, stride, same);
+        assert_eq!(
+            got[0].shape,
+            vec![1, oh, ow, c],
+            "{k}×{k} stride {stride} {padding}"
+        );
+        for (i, (a, b)) in got[0].data.iter().zip(&want).enumerate() {
+            assert!(
+                (a - b).abs() < 1e-4,
+                "{k}×{k} stride {stride} {padding} {h}×{w}×{c}: at {i} {a} vs {b}"
+            );
+        }
+    }
+}

@@ -319,6 +319,14 @@ impl Depthwise {
                         continue;
                     }
                     let in_row = &input[iy as usize * g.w * c..(iy as usize + 1) * g.w * c];
+                    if flat && self.win.kw == 3 && dx == 1 && g.pl <= 1 && g.w >= 3 {
+                        // The usual 3×3 kernel: the three taps of this kernel row in one pass
+                        // where all three fall inside the image (the output is read and written
+                        // once instead of three times), the edge columns tap by tap.
+                        let f = &tiled[ky * 3 * g.ow * c..(ky * 3 + 3) * g.ow * c];
+                        three_taps(row, in_row, f, g.ow, g.w, g.pl, c);
+                        continue;
+                    }
                     for kx in 0..self.win.kw {
                         // The output columns whose input column lies inside the image, computed
                         // once per tap instead of tested per pixel.
@@ -370,6 +378,51 @@ impl Depthwise {
         }
         bias_and_activation(&mut out, self.bias.as_deref(), &self.act, cout);
         Tensor::new(vec![g.n, g.oh, g.ow, cout], out)
+    }
+}
+
+/// One kernel row of a stride-1, 3-wide depthwise convolution: `row[ox] += Σ_kx in[ox + kx −
+/// pl] · f_kx` per channel, for `pl` ≤ 1 (`f`: the three taps' weights, each repeated along the
+/// row, `ow·c` long).
+#[inline(always)]
+fn three_taps(row: &mut [f32], input: &[f32], f: &[f32], ow: usize, w: usize, pl: usize, c: usize) {
+    let (f0, rest) = f.split_at(ow * c);
+    let (f1, f2) = rest.split_at(ow * c);
+    // Output columns whose three inputs (ox − pl … ox + 2 − pl) all lie inside the image.
+    let lo = pl;
+    let hi = (w + pl).saturating_sub(2).min(ow);
+    let tap = |row: &mut [f32], ox: usize, kx: usize, fk: &[f32]| {
+        let ix = ox as isize + kx as isize - pl as isize;
+        if ix >= 0 && (ix as usize) < w {
+            let src = &input[ix as usize * c..(ix as usize + 1) * c];
+            let o = &mut row[ox * c..(ox + 1) * c];
+            for ((ov, sv), fv) in o.iter_mut().zip(src).zip(&fk[ox * c..(ox + 1) * c]) {
+                *ov += sv * fv;
+            }
+        }
+    };
+    for ox in (0..lo.min(ow)).chain(hi.max(lo)..ow) {
+        for (kx, fk) in [f0, f1, f2].into_iter().enumerate() {
+            tap(row, ox, kx, fk);
+        }
+    }
+    if hi > lo {
+        let span = (hi - lo) * c;
+        let start = (lo - pl) * c;
+        let o = &mut row[lo * c..lo * c + span];
+        let (s0, s1, s2) = (
+            &input[start..start + span],
+            &input[start + c..start + c + span],
+            &input[start + 2 * c..start + 2 * c + span],
+        );
+        let (g0, g1, g2) = (
+            &f0[lo * c..lo * c + span],
+            &f1[lo * c..lo * c + span],
+            &f2[lo * c..lo * c + span],
+        );
+        for i in 0..span {
+            o[i] += s0[i] * g0[i] + s1[i] * g1[i] + s2[i] * g2[i];
+        }
     }
 }
 
