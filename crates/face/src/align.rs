@@ -102,12 +102,6 @@ pub const DLIB_TEMPLATE: [[f32; 2]; 5] = [
     [97.61, 103.02],
 ];
 
-/// The transform from image to `template` (in pixels of a `size`² output) for five points in the
-/// template's order (eyes, nose, mouth corners; from the face mesh).
-pub fn five_points_to(points: &[[f32; 2]; 5], template: &[[f32; 2]; 5]) -> Similarity {
-    Similarity::estimate(points, template)
-}
-
 /// Warps the face to 112×112 and normalises each channel with `f` (NHWC tensor, batch 1).
 pub fn warp(img: &Rgb, d: &Detection, f: impl Fn(f32) -> f32) -> Tensor {
     warp_to(img, d, SIZE, f)

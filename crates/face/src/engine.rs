@@ -31,14 +31,13 @@ pub enum EmbeddingModel {
 }
 
 impl EmbeddingModel {
-    fn load(self, dir: &Path) -> Result<Graph, FaceError> {
-        let files = match self {
+    fn files(self) -> &'static models::ModelFiles {
+        match self {
             EmbeddingModel::Faceres => &models::FACERES,
             EmbeddingModel::MobileFaceNet => &models::MOBILEFACENET,
             EmbeddingModel::MobileFace => &models::MOBILEFACE,
-            EmbeddingModel::DlibResnet => return models::load_dlib_resnet(dir),
-        };
-        models::load(dir, files)
+            EmbeddingModel::DlibResnet => &models::DLIB_RESNET,
+        }
     }
     fn input(self) -> usize {
         match self {
@@ -205,7 +204,7 @@ impl FaceEngine {
         Ok(FaceEngine {
             detector: Detector::new(models::load(dir, &models::BLAZEFACE)?),
             mesh: MeshModel::new(models::load(dir, &models::FACEMESH)?),
-            embedder: config.embedding.load(dir)?,
+            embedder: models::load(dir, config.embedding.files())?,
             antispoof: models::load(dir, &models::ANTISPOOF)?,
             liveness: models::load(dir, &models::LIVENESS)?,
             config,
@@ -223,6 +222,15 @@ impl FaceEngine {
         let out = f(&mut s);
         self.scratch.lock().expect("scratch pool").push(s);
         out
+    }
+
+    /// `img` as faces are compared: in grey when configured (the card photo is grey).
+    pub fn compared(&self, img: &Rgb) -> Rgb {
+        if self.config.grey {
+            img.to_grey()
+        } else {
+            img.clone()
+        }
     }
 
     /// Faces in `img`, best first.
@@ -244,8 +252,10 @@ impl FaceEngine {
             Preparation::BoxCrop => crop(img, d, size, BOX_MARGIN, f),
             Preparation::MeshAligned => {
                 let mesh = self.mesh(img, d)?;
-                let t =
-                    align::five_points_to(&mesh.five_points(), &self.config.embedding.template());
+                let t = align::Similarity::estimate(
+                    &mesh.five_points(),
+                    &self.config.embedding.template(),
+                );
                 align::warp_by(img, t, size, f)
             }
         })
@@ -288,11 +298,7 @@ impl FaceEngine {
         img: &Rgb,
         pick: impl Fn(&[Detection], (usize, usize)) -> Result<&Detection, RetryReason>,
     ) -> Result<Result<Face, RetryReason>, FaceError> {
-        let img = if self.config.grey {
-            img.to_grey()
-        } else {
-            img.clone()
-        };
+        let img = self.compared(img);
         let dets = self.detect(&img)?;
         let d = match pick(&dets, (img.width, img.height)) {
             Ok(d) => d.clone(),
@@ -369,11 +375,7 @@ impl FaceEngine {
             Ok(d)
         };
         let d0 = Instant::now();
-        let live_grey = if self.config.grey {
-            live.to_grey()
-        } else {
-            live.clone()
-        };
+        let live_grey = self.compared(live);
         let dets = self.detect(&live_grey)?;
         t.detect_ms = ms(d0);
         let d = match quality::pick_face(&dets)

@@ -105,7 +105,7 @@ fn read_checked(path: &Path, sha256: &str) -> Result<Vec<u8>, FaceError> {
 
 /// Loads and checks dlib's ResNet from `dir` (face-api's manifest and weights) and builds its
 /// graph.
-pub fn load_dlib_resnet(dir: &Path) -> Result<Graph, FaceError> {
+fn load_dlib_resnet(dir: &Path) -> Result<Graph, FaceError> {
     let f = &DLIB_RESNET;
     let manifest = read_checked(
         &dir.join(format!("{}-weights_manifest.json", f.name)),
@@ -118,8 +118,12 @@ pub fn load_dlib_resnet(dir: &Path) -> Result<Graph, FaceError> {
 }
 
 /// Loads and checks one model from `dir`: `NAME.json` and the weight shards it lists, each
-/// against its pinned sha256.
+/// against its pinned sha256 ([`DLIB_RESNET`]: face-api's manifest and weights, with the graph
+/// written by [`crate::dlib_resnet`]).
 pub fn load(dir: &Path, files: &ModelFiles) -> Result<Graph, FaceError> {
+    if files.name == DLIB_RESNET.name {
+        return load_dlib_resnet(dir);
+    }
     let json = read_checked(&dir.join(format!("{}.json", files.name)), files.json_sha256)?;
     let mut weights = vec![];
     for shard in crate::graph::shard_paths(&json)? {

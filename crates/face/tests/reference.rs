@@ -53,11 +53,7 @@ fn every_model_matches_tensorflow_js() {
         (&models::FACEMESH, [1, 192, 192, 3]),
     ];
     for (files, shape) in cases {
-        let graph = if files.name == models::DLIB_RESNET.name {
-            models::load_dlib_resnet(&dir).unwrap()
-        } else {
-            models::load(&dir, files).unwrap()
-        };
+        let graph = models::load(&dir, files).unwrap();
         let expected = reference[files.name].as_object().unwrap();
         let names: Vec<&str> = expected.keys().map(String::as_str).collect();
         let mut scratch = Scratch::default();

@@ -215,8 +215,7 @@ pub fn run(cmd: Face) -> Result<()> {
             network,
         } => {
             let e = engine(network.config())?;
-            let img = read(&image)?;
-            let img = if e.config.grey { img.to_grey() } else { img };
+            let img = e.compared(&read(&image)?);
             let faces = e.detect(&img)?;
             let face = kakunin_face::quality::pick_face(&faces)
                 .map_err(|r| anyhow::anyhow!("no usable face in {}: {r:?}", image.display()))?;
