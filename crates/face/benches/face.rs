@@ -1,6 +1,7 @@
-//! Face engine timings on one core: model load, BlazeFace, the face mesh, the embedding, and a full
-//! verify from two JPEG files. Needs the models (./scripts/fetch-models) and the development
-//! images (../shared/data); prints a note and does nothing without them.
+//! Face engine timings on one core: model load, BlazeFace, the face mesh, the embedding, a full
+//! verify from two JPEG files, and the kiosk's head-turn check. Needs the models
+//! (./scripts/fetch-models) and the development images (../shared/data); prints a note and does
+//! nothing without them.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use kakunin_face::{EngineConfig, FaceEngine};
@@ -61,7 +62,31 @@ fn bench(c: &mut Criterion) {
             engine.verify(&card, &live, 1).unwrap()
         })
     });
+    // The kiosk's active check: parallax over every pair of its 12-frame window (66 fits).
+    let window: Vec<_> = (1..=12)
+        .map(|i| {
+            let name = format!("nuaa/live/0004/{}", nth_frame(&data, i));
+            let img =
+                kakunin_face::image::decode(&std::fs::read(data.join(name)).unwrap()).unwrap();
+            let d = engine.detect(&img).unwrap().remove(0);
+            engine.mesh(&img, &d).unwrap()
+        })
+        .collect();
+    g.bench_function("head_turn_check_12_frames", |b| {
+        b.iter(|| kakunin_face::pad::head_turn(&window))
+    });
     g.finish();
+}
+
+/// The file name of the `i`th frame (name order) of NUAA's live subject 0004.
+fn nth_frame(data: &std::path::Path, i: usize) -> String {
+    let mut names: Vec<_> = std::fs::read_dir(data.join("nuaa/live/0004"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names[i].clone()
 }
 
 criterion_group!(benches, bench);

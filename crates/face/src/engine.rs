@@ -170,10 +170,12 @@ pub struct Decision {
     pub liveness: Option<f32>,
     pub attempt: u8,
     pub timings: Timings,
-    /// The face found in the live frame (when it passed the quality checks), for active checks
-    /// over a frame sequence ([`crate::pad::head_turn`]).
+    /// The face found in the live frame (when it passed the quality checks).
     #[serde(skip)]
     pub live_face: Option<crate::detect::Detection>,
+    /// Its mesh, for the active check over a frame sequence ([`crate::pad::head_turn`]).
+    #[serde(skip)]
+    pub live_mesh: Option<Mesh>,
 }
 
 /// The decision itself.
@@ -246,19 +248,34 @@ impl FaceEngine {
         d: &Detection,
         f: impl Fn(f32) -> f32,
     ) -> Result<Tensor, FaceError> {
+        let mesh = match self.config.preparation {
+            Preparation::MeshAligned => Some(self.mesh(img, d)?),
+            _ => None,
+        };
+        Ok(self.prepare_with(img, d, mesh.as_ref(), f))
+    }
+
+    /// [`FaceEngine::prepare`] with the face's mesh already computed (required for
+    /// [`Preparation::MeshAligned`]; a missing mesh falls back to BlazeFace's keypoints).
+    fn prepare_with(
+        &self,
+        img: &Rgb,
+        d: &Detection,
+        mesh: Option<&Mesh>,
+        f: impl Fn(f32) -> f32,
+    ) -> Tensor {
         let size = self.config.embedding.input();
-        Ok(match self.config.preparation {
-            Preparation::Aligned => align::warp_to(img, d, size, f),
-            Preparation::BoxCrop => crop(img, d, size, BOX_MARGIN, f),
-            Preparation::MeshAligned => {
-                let mesh = self.mesh(img, d)?;
+        match (self.config.preparation, mesh) {
+            (Preparation::BoxCrop, _) => crop(img, d, size, BOX_MARGIN, f),
+            (Preparation::MeshAligned, Some(mesh)) => {
                 let t = align::Similarity::estimate(
                     &mesh.five_points(),
                     &self.config.embedding.template(),
                 );
                 align::warp_by(img, t, size, f)
             }
-        })
+            (Preparation::Aligned | Preparation::MeshAligned, _) => align::warp_to(img, d, size, f),
+        }
     }
 
     /// The face mesh of face `d` in `img`.
@@ -268,8 +285,22 @@ impl FaceEngine {
 
     /// The embedding of face `d` in `img`.
     pub fn embed(&self, img: &Rgb, d: &Detection) -> Result<Vec<f32>, FaceError> {
+        let mesh = match self.config.preparation {
+            Preparation::MeshAligned => Some(self.mesh(img, d)?),
+            _ => None,
+        };
+        self.embed_with(img, d, mesh.as_ref())
+    }
+
+    /// [`FaceEngine::embed`] with the face's mesh already computed.
+    fn embed_with(
+        &self,
+        img: &Rgb,
+        d: &Detection,
+        mesh: Option<&Mesh>,
+    ) -> Result<Vec<f32>, FaceError> {
         let scale = self.config.input_scale;
-        let input = self.prepare(img, d, |v| scale.apply(v))?;
+        let input = self.prepare_with(img, d, mesh, |v| scale.apply(v));
         let mirrored = self.config.flip.then(|| mirror(&input));
         let run = |t: Tensor| {
             self.with_scratch(|s| self.embedder.run(t, &[self.config.embedding.output()], s))
@@ -348,6 +379,7 @@ impl FaceEngine {
             attempt,
             timings: Timings::default(),
             live_face: None,
+            live_mesh: None,
         }
     }
 
@@ -394,8 +426,11 @@ impl FaceEngine {
         decision.antispoof = Some(anti);
         decision.liveness = Some(liveness);
         let e0 = Instant::now();
-        let e = self.embed(&live_grey, &d)?;
+        // The mesh serves both the alignment and the active check over the frame sequence.
+        let mesh = self.mesh(&live_grey, &d)?;
+        let e = self.embed_with(&live_grey, &d, Some(&mesh))?;
         t.embed_ms = ms(e0);
+        decision.live_mesh = Some(mesh);
         let score = cosine(&card_face.embedding, &e);
         decision.score = Some(score);
         decision.decision = if quality::spoof_suspected(anti, liveness) {

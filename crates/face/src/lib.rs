@@ -16,6 +16,7 @@ mod jp2;
 pub mod mesh;
 pub mod models;
 pub mod pad;
+pub mod parallax;
 pub mod quality;
 pub mod testing;
 

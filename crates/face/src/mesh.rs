@@ -63,6 +63,12 @@ impl Mesh {
         ]
     }
 
+    /// Distance between the eye centres, in image pixels.
+    pub fn eye_distance(&self) -> f32 {
+        let (l, r) = (self.mean(&idx::LEFT_EYE), self.mean(&idx::RIGHT_EYE));
+        (r[0] - l[0]).hypot(r[1] - l[1])
+    }
+
     /// Eye openness: lid distance over eye width, averaged over both eyes (about 0.25–0.35 open,
     /// under 0.15 closed). The blink check watches it fall and rise over a frame sequence.
     pub fn eye_openness(&self) -> f32 {

@@ -193,3 +193,36 @@ fn a_corrupted_or_missing_model_is_refused_at_load() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The active check on NUAA: every hand-held print sequence (bent, tilted and moved) stays under
+/// the parallax threshold; live sequences where the head moves pass. The passive models alone
+/// accept most print frames, which is why the active check exists.
+#[test]
+fn printed_photos_show_no_parallax_moving_heads_do() {
+    let Some((e, data)) = setup() else { return };
+    let r = kakunin_face::pad::evaluate(&e, &data.join("nuaa")).unwrap();
+    eprintln!("{}", serde_json::to_string(&r.sequences).unwrap());
+    assert_eq!(r.active.attacks, 7);
+    assert_eq!(r.active.apcer, 0.0, "a print passed the head-turn check");
+    assert_eq!(r.combined.apcer, 0.0);
+    let moving: Vec<_> = r
+        .sequences
+        .iter()
+        .filter(|s| s.kind == "live" && s.active.passed)
+        .collect();
+    assert!(moving.len() >= 5, "live heads that moved: {}", moving.len());
+    assert!(
+        r.passive.apcer > 0.5,
+        "the passive models are fooled by prints"
+    );
+    let largest_print = r
+        .sequences
+        .iter()
+        .filter(|s| s.kind == "print_attack")
+        .map(|s| s.active.parallax)
+        .fold(0.0, f64::max);
+    assert!(
+        largest_print > 0.005,
+        "prints still show mesh jitter: {largest_print}"
+    );
+}

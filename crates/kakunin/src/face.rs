@@ -192,11 +192,11 @@ pub fn run(cmd: Face) -> Result<()> {
                     ("antispoof (frame)", &r.antispoof),
                     ("liveness (frame)", &r.liveness),
                     ("passive (frame)", &r.passive),
-                    ("head turn (sequence)", &r.active),
+                    ("head turn, parallax (sequence)", &r.active),
                     ("passive+active (sequence)", &r.combined),
                 ] {
                     println!(
-                        "{name:<26} APCER {:>5.1}%  BPCER {:>5.1}%  ({} attacks, {} bona fide)",
+                        "{name:<31} APCER {:>5.1}%  BPCER {:>5.1}%  ({} attacks, {} bona fide)",
                         x.apcer * 100.0,
                         x.bpcer * 100.0,
                         x.attacks,
@@ -207,6 +207,21 @@ pub fn run(cmd: Face) -> Result<()> {
                     "mean scores live {:.3?} attack {:.3?}; frames without a face {}",
                     r.mean_live, r.mean_attack, r.frames_without_face
                 );
+                println!(
+                    "head turn: largest parallax between two frames (passes at {}):",
+                    kakunin_face::pad::MIN_PARALLAX
+                );
+                for q in &r.sequences {
+                    println!(
+                        "  {:<13} {}  {:.4} {}  ({} frames, {} passive-real)",
+                        q.kind,
+                        q.subject,
+                        q.active.parallax,
+                        if q.active.passed { "turn" } else { "no turn" },
+                        q.active.frames_with_face,
+                        q.passive_real
+                    );
+                }
             }
         }
         Face::Crop {

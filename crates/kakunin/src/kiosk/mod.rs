@@ -51,8 +51,8 @@ struct Session {
     card_face: Option<Result<Face, String>>,
     attempts: u8,
     quality_retries: u32,
-    /// Live faces of the latest frames, for the head-turn check.
-    turn: Vec<kakunin_face::detect::Detection>,
+    /// Face meshes of the latest frames, for the head-turn check.
+    turn: Vec<kakunin_face::mesh::Mesh>,
     window: AttemptWindow,
 }
 
@@ -353,8 +353,8 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
     .map_err(|e| err("engine_failed", e.to_string()))?
     .map_err(|e| err("bad_frame", format!("{e:#}")))?;
     decision.attempt = attempt;
-    if let Some(d) = decision.live_face.clone() {
-        s.turn.push(d);
+    if let Some(m) = decision.live_mesh.take() {
+        s.turn.push(m);
         if s.turn.len() > TURN_WINDOW {
             s.turn.remove(0);
         }
