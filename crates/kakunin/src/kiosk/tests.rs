@@ -280,6 +280,68 @@ async fn a_still_photo_of_the_holder_must_turn_and_a_moving_head_checks_in() {
     assert_eq!(next, "consent", "the moving head checked in");
 }
 
+/// NUAA's print attack on the same subject: the holder's photo printed, held up, bent and moved
+/// in front of the camera. However it moves it shows no parallax, so no attempt checks in and
+/// after three the patient is sent to staff.
+#[tokio::test]
+async fn a_moved_print_of_the_holder_never_checks_in() {
+    let (Some(models), Some(data)) = (
+        kakunin_face::testing::models_or_skip(),
+        kakunin_face::testing::data_or_skip(),
+    ) else {
+        return;
+    };
+    let engine = Arc::new(FaceEngine::load(&models, Default::default()).unwrap());
+    let sorted = |dir: std::path::PathBuf| {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        v.sort();
+        v
+    };
+    let card_photo = std::fs::read(&sorted(data.join("nuaa/live/0004"))[0]).unwrap();
+    let prints = sorted(data.join("nuaa/print_attack/0004"));
+    let (app, _dir, _) = kiosk_with_photo(Some(engine), card_photo).await;
+    post(
+        &app,
+        "/kiosk/api/card",
+        json!({ "card_id": "C00000000002" }),
+    )
+    .await;
+    let (mut matched_frames, mut outcomes, mut next) = (0, vec![], Value::Null);
+    for f in prints.iter().cycle().take(3 * ATTEMPT_FRAMES as usize + 4) {
+        let (status, step) = call(
+            &app,
+            "POST",
+            "/kiosk/api/face",
+            Body::from(std::fs::read(f).unwrap()),
+            false,
+        )
+        .await;
+        assert_eq!(status, 200, "{step}");
+        if step["visit"]["instruction"] == "turn_head" {
+            matched_frames += 1;
+        }
+        next = step["visit"]["next"].clone();
+        if step["visit"].get("instruction").is_none() {
+            outcomes.push(step["face"]["decision"].clone());
+        }
+        if next != "identity" {
+            break;
+        }
+    }
+    eprintln!("matched frames {matched_frames}, attempts {outcomes:?}, then {next}");
+    assert!(matched_frames > 0, "the print matches the card photo");
+    assert_ne!(next, "consent", "a print checked in: {outcomes:?}");
+    assert_eq!(outcomes.len(), 3, "three attempts: {outcomes:?}");
+    assert!(
+        outcomes.iter().all(|d| d != "match"),
+        "no attempt matched: {outcomes:?}"
+    );
+}
+
 #[tokio::test]
 async fn an_unreachable_server_is_named_and_the_card_stays_usable() {
     let dir = tempfile::tempdir().unwrap();
