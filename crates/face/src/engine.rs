@@ -300,17 +300,28 @@ impl FaceEngine {
         mesh: Option<&Mesh>,
     ) -> Result<Vec<f32>, FaceError> {
         let scale = self.config.input_scale;
-        let input = self.prepare_with(img, d, mesh, |v| scale.apply(v));
-        let mirrored = self.config.flip.then(|| mirror(&input));
-        let run = |t: Tensor| {
-            self.with_scratch(|s| self.embedder.run(t, &[self.config.embedding.output()], s))
-                .map(|out| out.into_iter().next().expect("one output").data)
-        };
-        let mut e = run(input)?;
-        if let Some(m) = mirrored {
-            // The mirrored face's descriptor is added: the sum is steadier than either.
-            let f = run(m)?;
-            e.iter_mut().zip(&f).for_each(|(a, b)| *a += b);
+        let mut input = self.prepare_with(img, d, mesh, |v| scale.apply(v));
+        let views = if self.config.flip { 2 } else { 1 };
+        if self.config.flip {
+            // The mirrored face rides in the same run as a second batch item (the weights are
+            // streamed once for both); its descriptor is added: the sum is steadier than either.
+            let mirrored = mirror(&input);
+            input.shape[0] = 2;
+            input.data.extend_from_slice(&mirrored.data);
+        }
+        let out = self
+            .with_scratch(|s| {
+                self.embedder
+                    .run(input, &[self.config.embedding.output()], s)
+            })?
+            .into_iter()
+            .next()
+            .expect("one output")
+            .data;
+        let dim = out.len() / views;
+        let mut e = out[..dim].to_vec();
+        for row in out[dim..].chunks_exact(dim) {
+            e.iter_mut().zip(row).for_each(|(a, b)| *a += b);
         }
         let norm = e.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
         e.iter_mut().for_each(|v| *v /= norm);

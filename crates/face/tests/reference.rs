@@ -94,3 +94,45 @@ fn every_model_matches_tensorflow_js() {
         }
     }
 }
+
+/// A batch of two runs as two single runs do, for every embedding network (the engine runs a
+/// face and its mirror as one batch).
+#[test]
+fn a_batch_of_two_equals_two_single_runs() {
+    let Some(dir) = kakunin_face::testing::models_or_skip() else {
+        return;
+    };
+    let cases: [(&ModelFiles, usize, &str); 4] = [
+        (&models::DLIB_RESNET, 150, kakunin_face::dlib_resnet::OUTPUT),
+        (&models::FACERES, 224, "global_pooling/Mean"),
+        (&models::MOBILEFACENET, 112, "embeddings"),
+        (&models::MOBILEFACE, 112, "batchnorm0/add_1"),
+    ];
+    for (files, side, output) in cases {
+        let graph = models::load(&dir, files).unwrap();
+        let mut scratch = Scratch::default();
+        let a = input(&[1, side, side, 3]);
+        let mut b = input(&[1, side, side, 3]);
+        b.data.reverse();
+        let mut both = a.clone();
+        both.shape[0] = 2;
+        both.data.extend_from_slice(&b.data);
+        let mut run = |t: Tensor| graph.run(t, &[output], &mut scratch).unwrap().remove(0);
+        let (one, two, pair) = (run(a), run(b), run(both));
+        assert_eq!(
+            pair.len(),
+            one.len() + two.len(),
+            "{}: {:?}",
+            files.name,
+            pair.shape
+        );
+        let singles = one.data.iter().chain(&two.data);
+        let worst = pair
+            .data
+            .iter()
+            .zip(singles)
+            .map(|(p, s)| (p - s).abs() / s.abs().max(1.0))
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "{}: batch differs by {worst}", files.name);
+    }
+}

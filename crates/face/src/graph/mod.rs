@@ -3,6 +3,7 @@
 //! and run as a readable list of steps. Intermediate buffers go back to a pool as soon as their
 //! last reader has run, and the pool is kept between runs.
 
+mod gemm;
 mod model;
 pub(crate) mod ops;
 mod tensor;
@@ -41,6 +42,25 @@ enum Op {
         mean: bool,
     },
     Identity,
+}
+
+impl Op {
+    /// The op's kind, for the profile (`KAKUNIN_PROFILE`).
+    fn kind(&self) -> &'static str {
+        match self {
+            Op::Input => "Input",
+            Op::Conv(_) => "Conv",
+            Op::Depthwise(_) => "Depthwise",
+            Op::Dense(_) => "Dense",
+            Op::Binary(_) => "Binary",
+            Op::Abs | Op::Square | Op::Rsqrt => "Elementwise",
+            Op::Relu | Op::Relu6 | Op::Sigmoid | Op::Prelu | Op::Softmax => "Activation",
+            Op::Pool(..) => "Pool",
+            Op::Pad(_) => "Pad",
+            Op::Reshape(_) | Op::Squeeze(_) | Op::Identity => "Copy",
+            Op::Reduce { .. } => "Reduce",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -436,7 +456,12 @@ impl Graph {
         values.clear();
         values.resize(self.consts.len(), None);
         let mut input = Some(input);
+        // KAKUNIN_PROFILE=1 prints the milliseconds spent per kind of op, per run; =steps also
+        // prints each step with its input's shape.
+        let profile = std::env::var("KAKUNIN_PROFILE").ok();
+        let mut spent: std::collections::BTreeMap<&str, f64> = Default::default();
         for (s, step) in self.steps.iter().enumerate() {
+            let t0 = std::time::Instant::now();
             let result = {
                 let get = |i: usize| -> &Tensor {
                     values[i]
@@ -575,6 +600,19 @@ impl Graph {
                     }
                 }
             };
+            if let Some(mode) = &profile {
+                let ms = t0.elapsed().as_secs_f64() * 1e3;
+                *spent.entry(step.op.kind()).or_default() += ms;
+                if mode == "steps" {
+                    let shape = step.inputs.first().and_then(|&i| {
+                        values[i]
+                            .as_ref()
+                            .or(self.consts[i].as_ref())
+                            .map(|t| &t.shape)
+                    });
+                    eprintln!("  {ms:>7.3} ms {} {} {shape:?}", step.op.kind(), step.name);
+                }
+            }
             values[step.output] = Some(result);
             for &i in &step.inputs {
                 if self.last_use[i] == s && !out_ids.contains(&i) {
@@ -583,6 +621,15 @@ impl Graph {
                     }
                 }
             }
+        }
+        if profile.is_some() {
+            let total: f64 = spent.values().sum();
+            let parts: Vec<String> = spent.iter().map(|(k, v)| format!("{k} {v:.2}")).collect();
+            eprintln!(
+                "profile {}: {total:.2} ms ({})",
+                self.name,
+                parts.join(", ")
+            );
         }
         let outs = out_ids
             .iter()

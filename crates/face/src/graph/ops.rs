@@ -1,6 +1,7 @@
 //! Kernels. NHWC throughout; batch is the leading dimension. Convolutions run as im2col + packed
 //! GEMM (`matrixmultiply`), depthwise convolutions and pooling have their own loops.
 
+use super::gemm::gemm;
 use super::tensor::Tensor;
 
 /// Activation fused after a convolution or matrix product.
@@ -158,30 +159,6 @@ pub(crate) struct Conv {
     pub act: Activation,
 }
 
-/// C[m×n] = A[m×k] · B[k×n] (row-major).
-pub(crate) fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
-    // SAFETY: the asserts above bound every access sgemm makes with these strides.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            k as isize,
-            1,
-            b.as_ptr(),
-            n as isize,
-            1,
-            0.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-}
-
 fn bias_and_activation(out: &mut [f32], bias: Option<&[f32]>, act: &Activation, channels: usize) {
     if let Some(b) = bias {
         for row in out.chunks_exact_mut(channels) {
@@ -206,51 +183,60 @@ impl Conv {
             && self.win.stride == (1, 1)
             && g.oh == g.h
             && g.ow == g.w;
-        for b in 0..g.n {
-            let input = &x.data[b * g.h * g.w * g.c..(b + 1) * g.h * g.w * g.c];
-            let dst = &mut out[b * m * self.cout..(b + 1) * m * self.cout];
-            if direct {
-                gemm(m, k, self.cout, input, &self.filter, dst);
-                continue;
-            }
+        // One GEMM for the whole batch: its rows are every output pixel of every image, so a
+        // batch of two (a face and its mirror) streams the weights once, not twice.
+        if direct {
+            gemm(g.n * m, k, self.cout, &x.data, &self.filter, &mut out);
+        } else {
             cols.clear();
-            cols.resize(m * k, 0.0);
-            for oy in 0..g.oh {
-                for ox in 0..g.ow {
-                    let row = &mut cols[(oy * g.ow + ox) * k..(oy * g.ow + ox + 1) * k];
-                    for ky in 0..self.win.kh {
-                        let iy = (oy * self.win.stride.0 + ky * self.win.dilation.0) as isize
-                            - g.pt as isize;
-                        if iy < 0 || iy >= g.h as isize {
-                            continue;
-                        }
-                        let ix0 = (ox * self.win.stride.1) as isize - g.pl as isize;
-                        let last = ix0 + ((self.win.kw - 1) * self.win.dilation.1) as isize;
-                        if self.win.dilation.1 == 1 && ix0 >= 0 && last < g.w as isize {
-                            // The whole kernel row lies inside the image: one contiguous copy
-                            // (a stem with 3 input channels would otherwise copy 3 floats at a time).
-                            let src = ((iy as usize) * g.w + ix0 as usize) * g.c;
-                            let at = ky * self.win.kw * self.cin;
-                            let len = self.win.kw * self.cin;
-                            row[at..at + len].copy_from_slice(&input[src..src + len]);
-                            continue;
-                        }
-                        for kx in 0..self.win.kw {
-                            let ix = ix0 + (kx * self.win.dilation.1) as isize;
-                            if ix < 0 || ix >= g.w as isize {
-                                continue;
-                            }
-                            let src = ((iy as usize) * g.w + ix as usize) * g.c;
-                            let at = (ky * self.win.kw + kx) * self.cin;
-                            row[at..at + self.cin].copy_from_slice(&input[src..src + self.cin]);
-                        }
-                    }
-                }
+            cols.resize(g.n * m * k, 0.0);
+            for b in 0..g.n {
+                let input = &x.data[b * g.h * g.w * g.c..(b + 1) * g.h * g.w * g.c];
+                let cols = &mut cols[b * m * k..(b + 1) * m * k];
+                self.im2col(&g, input, cols);
             }
-            gemm(m, k, self.cout, cols, &self.filter, dst);
+            gemm(g.n * m, k, self.cout, cols, &self.filter, &mut out);
         }
         bias_and_activation(&mut out, self.bias.as_deref(), &self.act, self.cout);
         Tensor::new(vec![g.n, g.oh, g.ow, self.cout], out)
+    }
+
+    /// Lays out one image's receptive fields as rows of `cols` (`[oh·ow, kh·kw·cin]`); taps
+    /// outside the image stay zero.
+    fn im2col(&self, g: &Geometry, input: &[f32], cols: &mut [f32]) {
+        let k = self.win.kh * self.win.kw * self.cin;
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                let row = &mut cols[(oy * g.ow + ox) * k..(oy * g.ow + ox + 1) * k];
+                for ky in 0..self.win.kh {
+                    let iy = (oy * self.win.stride.0 + ky * self.win.dilation.0) as isize
+                        - g.pt as isize;
+                    if iy < 0 || iy >= g.h as isize {
+                        continue;
+                    }
+                    let ix0 = (ox * self.win.stride.1) as isize - g.pl as isize;
+                    let last = ix0 + ((self.win.kw - 1) * self.win.dilation.1) as isize;
+                    if self.win.dilation.1 == 1 && ix0 >= 0 && last < g.w as isize {
+                        // The whole kernel row lies inside the image: one contiguous copy
+                        // (a stem with 3 input channels would otherwise copy 3 floats at a time).
+                        let src = ((iy as usize) * g.w + ix0 as usize) * g.c;
+                        let at = ky * self.win.kw * self.cin;
+                        let len = self.win.kw * self.cin;
+                        row[at..at + len].copy_from_slice(&input[src..src + len]);
+                        continue;
+                    }
+                    for kx in 0..self.win.kw {
+                        let ix = ix0 + (kx * self.win.dilation.1) as isize;
+                        if ix < 0 || ix >= g.w as isize {
+                            continue;
+                        }
+                        let src = ((iy as usize) * g.w + ix as usize) * g.c;
+                        let at = (ky * self.win.kw + kx) * self.cin;
+                        row[at..at + self.cin].copy_from_slice(&input[src..src + self.cin]);
+                    }
+                }
+            }
+        }
     }
 }
 
