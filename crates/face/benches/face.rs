@@ -62,6 +62,25 @@ fn bench(c: &mut Criterion) {
             engine.verify(&card, &live, 1).unwrap()
         })
     });
+    // The same in float32 (what CPUs without AVX-512 VNNI run).
+    let float = FaceEngine::load(
+        &models,
+        EngineConfig {
+            int8: false,
+            ..EngineConfig::default()
+        },
+    )
+    .unwrap();
+    g.bench_function("verify_two_jpegs_float32", |b| {
+        b.iter(|| {
+            let card = kakunin_face::image::decode(&card_jpeg).unwrap();
+            let live = kakunin_face::image::decode(&live_jpeg).unwrap();
+            float.verify(&card, &live, 1).unwrap()
+        })
+    });
+    g.bench_function("embed_mesh_aligned_with_mirror_float32", |b| {
+        b.iter(|| float.embed(&live, &face).unwrap())
+    });
     // The kiosk's active check: parallax over every pair of its 12-frame window (66 fits).
     let window: Vec<_> = (1..=12)
         .map(|i| {

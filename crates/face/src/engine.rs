@@ -119,6 +119,10 @@ pub struct EngineConfig {
     pub flip: bool,
     /// Failed attempts before the patient is referred to staff.
     pub max_attempts: u8,
+    /// Run the embedding network's convolutions in 8 bits where the CPU has AVX-512 VNNI (about
+    /// 1.6× faster; LFW accuracy and the calibrated threshold unchanged within noise, see
+    /// docs/face.md). Other CPUs run float32 whatever this says ([`FaceEngine::int8`]).
+    pub int8: bool,
 }
 
 impl Default for EngineConfig {
@@ -131,6 +135,7 @@ impl Default for EngineConfig {
             input_scale: InputScale::Raw,
             max_attempts: 3,
             flip: true,
+            int8: true,
         }
     }
 }
@@ -206,7 +211,13 @@ impl FaceEngine {
         Ok(FaceEngine {
             detector: Detector::new(models::load(dir, &models::BLAZEFACE)?),
             mesh: MeshModel::new(models::load(dir, &models::FACEMESH)?),
-            embedder: models::load(dir, config.embedding.files())?,
+            embedder: {
+                let mut g = models::load(dir, config.embedding.files())?;
+                if config.int8 {
+                    g.quantize();
+                }
+                g
+            },
             antispoof: models::load(dir, &models::ANTISPOOF)?,
             liveness: models::load(dir, &models::LIVENESS)?,
             config,
@@ -276,6 +287,11 @@ impl FaceEngine {
             }
             (Preparation::Aligned | Preparation::MeshAligned, _) => align::warp_to(img, d, size, f),
         }
+    }
+
+    /// Whether the embedding network runs in 8 bits (asked for, and the CPU can).
+    pub fn int8(&self) -> bool {
+        self.config.int8 && crate::graph::int8::available()
     }
 
     /// The face mesh of face `d` in `img`.

@@ -103,6 +103,8 @@ pub struct EvalReport {
     pub preparation: crate::engine::Preparation,
     pub input_scale: crate::engine::InputScale,
     pub grey: bool,
+    /// Whether the embedding network ran in 8 bits.
+    pub int8: bool,
 }
 
 /// Embeds every image once (on `threads` threads) and computes the report.
@@ -248,6 +250,7 @@ pub fn evaluate(
         preparation: engine.config.preparation,
         input_scale: engine.config.input_scale,
         grey: engine.config.grey,
+        int8: engine.int8(),
     })
 }
 

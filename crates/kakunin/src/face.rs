@@ -79,6 +79,9 @@ pub struct Network {
     /// Embed the face only as it is (by default the mirrored face's descriptor is added).
     #[arg(long)]
     no_flip: bool,
+    /// Run the embedding network in float32 even where the CPU has 8-bit VNNI products.
+    #[arg(long)]
+    float: bool,
 }
 
 impl Network {
@@ -97,6 +100,7 @@ impl Network {
             },
             grey: !self.colour,
             flip: !self.no_flip,
+            int8: !self.float,
             input_scale: match self.input {
                 Scale::Raw => kakunin_face::engine::InputScale::Raw,
                 Scale::Centered => kakunin_face::engine::InputScale::Centered,
@@ -287,14 +291,15 @@ pub fn run(cmd: Face) -> Result<()> {
                 println!("{}", serde_json::to_string(&r)?);
             } else {
                 println!(
-                    "pairs {} ({} folds), failed {} ({:?}, {:?}, {:?}, grey {})",
+                    "pairs {} ({} folds), failed {} ({:?}, {:?}, {:?}, grey {}, 8-bit {})",
                     r.pairs,
                     r.folds,
                     r.failed_pairs,
                     r.embedding,
                     r.preparation,
                     r.input_scale,
-                    r.grey
+                    r.grey,
+                    r.int8
                 );
                 println!(
                     "accuracy {:.2}% ± {:.2}  EER {:.2}%  TAR@FAR1e-3 {:.2}%  threshold {:.3}",

@@ -4,6 +4,7 @@
 //! last reader has run, and the pool is kept between runs.
 
 mod gemm;
+pub mod int8;
 mod model;
 pub(crate) mod ops;
 mod tensor;
@@ -90,6 +91,7 @@ pub struct Scratch {
     values: Vec<Option<Tensor>>,
     pool: Vec<Vec<f32>>,
     cols: Vec<f32>,
+    bytes: ops::ByteScratch,
 }
 
 /// The smallest pooled buffer that holds `len` values, or a new one.
@@ -318,6 +320,7 @@ impl Graph {
                     filter: f.data.clone(),
                     bias,
                     act,
+                    quantized: None,
                 })
             }
             "DepthwiseConv2dNative" | "FusedDepthwiseConv2dNative" => {
@@ -432,6 +435,23 @@ impl Graph {
         v
     }
 
+    /// Switches the convolutions to 8-bit products ([`int8`]) where this CPU has AVX-512 VNNI;
+    /// returns how many were switched (0 on other CPUs, which keep the float path).
+    pub fn quantize(&mut self) -> usize {
+        if !int8::available() {
+            return 0;
+        }
+        let mut switched = 0;
+        for step in &mut self.steps {
+            if let Op::Conv(c) = &mut step.op {
+                let k = c.win.kh * c.win.kw * c.cin;
+                c.quantized = Some(int8::QuantizedWeights::new(&c.filter, k, c.cout));
+                switched += 1;
+            }
+        }
+        switched
+    }
+
     /// Runs with `input` fed to the (single) placeholder; returns the named outputs in order.
     pub fn run(
         &self,
@@ -452,7 +472,12 @@ impl Graph {
                     })
             })
             .collect::<Result<_, _>>()?;
-        let Scratch { values, pool, cols } = scratch;
+        let Scratch {
+            values,
+            pool,
+            cols,
+            bytes,
+        } = scratch;
         values.clear();
         values.resize(self.consts.len(), None);
         let mut input = Some(input);
@@ -485,7 +510,7 @@ impl Graph {
                     })?,
                     Op::Conv(c) => {
                         let buf = take(pool, 0);
-                        c.run(get(step.inputs[0]), buf, cols)
+                        c.run(get(step.inputs[0]), buf, cols, bytes)
                     }
                     Op::Depthwise(d) => d.run(get(step.inputs[0]), take(pool, len)),
                     Op::Dense(d) => d.run(get(step.inputs[0]), take(pool, 0)),

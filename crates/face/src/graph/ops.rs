@@ -2,6 +2,7 @@
 //! GEMM (`matrixmultiply`), depthwise convolutions and pooling have their own loops.
 
 use super::gemm::gemm;
+use super::int8::{self, Quantiser, QuantizedWeights};
 use super::tensor::Tensor;
 
 /// Activation fused after a convolution or matrix product.
@@ -157,6 +158,15 @@ pub(crate) struct Conv {
     pub filter: Vec<f32>,
     pub bias: Option<Vec<f32>>,
     pub act: Activation,
+    /// The filter in 8 bits, when the graph was quantised ([`super::Graph::quantize`]).
+    pub quantized: Option<QuantizedWeights>,
+}
+
+/// Byte buffers of an 8-bit convolution, reused between runs.
+#[derive(Default)]
+pub(crate) struct ByteScratch {
+    input: Vec<u8>,
+    cols: Vec<u8>,
 }
 
 fn bias_and_activation(out: &mut [f32], bias: Option<&[f32]>, act: &Activation, channels: usize) {
@@ -172,12 +182,34 @@ fn bias_and_activation(out: &mut [f32], bias: Option<&[f32]>, act: &Activation, 
 
 impl Conv {
     /// Runs on `x` into `out` (resized), using `cols` as the im2col buffer.
-    pub fn run(&self, x: &Tensor, mut out: Vec<f32>, cols: &mut Vec<f32>) -> Tensor {
+    pub fn run(
+        &self,
+        x: &Tensor,
+        mut out: Vec<f32>,
+        cols: &mut Vec<f32>,
+        bytes: &mut ByteScratch,
+    ) -> Tensor {
         let g = self.win.geometry(&x.shape);
         let k = self.win.kh * self.win.kw * self.cin;
         let m = g.oh * g.ow;
         out.clear();
         out.resize(g.n * m * self.cout, 0.0);
+        if let Some(qw) = &self.quantized {
+            let q = Quantiser::covering(&x.data);
+            q.apply(&x.data, &mut bytes.input);
+            bytes.cols.clear();
+            bytes
+                .cols
+                .resize(int8::padded_rows(g.n * m) * qw.k4, q.zero);
+            for b in 0..g.n {
+                let input = &bytes.input[b * g.h * g.w * g.c..(b + 1) * g.h * g.w * g.c];
+                let cols = &mut bytes.cols[b * m * qw.k4..(b + 1) * m * qw.k4];
+                self.im2col(&g, input, cols, qw.k4);
+            }
+            int8::gemm(g.n * m, &bytes.cols, q, qw, &mut out);
+            bias_and_activation(&mut out, self.bias.as_deref(), &self.act, self.cout);
+            return Tensor::new(vec![g.n, g.oh, g.ow, self.cout], out);
+        }
         let direct = self.win.kh == 1
             && self.win.kw == 1
             && self.win.stride == (1, 1)
@@ -193,7 +225,7 @@ impl Conv {
             for b in 0..g.n {
                 let input = &x.data[b * g.h * g.w * g.c..(b + 1) * g.h * g.w * g.c];
                 let cols = &mut cols[b * m * k..(b + 1) * m * k];
-                self.im2col(&g, input, cols);
+                self.im2col(&g, input, cols, k);
             }
             gemm(g.n * m, k, self.cout, cols, &self.filter, &mut out);
         }
@@ -201,10 +233,9 @@ impl Conv {
         Tensor::new(vec![g.n, g.oh, g.ow, self.cout], out)
     }
 
-    /// Lays out one image's receptive fields as rows of `cols` (`[oh·ow, kh·kw·cin]`); taps
-    /// outside the image stay zero.
-    fn im2col(&self, g: &Geometry, input: &[f32], cols: &mut [f32]) {
-        let k = self.win.kh * self.win.kw * self.cin;
+    /// Lays out one image's receptive fields as rows of `cols` (`[oh·ow, k]`, `k` at least
+    /// kh·kw·cin); taps outside the image keep the value `cols` was filled with.
+    fn im2col<T: Copy>(&self, g: &Geometry, input: &[T], cols: &mut [T], k: usize) {
         for oy in 0..g.oh {
             for ox in 0..g.ow {
                 let row = &mut cols[(oy * g.ow + ox) * k..(oy * g.ow + ox + 1) * k];
