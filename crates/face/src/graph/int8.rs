@@ -43,16 +43,23 @@ impl QuantizedWeights {
     /// Quantises `w` (`[k, n]`, row-major) to signed bytes, one symmetric scale per column.
     pub fn new(w: &[f32], k: usize, n: usize) -> QuantizedWeights {
         let (k4, n_padded) = (k.div_ceil(4) * 4, n.div_ceil(COLS) * COLS);
-        let scales: Vec<f32> = (0..n)
-            .map(|j| (0..k).map(|i| w[i * n + j].abs()).fold(0.0, f32::max) / 127.0)
-            .map(|s| if s > 0.0 { s } else { 1.0 })
-            .collect();
+        // Each column's largest magnitude, in one pass over the rows (w is row-major).
+        let mut scales = vec![0.0f32; n];
+        for row in w[..k * n].chunks_exact(n) {
+            for (s, v) in scales.iter_mut().zip(row) {
+                *s = s.max(v.abs());
+            }
+        }
+        for s in &mut scales {
+            *s = if *s > 0.0 { *s / 127.0 } else { 1.0 };
+        }
         let mut packed = vec![0i8; k4 * n_padded];
         let mut sums = vec![0i32; n];
-        for i in 0..k {
-            for j in 0..n {
-                let q = (w[i * n + j] / scales[j]).round().clamp(-127.0, 127.0) as i8;
-                packed[(i / 4) * n_padded * 4 + j * 4 + i % 4] = q;
+        for (i, row) in w[..k * n].chunks_exact(n).enumerate() {
+            let base = (i / 4) * n_padded * 4 + i % 4;
+            for (j, (v, s)) in row.iter().zip(&scales).enumerate() {
+                let q = (v / s).round().clamp(-127.0, 127.0) as i8;
+                packed[base + j * 4] = q;
                 sums[j] += i32::from(q);
             }
         }

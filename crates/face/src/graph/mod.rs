@@ -3,6 +3,7 @@
 //! and run as a readable list of steps. Intermediate buffers go back to a pool as soon as their
 //! last reader has run, and the pool is kept between runs.
 
+mod fold;
 mod gemm;
 pub mod int8;
 mod model;
@@ -210,6 +211,7 @@ impl Graph {
                 g.outputs.insert(nodes[i].name.clone(), i);
             }
         }
+        g.fold_into_convs(&readers);
         g.last_use = vec![usize::MAX; nodes.len()];
         for (s, step) in g.steps.iter().enumerate() {
             for &v in &step.inputs {
