@@ -21,14 +21,16 @@ fs.mkdirSync(SHOTS, { recursive: true });
 
 // Webcam sequences (NUAA live frames): the card holder, whose first frame is the card photo and
 // whose head moves a little; someone else; and a still frame of the holder (a photo held up).
-const frames = (subject) => {
-  const dir = path.join(DATA, 'nuaa/live', subject);
+const frames = (subject, kind = 'live') => {
+  const dir = path.join(DATA, 'nuaa', kind, subject);
   if (!fs.existsSync(dir)) throw new Error(`face images not found under ${DATA}; set KAKUNIN_DATA`);
   return fs.readdirSync(dir).sort().map((f) => path.join(dir, f));
 };
 const HOLDER = frames('0004');
 const HOLDER_CARD = HOLDER[0];
 const SOMEONE_ELSE = frames('0006');
+// The holder's printed photo, held up, bent and moved in front of the camera.
+const HOLDER_PRINT = frames('0004', 'print_attack');
 
 const BASE_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=ja'];
 
@@ -94,16 +96,17 @@ const api = async (base, method, p, token, body) => {
 };
 
 let server;
-let matchBrowser; let otherBrowser; let stillBrowser; let noCamera;
+let matchBrowser; let otherBrowser; let stillBrowser; let printBrowser; let noCamera;
 before(async () => {
   server = await startServer('main');
   matchBrowser = await browserWithCamera(HOLDER.slice(1));
   otherBrowser = await browserWithCamera(SOMEONE_ELSE);
   stillBrowser = await browserWithCamera([HOLDER[1]]);
+  printBrowser = await browserWithCamera(HOLDER_PRINT);
   noCamera = await browserWithCamera(null);
 });
 after(async () => {
-  for (const b of [matchBrowser, otherBrowser, stillBrowser, noCamera]) await b?.close();
+  for (const b of [matchBrowser, otherBrowser, stillBrowser, printBrowser, noCamera]) await b?.close();
   server?.stop();
 });
 
@@ -232,6 +235,16 @@ test('a still photo of the holder matches but never turns: asked to move, then s
   await page.close();
   // Staff reject it at the desk: nobody was there.
   await rejectAtDesk(stillBrowser);
+});
+
+test('a printed photo of the holder, moved about, shows no parallax: never checks in, sent to staff', async () => {
+  const page = await kioskPage(printBrowser);
+  await page.click('[data-card=C00000000002]');
+  await page.waitForSelector('[data-testid=go-to-staff]', { timeout: 120000 });
+  await shot(page, '13b-kiosk-moved-print-to-staff');
+  assert.match(await page.textContent('main'), /受付へお越しください/);
+  await page.close();
+  await rejectAtDesk(printBrowser);
 });
 
 test('no camera: the face-auth patient is sent to staff, in plain Japanese', async () => {
