@@ -10,6 +10,11 @@ pub(crate) fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [
     if m <= FEW_ROWS {
         return few_rows(m, k, n, a, b, c);
     }
+    #[cfg(target_arch = "x86_64")]
+    if n <= 64 && k <= 256 && std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F, checked just above; the assert bounds the slices.
+        return unsafe { narrow_avx512(m, k, n, a, b, c) };
+    }
     // SAFETY: the asserts above bound every access sgemm makes with these strides.
     unsafe {
         matrixmultiply::sgemm(
@@ -98,6 +103,74 @@ fn few_rows_portable(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut
     }
 }
 
+/// GEMM with at most 64 output columns (BlazeFace's 1×1 convolutions over 128×128 and 64×64
+/// pixels with 24–64 channels): a general GEMM packs A — megabytes of activations — for every
+/// call, which cost as much as the product. Here B, padded to whole 16-lane registers, stays in
+/// L1 and A is read once, a few rows at a time, each row's outputs held in registers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn narrow_avx512(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    match n.div_ceil(16) {
+        1 => narrow_rows::<1, 8>(m, k, n, a, b, c),
+        2 => narrow_rows::<2, 8>(m, k, n, a, b, c),
+        3 => narrow_rows::<3, 6>(m, k, n, a, b, c),
+        _ => narrow_rows::<4, 4>(m, k, n, a, b, c),
+    }
+}
+
+/// [`narrow_avx512`] with `H` registers (16 columns each) per row, `R` rows at a time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn narrow_rows<const H: usize, const R: usize>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let width = H * 16;
+    let mut padded = vec![0.0f32; k * width];
+    for (dst, src) in padded.chunks_exact_mut(width).zip(b.chunks_exact(n)) {
+        dst[..n].copy_from_slice(src);
+    }
+    // The store mask of each register: the columns of C it covers.
+    let masks: [__mmask16; H] = std::array::from_fn(|h| {
+        let cols = n.saturating_sub(h * 16).min(16);
+        ((1u32 << cols) - 1) as __mmask16
+    });
+    let block = |r: usize, rows: usize, c: &mut [f32]| {
+        let mut acc = [[_mm512_setzero_ps(); H]; R];
+        let a = a.as_ptr().add(r * k);
+        let mut bp = padded.as_ptr();
+        for kk in 0..k {
+            let bv: [__m512; H] = std::array::from_fn(|h| _mm512_loadu_ps(bp.add(h * 16)));
+            for (i, acc) in acc.iter_mut().enumerate().take(rows) {
+                let av = _mm512_set1_ps(*a.add(i * k + kk));
+                for h in 0..H {
+                    acc[h] = _mm512_fmadd_ps(av, bv[h], acc[h]);
+                }
+            }
+            bp = bp.add(width);
+        }
+        let out = c.as_mut_ptr().add(r * n);
+        for (i, acc) in acc.iter().enumerate().take(rows) {
+            for h in 0..H {
+                _mm512_mask_storeu_ps(out.add(i * n + h * 16), masks[h], acc[h]);
+            }
+        }
+    };
+    let mut r = 0;
+    while r + R <= m {
+        block(r, R, c);
+        r += R;
+    }
+    for r in r..m {
+        block(r, 1, c);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +195,13 @@ mod tests {
             (4, 13, 1),
             (5, 11, 17),
             (40, 6, 3),
+            (67, 24, 24),
+            (9, 96, 32),
+            (17, 40, 16),
+            (12, 7, 9),
+            (13, 50, 48),
+            (30, 64, 64),
+            (11, 33, 41),
         ] {
             let a: Vec<f32> = (0..m * k)
                 .map(|i| ((i * 7 % 13) as f32 - 6.0) / 5.0)
