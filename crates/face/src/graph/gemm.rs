@@ -15,6 +15,13 @@ pub(crate) fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [
         // SAFETY: the CPU has AVX-512F, checked just above; the assert bounds the slices.
         return unsafe { narrow_avx512(m, k, n, a, b, c) };
     }
+    packed(m, k, n, a, b, c)
+}
+
+/// The general case: `matrixmultiply`'s packed GEMM (also what CPUs without AVX-512 run for
+/// narrow products).
+fn packed(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
     // SAFETY: the asserts above bound every access sgemm makes with these strides.
     unsafe {
         matrixmultiply::sgemm(
@@ -175,6 +182,8 @@ unsafe fn narrow_rows<const H: usize, const R: usize>(
 mod tests {
     use super::*;
 
+    type Product = fn(usize, usize, usize, &[f32], &[f32], &mut [f32]);
+
     fn naive(m: usize, k: usize, n: usize, a: &[f32], b: &[f32]) -> Vec<f32> {
         let mut c = vec![0.0; m * n];
         for r in 0..m {
@@ -209,14 +218,20 @@ mod tests {
             let b: Vec<f32> = (0..k * n)
                 .map(|i| ((i * 5 % 11) as f32 - 5.0) / 3.0)
                 .collect();
-            let mut c = vec![f32::NAN; m * n];
-            gemm(m, k, n, &a, &b, &mut c);
             let want = naive(m, k, n, &a, &b);
-            for (x, y) in c.iter().zip(&want) {
-                assert!(
-                    (x - y).abs() <= 1e-3 * y.abs().max(1.0),
-                    "{m}x{k}x{n}: {x} vs {y}"
-                );
+            // The dispatcher, and each path on its own (the dispatcher picks one per shape and
+            // CPU; the others must be right too).
+            let paths: [(&str, Product); 3] =
+                [("gemm", gemm), ("packed", packed), ("few_rows", few_rows)];
+            for (name, f) in paths {
+                let mut c = vec![f32::NAN; m * n];
+                f(m, k, n, &a, &b, &mut c);
+                for (x, y) in c.iter().zip(&want) {
+                    assert!(
+                        (x - y).abs() <= 1e-3 * y.abs().max(1.0),
+                        "{name} {m}x{k}x{n}: {x} vs {y}"
+                    );
+                }
             }
         }
     }
