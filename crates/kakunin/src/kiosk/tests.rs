@@ -206,25 +206,35 @@ async fn a_jpeg2000_card_photo_reaches_staff_as_png() {
     assert_eq!((img.width, img.height), (40, 30));
 }
 
+/// The face engine and the development data (`../shared/data`), or `None` (test skipped) where
+/// they are missing.
+fn engine_and_data() -> Option<(Arc<FaceEngine>, std::path::PathBuf)> {
+    let models = kakunin_face::testing::models_or_skip()?;
+    let data = kakunin_face::testing::data_or_skip()?;
+    let engine = Arc::new(FaceEngine::load(&models, Default::default()).unwrap());
+    Some((engine, data))
+}
+
+/// The frames of one NUAA sequence (`live` or `print_attack`), in name order.
+fn nuaa_frames(data: &std::path::Path, kind: &str, subject: &str) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(data.join("nuaa").join(kind).join(subject))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    v.sort();
+    v
+}
+
 /// The active check on real webcam frames (NUAA): a still frame of the holder matches but is
 /// asked to turn, and after the waits the attempt counts as a suspected presentation attack; the
 /// holder's live frames, where the head moves, check in.
 #[tokio::test]
 async fn a_still_photo_of_the_holder_must_turn_and_a_moving_head_checks_in() {
-    let (Some(models), Some(data)) = (
-        kakunin_face::testing::models_or_skip(),
-        kakunin_face::testing::data_or_skip(),
-    ) else {
+    let Some((engine, data)) = engine_and_data() else {
         return;
     };
-    let engine = Arc::new(FaceEngine::load(&models, Default::default()).unwrap());
-    let live_dir = data.join("nuaa/live/0004");
-    let mut frames: Vec<_> = std::fs::read_dir(&live_dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    frames.sort();
+    let frames = nuaa_frames(&data, "live", "0004");
     let card_photo = std::fs::read(&frames[0]).unwrap();
     let (app, _dir, _) = kiosk_with_photo(Some(engine), card_photo).await;
     post(
@@ -285,24 +295,11 @@ async fn a_still_photo_of_the_holder_must_turn_and_a_moving_head_checks_in() {
 /// after three the patient is sent to staff.
 #[tokio::test]
 async fn a_moved_print_of_the_holder_never_checks_in() {
-    let (Some(models), Some(data)) = (
-        kakunin_face::testing::models_or_skip(),
-        kakunin_face::testing::data_or_skip(),
-    ) else {
+    let Some((engine, data)) = engine_and_data() else {
         return;
     };
-    let engine = Arc::new(FaceEngine::load(&models, Default::default()).unwrap());
-    let sorted = |dir: std::path::PathBuf| {
-        let mut v: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        v.sort();
-        v
-    };
-    let card_photo = std::fs::read(&sorted(data.join("nuaa/live/0004"))[0]).unwrap();
-    let prints = sorted(data.join("nuaa/print_attack/0004"));
+    let card_photo = std::fs::read(&nuaa_frames(&data, "live", "0004")[0]).unwrap();
+    let prints = nuaa_frames(&data, "print_attack", "0004");
     let (app, _dir, _) = kiosk_with_photo(Some(engine), card_photo).await;
     post(
         &app,
