@@ -63,14 +63,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     // The same in float32 (what CPUs without AVX-512 VNNI run).
-    let float = FaceEngine::load(
-        &models,
-        EngineConfig {
-            int8: false,
-            ..EngineConfig::default()
-        },
-    )
-    .unwrap();
+    let float = FaceEngine::load(&models, EngineConfig::float32()).unwrap();
     g.bench_function("verify_two_jpegs_float32", |b| {
         b.iter(|| {
             let card = kakunin_face::image::decode(&card_jpeg).unwrap();

@@ -140,6 +140,17 @@ impl Default for EngineConfig {
     }
 }
 
+impl EngineConfig {
+    /// The default settings with the embedding network in float32 everywhere (the path proven
+    /// against TensorFlow.js), for comparison with the 8-bit one.
+    pub fn float32() -> Self {
+        EngineConfig {
+            int8: false,
+            ..EngineConfig::default()
+        }
+    }
+}
+
 /// The calibrated decision threshold (cosine similarity), for a false-match rate of about 1 in
 /// 10,000 on the development set's impostor pairs (docs/face.md).
 pub const DEFAULT_THRESHOLD: f32 = 0.944;

@@ -237,14 +237,7 @@ fn the_8_bit_embedding_agrees_with_float32() {
         return;
     }
     let models = kakunin_face::testing::models_or_skip().unwrap();
-    let float = FaceEngine::load(
-        &models,
-        EngineConfig {
-            int8: false,
-            ..EngineConfig::default()
-        },
-    )
-    .unwrap();
+    let float = FaceEngine::load(&models, EngineConfig::float32()).unwrap();
     assert!(!float.int8());
     let faces = [
         lfw(&data, "Abel_Pacheco", 1),

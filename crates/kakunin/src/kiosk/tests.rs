@@ -226,6 +226,12 @@ fn nuaa_frames(data: &std::path::Path, kind: &str, subject: &str) -> Vec<std::pa
     v
 }
 
+/// Posts one camera frame (a JPEG file) to the kiosk.
+async fn post_frame(app: &Router, frame: &std::path::Path) -> (u16, Value) {
+    let jpeg = std::fs::read(frame).unwrap();
+    call(app, "POST", "/kiosk/api/face", Body::from(jpeg), false).await
+}
+
 /// The active check on real webcam frames (NUAA): a still frame of the holder matches but is
 /// asked to turn, and after the waits the attempt counts as a suspected presentation attack; the
 /// holder's live frames, where the head moves, check in.
@@ -274,14 +280,7 @@ async fn a_still_photo_of_the_holder_must_turn_and_a_moving_head_checks_in() {
 
     let mut next = Value::Null;
     for f in frames.iter().cycle().take(40) {
-        let (_, step) = call(
-            &app,
-            "POST",
-            "/kiosk/api/face",
-            Body::from(std::fs::read(f).unwrap()),
-            false,
-        )
-        .await;
+        let (_, step) = post_frame(&app, f).await;
         next = step["visit"]["next"].clone();
         if next != "identity" {
             break;
@@ -309,14 +308,7 @@ async fn a_moved_print_of_the_holder_never_checks_in() {
     .await;
     let (mut matched_frames, mut outcomes, mut next) = (0, vec![], Value::Null);
     for f in prints.iter().cycle().take(3 * ATTEMPT_FRAMES as usize + 4) {
-        let (status, step) = call(
-            &app,
-            "POST",
-            "/kiosk/api/face",
-            Body::from(std::fs::read(f).unwrap()),
-            false,
-        )
-        .await;
+        let (status, step) = post_frame(&app, f).await;
         assert_eq!(status, 200, "{step}");
         if step["visit"]["instruction"] == "turn_head" {
             matched_frames += 1;
