@@ -270,11 +270,16 @@ impl FaceEngine {
         d: &Detection,
         f: impl Fn(f32) -> f32,
     ) -> Result<Tensor, FaceError> {
-        let mesh = match self.config.preparation {
-            Preparation::MeshAligned => Some(self.mesh(img, d)?),
-            _ => None,
-        };
+        let mesh = self.mesh_for_alignment(img, d)?;
         Ok(self.prepare_with(img, d, mesh.as_ref(), f))
+    }
+
+    /// The face's mesh when the preparation aligns by it.
+    fn mesh_for_alignment(&self, img: &Rgb, d: &Detection) -> Result<Option<Mesh>, FaceError> {
+        match self.config.preparation {
+            Preparation::MeshAligned => self.mesh(img, d).map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// [`FaceEngine::prepare`] with the face's mesh already computed (required for
@@ -312,10 +317,7 @@ impl FaceEngine {
 
     /// The embedding of face `d` in `img`.
     pub fn embed(&self, img: &Rgb, d: &Detection) -> Result<Vec<f32>, FaceError> {
-        let mesh = match self.config.preparation {
-            Preparation::MeshAligned => Some(self.mesh(img, d)?),
-            _ => None,
-        };
+        let mesh = self.mesh_for_alignment(img, d)?;
         self.embed_with(img, d, mesh.as_ref())
     }
 

@@ -14,8 +14,8 @@ use std::path::Path;
 
 /// Smallest parallax (residual of the best homography between two frames' meshes, in eye
 /// distances) that counts as a head turn. NUAA's hand-held, bent and moved prints reach at most
-/// 0.038 over any pair of their frames; a head turned by about 12° (or nodded by 10°) reaches
-/// 0.045 (docs/face.md).
+/// 0.033 over any pair of their frames as the kiosk sees them (grey; 0.038 in colour); a head
+/// turned by about 12° (or nodded by 10°) reaches 0.045 (docs/face.md).
 pub const MIN_PARALLAX: f64 = 0.045;
 
 /// The active check's result for a sequence.
