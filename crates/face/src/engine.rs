@@ -186,10 +186,8 @@ pub struct Decision {
     pub liveness: Option<f32>,
     pub attempt: u8,
     pub timings: Timings,
-    /// The face found in the live frame (when it passed the quality checks).
-    #[serde(skip)]
-    pub live_face: Option<crate::detect::Detection>,
-    /// Its mesh, for the active check over a frame sequence ([`crate::pad::head_turn`]).
+    /// The mesh of the face found in the live frame (when it passed the quality checks), for the
+    /// active check over a frame sequence ([`crate::pad::head_turn`]).
     #[serde(skip)]
     pub live_mesh: Option<Mesh>,
 }
@@ -418,7 +416,6 @@ impl FaceEngine {
             liveness: None,
             attempt,
             timings: Timings::default(),
-            live_face: None,
             live_mesh: None,
         }
     }
@@ -459,7 +456,6 @@ impl FaceEngine {
                 return finish(decision, t);
             }
         };
-        decision.live_face = Some(d.clone());
         let s0 = Instant::now();
         let (anti, liveness) = self.spoof_scores(live, &d)?;
         t.spoof_ms = ms(s0);

@@ -95,6 +95,14 @@ pub struct Scratch {
     bytes: ops::ByteScratch,
 }
 
+/// `KAKUNIN_PROFILE`, read once: `1` prints the milliseconds each run spends per kind of op,
+/// `steps` also each step with its input's shape.
+fn profile_mode() -> Option<&'static str> {
+    static MODE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    MODE.get_or_init(|| std::env::var("KAKUNIN_PROFILE").ok())
+        .as_deref()
+}
+
 /// The smallest pooled buffer that holds `len` values, or a new one.
 fn take(pool: &mut Vec<Vec<f32>>, len: usize) -> Vec<f32> {
     match pool
@@ -437,21 +445,19 @@ impl Graph {
         v
     }
 
-    /// Switches the convolutions to 8-bit products ([`int8`]) where this CPU has AVX-512 VNNI;
-    /// returns how many were switched (0 on other CPUs, which keep the float path).
-    pub fn quantize(&mut self) -> usize {
+    /// Switches the convolutions to 8-bit products ([`int8`]) where this CPU has AVX-512 VNNI
+    /// (other CPUs keep the float path). The float filters are dropped: they are not read again.
+    pub fn quantize(&mut self) {
         if !int8::available() {
-            return 0;
+            return;
         }
-        let mut switched = 0;
         for step in &mut self.steps {
             if let Op::Conv(c) = &mut step.op {
                 let k = c.win.kh * c.win.kw * c.cin;
-                c.quantized = Some(int8::QuantizedWeights::new(&c.filter, k, c.cout));
-                switched += 1;
+                let filter = std::mem::take(&mut c.filter);
+                c.quantized = Some(int8::QuantizedWeights::new(&filter, k, c.cout));
             }
         }
-        switched
     }
 
     /// Runs with `input` fed to the (single) placeholder; returns the named outputs in order.
@@ -483,12 +489,10 @@ impl Graph {
         values.clear();
         values.resize(self.consts.len(), None);
         let mut input = Some(input);
-        // KAKUNIN_PROFILE=1 prints the milliseconds spent per kind of op, per run; =steps also
-        // prints each step with its input's shape.
-        let profile = std::env::var("KAKUNIN_PROFILE").ok();
+        let profile = profile_mode();
         let mut spent: std::collections::BTreeMap<&str, f64> = Default::default();
         for (s, step) in self.steps.iter().enumerate() {
-            let t0 = std::time::Instant::now();
+            let t0 = profile.map(|_| std::time::Instant::now());
             let result = {
                 let get = |i: usize| -> &Tensor {
                     values[i]
@@ -627,7 +631,7 @@ impl Graph {
                     }
                 }
             };
-            if let Some(mode) = &profile {
+            if let (Some(mode), Some(t0)) = (profile, t0) {
                 let ms = t0.elapsed().as_secs_f64() * 1e3;
                 *spent.entry(step.op.kind()).or_default() += ms;
                 if mode == "steps" {

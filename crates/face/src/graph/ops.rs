@@ -201,11 +201,7 @@ impl Conv {
             bytes
                 .cols
                 .resize(int8::padded_rows(g.n * m) * qw.k4, q.zero);
-            for b in 0..g.n {
-                let input = &bytes.input[b * g.h * g.w * g.c..(b + 1) * g.h * g.w * g.c];
-                let cols = &mut bytes.cols[b * m * qw.k4..(b + 1) * m * qw.k4];
-                self.im2col(&g, input, cols, qw.k4);
-            }
+            self.im2col(&g, &bytes.input, &mut bytes.cols, qw.k4);
             int8::gemm(g.n * m, &bytes.cols, q, qw, &mut out);
             bias_and_activation(&mut out, self.bias.as_deref(), &self.act, self.cout);
             return Tensor::new(vec![g.n, g.oh, g.ow, self.cout], out);
@@ -222,20 +218,24 @@ impl Conv {
         } else {
             cols.clear();
             cols.resize(g.n * m * k, 0.0);
-            for b in 0..g.n {
-                let input = &x.data[b * g.h * g.w * g.c..(b + 1) * g.h * g.w * g.c];
-                let cols = &mut cols[b * m * k..(b + 1) * m * k];
-                self.im2col(&g, input, cols, k);
-            }
+            self.im2col(&g, &x.data, cols, k);
             gemm(g.n * m, k, self.cout, cols, &self.filter, &mut out);
         }
         bias_and_activation(&mut out, self.bias.as_deref(), &self.act, self.cout);
         Tensor::new(vec![g.n, g.oh, g.ow, self.cout], out)
     }
 
-    /// Lays out one image's receptive fields as rows of `cols` (`[oh·ow, k]`, `k` at least
+    /// Lays out the batch's receptive fields as rows of `cols` (`[n·oh·ow, k]`, `k` at least
     /// kh·kw·cin); taps outside the image keep the value `cols` was filled with.
-    fn im2col<T: Copy>(&self, g: &Geometry, input: &[T], cols: &mut [T], k: usize) {
+    fn im2col<T: Copy>(&self, g: &Geometry, batch: &[T], cols: &mut [T], k: usize) {
+        let (image, fields) = (g.h * g.w * g.c, g.oh * g.ow * k);
+        for (input, cols) in batch.chunks_exact(image).zip(cols.chunks_exact_mut(fields)) {
+            self.im2col_image(g, input, cols, k);
+        }
+    }
+
+    /// [`Conv::im2col`] for one image.
+    fn im2col_image<T: Copy>(&self, g: &Geometry, input: &[T], cols: &mut [T], k: usize) {
         for oy in 0..g.oh {
             for ox in 0..g.ow {
                 let row = &mut cols[(oy * g.ow + ox) * k..(oy * g.ow + ox + 1) * k];
