@@ -226,6 +226,23 @@ fn nuaa_frames(data: &std::path::Path, kind: &str, subject: &str) -> Vec<std::pa
     v
 }
 
+/// A kiosk whose face-auth demo card carries NUAA subject 0004's first live frame as its photo,
+/// with that card placed.
+async fn holder_card_placed(
+    engine: Arc<FaceEngine>,
+    data: &std::path::Path,
+) -> (Router, tempfile::TempDir) {
+    let card_photo = std::fs::read(&nuaa_frames(data, "live", "0004")[0]).unwrap();
+    let (app, dir, _) = kiosk_with_photo(Some(engine), card_photo).await;
+    post(
+        &app,
+        "/kiosk/api/card",
+        json!({ "card_id": "C00000000002" }),
+    )
+    .await;
+    (app, dir)
+}
+
 /// Posts one camera frame (a JPEG file) to the kiosk.
 async fn post_frame(app: &Router, frame: &std::path::Path) -> (u16, Value) {
     let jpeg = std::fs::read(frame).unwrap();
@@ -241,14 +258,7 @@ async fn a_still_photo_of_the_holder_must_turn_and_a_moving_head_checks_in() {
         return;
     };
     let frames = nuaa_frames(&data, "live", "0004");
-    let card_photo = std::fs::read(&frames[0]).unwrap();
-    let (app, _dir, _) = kiosk_with_photo(Some(engine), card_photo).await;
-    post(
-        &app,
-        "/kiosk/api/card",
-        json!({ "card_id": "C00000000002" }),
-    )
-    .await;
+    let (app, _dir) = holder_card_placed(engine, &data).await;
 
     let still = std::fs::read(&frames[1]).unwrap();
     let mut asked = 0;
@@ -297,15 +307,8 @@ async fn a_moved_print_of_the_holder_never_checks_in() {
     let Some((engine, data)) = engine_and_data() else {
         return;
     };
-    let card_photo = std::fs::read(&nuaa_frames(&data, "live", "0004")[0]).unwrap();
     let prints = nuaa_frames(&data, "print_attack", "0004");
-    let (app, _dir, _) = kiosk_with_photo(Some(engine), card_photo).await;
-    post(
-        &app,
-        "/kiosk/api/card",
-        json!({ "card_id": "C00000000002" }),
-    )
-    .await;
+    let (app, _dir) = holder_card_placed(engine, &data).await;
     let (mut matched_frames, mut outcomes, mut next) = (0, vec![], Value::Null);
     for f in prints.iter().cycle().take(3 * ATTEMPT_FRAMES as usize + 4) {
         let (status, step) = post_frame(&app, f).await;
