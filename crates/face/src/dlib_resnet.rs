@@ -17,11 +17,22 @@ use serde_json::{json, Value};
 pub const INPUT: usize = 150;
 /// The node holding the 128-d descriptor.
 pub const OUTPUT: &str = "descriptor";
-/// The training set's mean colour, subtracted from 0–255 RGB before scaling by 1/255.
-const MEAN_RGB: [f32; 3] = [122.782, 117.001, 104.298];
+/// How the network's input is made from 0–255 RGB: `(x − mean_rgb) · scale`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Normalisation {
+    pub mean_rgb: [f32; 3],
+    pub scale: f32,
+}
+
+/// face-api's normalisation: the training set's mean colour, then 1/255 (dlib's own file stores
+/// the same mean and dlib scales by 1/256).
+pub const FACE_API_NORMALISATION: Normalisation = Normalisation {
+    mean_rgb: [122.782, 117.001, 104.298],
+    scale: 1.0 / 255.0,
+};
 
 /// The residual blocks: weight prefix and whether the block halves the resolution.
-const BLOCKS: [(&str, bool); 14] = [
+pub const BLOCKS: [(&str, bool); 14] = [
     ("conv32_1", false),
     ("conv32_2", false),
     ("conv32_3", false),
@@ -38,9 +49,13 @@ const BLOCKS: [(&str, bool); 14] = [
     ("conv256_down_out", true),
 ];
 
-/// Builds `model.json` for the network from face-api's weights manifest, and the bytes of the
-/// few constants the graph adds (appended after the weight file's bytes).
-pub fn model_json(manifest: &[u8]) -> Result<(Vec<u8>, Vec<u8>), FaceError> {
+/// Builds `model.json` for the network from a weights manifest (face-api's, or the one
+/// [`crate::dlib_dat`] writes) and the input normalisation, and the bytes of the few constants
+/// the graph adds (appended after the weight file's bytes).
+pub fn model_json(
+    manifest: &[u8],
+    normalisation: Normalisation,
+) -> Result<(Vec<u8>, Vec<u8>), FaceError> {
     let corrupt = |why: String| FaceError::ModelCorrupt {
         model: "face_recognition_model".into(),
         why,
@@ -71,10 +86,10 @@ pub fn model_json(manifest: &[u8]) -> Result<(Vec<u8>, Vec<u8>), FaceError> {
     }
 
     let mut x = net.node("input", "Placeholder", &[], json!({}));
-    net.extra_f32("mean_rgb", vec![3], &MEAN_RGB);
-    net.extra_f32("inv255", vec![], &[1.0 / 255.0]);
+    net.extra_f32("mean_rgb", vec![3], &normalisation.mean_rgb);
+    net.extra_f32("input_scale", vec![], &[normalisation.scale]);
     x = net.node("centred", "Sub", &[&x, "mean_rgb"], json!({}));
-    x = net.node("scaled", "Mul", &[&x, "inv255"], json!({}));
+    x = net.node("scaled", "Mul", &[&x, "input_scale"], json!({}));
     let mut shape = Shape { hw: INPUT, c: 3 };
     x = net.conv(&x, "conv32_down", 2, "VALID", true);
     shape.hw = (shape.hw - 7) / 2 + 1;

@@ -17,10 +17,12 @@ use std::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EmbeddingModel {
-    /// dlib's face-recognition ResNet (face-api's weights; 150×150 → 128-d), aligned by face-mesh
-    /// points to dlib's face chip. The default: the most accurate on the development set
-    /// (docs/face.md).
+    /// dlib's face-recognition ResNet (dlib's own float32 weights; 150×150 → 128-d), aligned by
+    /// face-mesh points to dlib's face chip. The default: the most accurate on the development
+    /// set (docs/face.md).
     DlibResnet,
+    /// The same network with face-api's 8-bit-quantised weights, kept for measurement.
+    DlibResnetFaceApi,
     /// `faceres` (224×224 → 1024-d), the default before dlib's ResNet.
     Faceres,
     /// `mobilefacenet` (112×112 → 192-d). Kept for measurement: with this model file its
@@ -31,25 +33,26 @@ pub enum EmbeddingModel {
 }
 
 impl EmbeddingModel {
-    fn files(self) -> &'static models::ModelFiles {
+    fn load(self, dir: &Path) -> Result<Graph, FaceError> {
         match self {
-            EmbeddingModel::Faceres => &models::FACERES,
-            EmbeddingModel::MobileFaceNet => &models::MOBILEFACENET,
-            EmbeddingModel::MobileFace => &models::MOBILEFACE,
-            EmbeddingModel::DlibResnet => &models::DLIB_RESNET,
+            EmbeddingModel::Faceres => models::load(dir, &models::FACERES),
+            EmbeddingModel::MobileFaceNet => models::load(dir, &models::MOBILEFACENET),
+            EmbeddingModel::MobileFace => models::load(dir, &models::MOBILEFACE),
+            EmbeddingModel::DlibResnet => models::load_dlib_resnet(dir),
+            EmbeddingModel::DlibResnetFaceApi => models::load(dir, &models::DLIB_RESNET_FACE_API),
         }
     }
     fn input(self) -> usize {
         match self {
             EmbeddingModel::Faceres => 224,
             EmbeddingModel::MobileFaceNet | EmbeddingModel::MobileFace => 112,
-            EmbeddingModel::DlibResnet => crate::dlib_resnet::INPUT,
+            _ => crate::dlib_resnet::INPUT,
         }
     }
     /// Where the five points of a face go in the network's input (eyes, nose, mouth corners).
     fn template(self) -> [[f32; 2]; 5] {
         match self {
-            EmbeddingModel::DlibResnet => align::DLIB_TEMPLATE,
+            EmbeddingModel::DlibResnet | EmbeddingModel::DlibResnetFaceApi => align::DLIB_TEMPLATE,
             _ => {
                 let k = self.input() as f32 / align::SIZE as f32;
                 align::TEMPLATE.map(|p| [p[0] * k, p[1] * k])
@@ -61,7 +64,9 @@ impl EmbeddingModel {
             EmbeddingModel::Faceres => "global_pooling/Mean",
             EmbeddingModel::MobileFaceNet => "embeddings",
             EmbeddingModel::MobileFace => "batchnorm0/add_1",
-            EmbeddingModel::DlibResnet => crate::dlib_resnet::OUTPUT,
+            EmbeddingModel::DlibResnet | EmbeddingModel::DlibResnetFaceApi => {
+                crate::dlib_resnet::OUTPUT
+            }
         }
     }
 }
@@ -221,7 +226,7 @@ impl FaceEngine {
             detector: Detector::new(models::load(dir, &models::BLAZEFACE)?),
             mesh: MeshModel::new(models::load(dir, &models::FACEMESH)?),
             embedder: {
-                let mut g = models::load(dir, config.embedding.files())?;
+                let mut g = config.embedding.load(dir)?;
                 if config.int8 {
                     g.quantize();
                 }

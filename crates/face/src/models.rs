@@ -58,15 +58,33 @@ pub const FACEMESH: ModelFiles = ModelFiles {
     bin_sha256: "3826da640b0a3021161605369ee6af293f75d518040355b960ec71a3390c1c0b",
 };
 
-/// The package holding dlib's face-recognition ResNet (as weights without a graph).
+/// The npm package holding dlib's face-recognition ResNet as uint8-quantised weights without a
+/// graph.
 pub const FACE_API_PACKAGE: &str = "@vladmandic/face-api@1.7.15";
 
-/// dlib's face-recognition ResNet from face-api (150×150 → 128-d): its weights manifest and
-/// weight file; the graph is written by [`crate::dlib_resnet`].
-pub const DLIB_RESNET: ModelFiles = ModelFiles {
+/// dlib's face-recognition ResNet from face-api (150×150 → 128-d, weights quantised to 8 bits):
+/// its weights manifest and weight file; the graph is written by [`crate::dlib_resnet`]. The
+/// reference test checks our graph against TensorFlow.js with these weights.
+pub const DLIB_RESNET_FACE_API: ModelFiles = ModelFiles {
     name: "face_recognition_model",
     json_sha256: "cbaffa501b0b9275a12b63357a6843e7e30c054e1c9151e1a5f879b26e32986b",
     bin_sha256: "b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589",
+};
+
+/// The PyPI package holding dlib's own file of its face-recognition ResNet (CC0).
+pub const FACE_RECOGNITION_MODELS_PACKAGE: &str = "face_recognition_models==0.3.0 (PyPI)";
+
+/// A model in one file and its sha256.
+pub struct ModelFile {
+    pub name: &'static str,
+    pub sha256: &'static str,
+}
+
+/// dlib's face-recognition ResNet as dlib saved it (float32 weights), read by
+/// [`crate::dlib_dat`]; the graph is written by [`crate::dlib_resnet`].
+pub const DLIB_RESNET: ModelFile = ModelFile {
+    name: "dlib_face_recognition_resnet_model_v1.dat",
+    sha256: "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
 };
 
 /// The model directory: `$KAKUNIN_MODELS`, else `~/.cache/kakunin/models/2026-11` (the set
@@ -105,24 +123,36 @@ fn read_checked(path: &Path, sha256: &str) -> Result<Vec<u8>, FaceError> {
 
 /// Loads and checks dlib's ResNet from `dir` (face-api's manifest and weights) and builds its
 /// graph.
-fn load_dlib_resnet(dir: &Path) -> Result<Graph, FaceError> {
-    let f = &DLIB_RESNET;
+fn load_dlib_resnet_face_api(dir: &Path) -> Result<Graph, FaceError> {
+    let f = &DLIB_RESNET_FACE_API;
     let manifest = read_checked(
         &dir.join(format!("{}-weights_manifest.json", f.name)),
         f.json_sha256,
     )?;
     let mut weights = read_checked(&dir.join(format!("{}.bin", f.name)), f.bin_sha256)?;
-    let (json, extra) = crate::dlib_resnet::model_json(&manifest)?;
+    let normalisation = crate::dlib_resnet::FACE_API_NORMALISATION;
+    let (json, extra) = crate::dlib_resnet::model_json(&manifest, normalisation)?;
     weights.extend(extra);
     Graph::from_parts(f.name, &json, &weights)
 }
 
+/// Loads and checks dlib's ResNet from dlib's own file ([`DLIB_RESNET`]) and builds its graph.
+pub fn load_dlib_resnet(dir: &Path) -> Result<Graph, FaceError> {
+    let bytes = read_checked(&dir.join(DLIB_RESNET.name), DLIB_RESNET.sha256)?;
+    let dlib = crate::dlib_dat::read(&bytes)?;
+    drop(bytes);
+    let (json, extra) = crate::dlib_resnet::model_json(&dlib.manifest, dlib.normalisation)?;
+    let mut weights = dlib.bytes;
+    weights.extend(extra);
+    Graph::from_parts(DLIB_RESNET.name, &json, &weights)
+}
+
 /// Loads and checks one model from `dir`: `NAME.json` and the weight shards it lists, each
-/// against its pinned sha256 ([`DLIB_RESNET`]: face-api's manifest and weights, with the graph
-/// written by [`crate::dlib_resnet`]).
+/// against its pinned sha256 ([`DLIB_RESNET_FACE_API`]: face-api's manifest and weights, with the
+/// graph written by [`crate::dlib_resnet`]).
 pub fn load(dir: &Path, files: &ModelFiles) -> Result<Graph, FaceError> {
-    if files.name == DLIB_RESNET.name {
-        return load_dlib_resnet(dir);
+    if files.name == DLIB_RESNET_FACE_API.name {
+        return load_dlib_resnet_face_api(dir);
     }
     let json = read_checked(&dir.join(format!("{}.json", files.name)), files.json_sha256)?;
     let mut weights = vec![];

@@ -109,13 +109,13 @@ fn average_and_max_pooling_give_known_answers() {
 
 #[test]
 fn dlib_resnet_manifest_that_is_not_face_apis_is_refused() {
-    use kakunin_face::dlib_resnet::model_json;
+    use kakunin_face::dlib_resnet::{model_json, FACE_API_NORMALISATION};
     for (manifest, says) in [
         (&b"not json"[..], "manifest"),
         (&b"[]"[..], "0 weight groups"),
         (&br#"[{"paths": ["a.bin"], "weights": [{"name": "conv32_down/conv/filters", "shape": [7, 7, 3, 32], "dtype": "float32"}]}]"#[..], "no weights for block conv32_1"),
     ] {
-        match model_json(manifest) {
+        match model_json(manifest, FACE_API_NORMALISATION) {
             Err(e @ FaceError::ModelCorrupt { .. }) => {
                 assert!(e.to_string().contains(says), "{e}");
                 assert!(e.to_string().contains("fetch-models"), "{e}");

@@ -43,7 +43,7 @@ fn every_model_matches_tensorflow_js() {
     std::fs::remove_file(&out).ok();
 
     let cases: [(&ModelFiles, [usize; 4]); 8] = [
-        (&models::DLIB_RESNET, [1, 150, 150, 3]),
+        (&models::DLIB_RESNET_FACE_API, [1, 150, 150, 3]),
         (&models::FACERES, [1, 224, 224, 3]),
         (&models::BLAZEFACE, [1, 256, 256, 3]),
         (&models::MOBILEFACENET, [1, 112, 112, 3]),
@@ -103,7 +103,11 @@ fn a_batch_of_two_equals_two_single_runs() {
         return;
     };
     let cases: [(&ModelFiles, usize, &str); 4] = [
-        (&models::DLIB_RESNET, 150, kakunin_face::dlib_resnet::OUTPUT),
+        (
+            &models::DLIB_RESNET_FACE_API,
+            150,
+            kakunin_face::dlib_resnet::OUTPUT,
+        ),
         (&models::FACERES, 224, "global_pooling/Mean"),
         (&models::MOBILEFACENET, 112, "embeddings"),
         (&models::MOBILEFACE, 112, "batchnorm0/add_1"),

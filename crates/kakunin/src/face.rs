@@ -92,6 +92,7 @@ impl Network {
                 Model::Mobilefacenet => kakunin_face::engine::EmbeddingModel::MobileFaceNet,
                 Model::Mobileface => kakunin_face::engine::EmbeddingModel::MobileFace,
                 Model::DlibResnet => kakunin_face::engine::EmbeddingModel::DlibResnet,
+                Model::DlibResnetFaceApi => kakunin_face::engine::EmbeddingModel::DlibResnetFaceApi,
             },
             preparation: match self.preparation {
                 Prep::Aligned => Preparation::Aligned,
@@ -114,7 +115,10 @@ impl Network {
 /// `--model`.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Model {
+    /// dlib's ResNet from dlib's own file (float32 weights).
     DlibResnet,
+    /// dlib's ResNet with face-api's 8-bit-quantised weights.
+    DlibResnetFaceApi,
     Faceres,
     Mobilefacenet,
     Mobileface,
