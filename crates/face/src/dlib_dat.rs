@@ -141,11 +141,15 @@ fn name(layers: Vec<Layer>) -> Result<Vec<Named>, String> {
         }
         // dlib keeps filters as (out, in, rows, cols); TensorFlow as (rows, cols, in, out).
         let mut hwio = vec![0.0; filters.len()];
-        for (n, v) in filters.iter().enumerate() {
-            let (c, x) = (n % w, n / w);
-            let (r, x) = (x % h, x / h);
-            let (ci, co) = (x % i, x / i);
-            hwio[((r * w + c) * i + ci) * o + co] = *v;
+        let mut from = filters.iter();
+        for co in 0..o {
+            for ci in 0..i {
+                for r in 0..h {
+                    for c in 0..w {
+                        hwio[((r * w + c) * i + ci) * o + co] = *from.next().expect("sized");
+                    }
+                }
+            }
         }
         out.push((format!("{prefix}/conv/filters"), vec![h, w, i, o], hwio));
         out.push((format!("{prefix}/conv/bias"), vec![o], biases));
