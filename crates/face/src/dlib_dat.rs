@@ -460,15 +460,7 @@ mod tests {
     }
 
     fn refused(bytes: &[u8], says: &str) {
-        match read(bytes) {
-            Err(e @ FaceError::ModelCorrupt { .. }) => {
-                let msg = e.to_string();
-                assert!(msg.contains(says), "{msg}");
-                assert!(msg.contains("fetch-models"), "{msg}");
-            }
-            Err(e) => panic!("wrong error {e}"),
-            Ok(_) => panic!("accepted {bytes:?}"),
-        }
+        crate::testing::assert_model_corrupt(read(bytes), says);
     }
 
     #[test]

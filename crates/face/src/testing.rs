@@ -40,3 +40,17 @@ pub fn data_or_skip() -> Option<PathBuf> {
     eprintln!("skipped: development data missing in {}", dir.display());
     None
 }
+
+/// Asserts that `r` is a [`crate::FaceError::ModelCorrupt`] whose message says `says` and tells
+/// the user to run `./scripts/fetch-models`.
+pub fn assert_model_corrupt<T>(r: Result<T, crate::FaceError>, says: &str) {
+    match r {
+        Err(e @ crate::FaceError::ModelCorrupt { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains(says), "{msg}");
+            assert!(msg.contains("fetch-models"), "{msg}");
+        }
+        Err(e) => panic!("wrong error {e}"),
+        Ok(_) => panic!("accepted a corrupt model (expected: {says})"),
+    }
+}
