@@ -1,13 +1,15 @@
-// Usage: node reference.mjs MODEL_DIR OUT.json
+// Usage: node reference.mjs MODEL_DIR OUT.json [DLIB_DIR]
 // Runs each model on a fixed pseudo-random input (the same formula as the Rust test) with
-// TensorFlow.js's pure-JS CPU backend and writes every output as {shape, data}.
+// TensorFlow.js's pure-JS CPU backend and writes every output as {shape, data}. DLIB_DIR, when
+// given, holds dlib's own ResNet weights as kakunin reads them from dlib's file
+// (dlib-weights_manifest.json, dlib.bin, dlib-normalisation.json, written by the Rust test).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const [dir, out] = process.argv.slice(2);
+const [dir, out, dlibDir] = process.argv.slice(2);
 const models = {
   'blazeface-back': [1, 256, 256, 3],
   mobilefacenet: [1, 112, 112, 3],
@@ -47,11 +49,12 @@ for (const [name, shape] of Object.entries(models)) {
   result[name] = {};
   names.forEach((n, i) => { result[name][n] = { shape: outs[i].shape, data: Array.from(outs[i].dataSync()) }; });
 }
-// dlib's ResNet: face-api ships weights only, so the network is written here with tf ops, from
-// the architecture (kakunin writes it as a graph in crates/face/src/dlib_resnet.rs).
-{
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'face_recognition_model-weights_manifest.json'), 'utf8'));
-  const bin = fs.readFileSync(path.join(dir, 'face_recognition_model.bin'));
+// dlib's ResNet: face-api ships weights only, and dlib's file is not a TensorFlow.js model, so
+// the network is written here with tf ops, from the architecture (kakunin writes it as a graph
+// in crates/face/src/dlib_resnet.rs).
+function dlibResnet(manifestPath, binPath, meanRgb, scale) {
+  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  const bin = fs.readFileSync(binPath);
   const w = tf.io.decodeWeights(new Uint8Array(bin).buffer, manifest.flatMap((g) => g.weights));
   const layer = (x, p, stride, pad, relu) => {
     const conv = tf.add(tf.conv2d(x, w[`${p}/conv/filters`], stride, pad), w[`${p}/conv/bias`]);
@@ -68,7 +71,7 @@ for (const [name, shape] of Object.entries(models)) {
     if (dc > 0) s = tf.pad(s, [[0, 0], [0, 0], [0, 0], [0, dc]]);
     return tf.relu(tf.add(y, s));
   };
-  let y = tf.div(tf.sub(input([1, 150, 150, 3]), tf.tensor1d([122.782, 117.001, 104.298])), 255);
+  let y = tf.mul(tf.sub(input([1, 150, 150, 3]), tf.tensor1d(meanRgb)), scale);
   y = tf.maxPool(layer(y, 'conv32_down', 2, 'valid', true), 3, 2, 'valid');
   for (const width of [32, 64, 128, 256]) {
     const names = width === 32 ? ['conv32_1', 'conv32_2', 'conv32_3']
@@ -78,6 +81,21 @@ for (const [name, shape] of Object.entries(models)) {
     for (const p of names) y = p.includes('down') ? halving(y, p) : residual(y, p);
   }
   const d = tf.matMul(tf.mean(y, [1, 2]), w.fc);
-  result.face_recognition_model = { descriptor: { shape: d.shape, data: Array.from(d.dataSync()) } };
+  return { descriptor: { shape: d.shape, data: Array.from(d.dataSync()) } };
+}
+result.face_recognition_model = dlibResnet(
+  path.join(dir, 'face_recognition_model-weights_manifest.json'),
+  path.join(dir, 'face_recognition_model.bin'),
+  [122.782, 117.001, 104.298],
+  1 / 255,
+);
+if (dlibDir) {
+  const n = JSON.parse(fs.readFileSync(path.join(dlibDir, 'dlib-normalisation.json'), 'utf8'));
+  result.dlib_face_recognition_resnet_model_v1 = dlibResnet(
+    path.join(dlibDir, 'dlib-weights_manifest.json'),
+    path.join(dlibDir, 'dlib.bin'),
+    n.mean_rgb,
+    n.scale,
+  );
 }
 fs.writeFileSync(out, JSON.stringify(result));

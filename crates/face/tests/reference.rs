@@ -2,7 +2,7 @@
 //! model on a fixed input (tools/reference/reference.mjs), and our executor must agree within
 //! 1e-4 (absolute, or relative to the output's magnitude for large-valued outputs).
 
-use kakunin_face::graph::{Scratch, Tensor};
+use kakunin_face::graph::{Graph, Scratch, Tensor};
 use kakunin_face::models::{self, ModelFiles};
 use std::process::Command;
 
@@ -31,12 +31,30 @@ fn every_model_matches_tensorflow_js() {
         return;
     }
     let out = std::env::temp_dir().join(format!("kakunin-reference-{}.json", std::process::id()));
+    // dlib's own ResNet as our reader makes it of dlib's file, for the script to run with tf ops.
+    let dlib_dir =
+        std::env::temp_dir().join(format!("kakunin-reference-dlib-{}", std::process::id()));
+    std::fs::create_dir_all(&dlib_dir).unwrap();
+    let dlib =
+        kakunin_face::dlib_dat::read(&std::fs::read(dir.join(models::DLIB_RESNET.name)).unwrap())
+            .unwrap();
+    std::fs::write(dlib_dir.join("dlib-weights_manifest.json"), &dlib.manifest).unwrap();
+    std::fs::write(dlib_dir.join("dlib.bin"), &dlib.bytes).unwrap();
+    let n = dlib.normalisation;
+    let normalisation = serde_json::json!({"mean_rgb": n.mean_rgb, "scale": n.scale});
+    std::fs::write(
+        dlib_dir.join("dlib-normalisation.json"),
+        normalisation.to_string(),
+    )
+    .unwrap();
     let status = Command::new("node")
         .arg(tools.join("reference.mjs"))
         .arg(&dir)
         .arg(&out)
+        .arg(&dlib_dir)
         .status()
         .expect("node runs");
+    std::fs::remove_dir_all(&dlib_dir).ok();
     assert!(status.success(), "reference script failed");
     let reference: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
@@ -54,44 +72,56 @@ fn every_model_matches_tensorflow_js() {
     ];
     for (files, shape) in cases {
         let graph = models::load(&dir, files).unwrap();
-        let expected = reference[files.name].as_object().unwrap();
-        let names: Vec<&str> = expected.keys().map(String::as_str).collect();
-        let mut scratch = Scratch::default();
-        // Twice: the second run reuses pooled buffers and must give the same numbers.
-        let first = graph.run(input(&shape), &names, &mut scratch).unwrap();
-        let outs = graph.run(input(&shape), &names, &mut scratch).unwrap();
-        assert_eq!(first, outs, "{}: reused buffers change nothing", files.name);
-        for (name, got) in names.iter().zip(&outs) {
-            let want: Vec<f32> = expected[*name]["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap() as f32)
-                .collect();
-            let want_shape: Vec<usize> = expected[*name]["shape"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_u64().unwrap() as usize)
-                .collect();
-            assert_eq!(got.shape, want_shape, "{}/{name} shape", files.name);
-            let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-            let max_diff = got
-                .data
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0f32, f32::max);
-            eprintln!(
-                "{}/{name}: max |diff| {max_diff:.2e} (output scale {scale:.1})",
-                files.name
-            );
-            assert!(
-                max_diff <= 1e-4 * scale,
-                "{}/{name}: max |diff| {max_diff} > 1e-4 × {scale}",
-                files.name
-            );
-        }
+        agrees(files.name, &graph, &shape, &reference);
+    }
+    let graph = models::load_dlib_resnet(&dir).unwrap();
+    agrees(
+        "dlib_face_recognition_resnet_model_v1",
+        &graph,
+        &[1, 150, 150, 3],
+        &reference,
+    );
+}
+
+/// `graph` on the fixed input gives what TensorFlow.js gave for `model`, output by output.
+fn agrees(model: &str, graph: &Graph, shape: &[usize], reference: &serde_json::Value) {
+    let expected = reference[model].as_object().unwrap();
+    let names: Vec<&str> = expected.keys().map(String::as_str).collect();
+    let mut scratch = Scratch::default();
+    // Twice: the second run reuses pooled buffers and must give the same numbers.
+    let first = graph.run(input(shape), &names, &mut scratch).unwrap();
+    let outs = graph.run(input(shape), &names, &mut scratch).unwrap();
+    assert_eq!(first, outs, "{model}: reused buffers change nothing");
+    for (name, got) in names.iter().zip(&outs) {
+        let want: Vec<f32> = expected[*name]["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        let want_shape: Vec<usize> = expected[*name]["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(got.shape, want_shape, "{}/{name} shape", model);
+        let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+        let max_diff = got
+            .data
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        eprintln!(
+            "{}/{name}: max |diff| {max_diff:.2e} (output scale {scale:.1})",
+            model
+        );
+        assert!(
+            max_diff <= 1e-4 * scale,
+            "{}/{name}: max |diff| {max_diff} > 1e-4 × {scale}",
+            model
+        );
     }
 }
 
