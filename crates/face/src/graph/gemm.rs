@@ -11,7 +11,7 @@ pub(crate) fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [
         return few_rows(m, k, n, a, b, c);
     }
     #[cfg(target_arch = "x86_64")]
-    if n <= 64 && k <= 256 && std::arch::is_x86_feature_detected!("avx512f") {
+    if n <= 64 && k <= 256 && super::cpu::avx512() {
         // SAFETY: the CPU has AVX-512F, checked just above; the assert bounds the slices.
         return unsafe { narrow_avx512(m, k, n, a, b, c) };
     }
@@ -49,7 +49,7 @@ fn packed(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
 fn few_rows(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        if super::cpu::avx512() {
             // SAFETY: the CPU has AVX-512F, checked just above.
             return unsafe { few_rows_avx512(m, k, n, a, b, c) };
         }

@@ -3,6 +3,7 @@
 //! and run as a readable list of steps. Intermediate buffers go back to a pool as soon as their
 //! last reader has run, and the pool is kept between runs.
 
+mod cpu;
 mod depthwise;
 mod fold;
 mod gemm;
