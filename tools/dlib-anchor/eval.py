@@ -2,7 +2,7 @@
 """dlib's own pipeline on an LFW-format pairs file: the anchor kakunin's `face eval` is compared
 with (docs/face.md, "Accuracy"). Not part of the product or the tests.
 
-    ./tools/dlib-anchor/setup          # once: a venv with dlib (built from PyPI's sdist, ~20 min)
+    ./tools/dlib-anchor/setup          # once: a venv with dlib (built from PyPI's sdist, 5–10 min)
     /tmp/dlib-anchor/bin/python tools/dlib-anchor/eval.py ../shared/data/pairs.txt ../shared/data [--grey] [--cnn]
 
 dlib's frontal face detector (HOG, or with --cnn its CNN detector, as face_recognition's
