@@ -76,9 +76,10 @@ pub fn parse_pairs(text: &str, root: &Path) -> Result<Vec<Pair>, FaceError> {
 pub struct EvalReport {
     pub pairs: usize,
     pub folds: usize,
-    /// Mean accuracy over the folds, each fold judged at the threshold best on the others.
-    pub accuracy: f64,
-    pub accuracy_std: f64,
+    /// Mean accuracy over the folds, each fold judged at the threshold best on the others
+    /// (`None` with a single fold: there are no others to choose the threshold on).
+    pub accuracy: Option<f64>,
+    pub accuracy_std: Option<f64>,
     pub eer: f64,
     #[serde(rename = "tar_at_far_1e-3")]
     pub tar_at_far_1e_3: f64,
@@ -178,25 +179,7 @@ pub fn evaluate(
     lat.sort_by(f64::total_cmp);
     let pct = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
     let folds = scored.iter().map(|s| s.0).max().map_or(0, |m| m + 1);
-    let accs: Vec<f64> = (0..folds)
-        .map(|k| {
-            let train: Vec<(f32, bool)> = scored
-                .iter()
-                .filter(|s| s.0 != k)
-                .map(|s| (s.1, s.2))
-                .collect();
-            let t = best_threshold(&train);
-            let test: Vec<(f32, bool)> = scored
-                .iter()
-                .filter(|s| s.0 == k)
-                .map(|s| (s.1, s.2))
-                .collect();
-            accuracy_at(&test, t)
-        })
-        .collect();
-    let mean = accs.iter().sum::<f64>() / accs.len().max(1) as f64;
-    let std =
-        (accs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / accs.len().max(1) as f64).sqrt();
+    let accuracy = cross_validated(&scored, folds);
     let all: Vec<(f32, bool)> = scored.iter().map(|s| (s.1, s.2)).collect();
     let (eer, tar3) = eer_and_tar(&all, 1e-3);
 
@@ -233,8 +216,8 @@ pub fn evaluate(
     Ok(EvalReport {
         pairs: pairs.len(),
         folds,
-        accuracy: mean,
-        accuracy_std: std,
+        accuracy: accuracy.map(|a| a.0),
+        accuracy_std: accuracy.map(|a| a.1),
         eer,
         tar_at_far_1e_3: tar3,
         threshold: best_threshold(&all),
@@ -259,6 +242,29 @@ fn accuracy_at(s: &[(f32, bool)], t: f32) -> f64 {
         .filter(|(score, same)| (*score >= t) == *same)
         .count() as f64
         / s.len().max(1) as f64
+}
+
+/// Mean and standard deviation of the folds' accuracies, each fold judged at the threshold best
+/// on the other folds; `None` below two folds. `scored` holds (fold, score, same person).
+pub fn cross_validated(scored: &[(usize, f32, bool)], folds: usize) -> Option<(f64, f64)> {
+    if folds < 2 {
+        return None;
+    }
+    let accs: Vec<f64> = (0..folds)
+        .map(|k| {
+            let pick = |in_fold: bool| -> Vec<(f32, bool)> {
+                scored
+                    .iter()
+                    .filter(|s| (s.0 == k) == in_fold)
+                    .map(|s| (s.1, s.2))
+                    .collect()
+            };
+            accuracy_at(&pick(true), best_threshold(&pick(false)))
+        })
+        .collect();
+    let mean = accs.iter().sum::<f64>() / accs.len() as f64;
+    let var = accs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / accs.len() as f64;
+    Some((mean, var.sqrt()))
 }
 
 /// The threshold (midpoint between adjacent scores) with the best accuracy.
@@ -321,6 +327,30 @@ pub fn eer_and_tar(s: &[(f32, bool)], far: f64) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accuracy_needs_other_folds_to_choose_each_folds_threshold() {
+        // Fold 0 separates at 0.5, fold 1 at 0.7: each is judged at the other's threshold.
+        let scored = [
+            (0, 0.6, true),
+            (0, 0.4, false),
+            (1, 0.8, true),
+            (1, 0.55, false),
+        ];
+        let (mean, std) = cross_validated(&scored, 2).unwrap();
+        // Fold 0 at fold 1's threshold (0.675) misses its genuine 0.6: 1 of 2; fold 1 at fold
+        // 0's (0.5) accepts its impostor 0.55: 1 of 2.
+        assert_eq!((mean, std), (0.5, 0.0));
+        let separable = [
+            (0, 0.9, true),
+            (0, 0.1, false),
+            (1, 0.8, true),
+            (1, 0.2, false),
+        ];
+        assert_eq!(cross_validated(&separable, 2), Some((1.0, 0.0)));
+        // One fold: no threshold chosen elsewhere, so no accuracy rather than a made-up one.
+        assert_eq!(cross_validated(&scored[..2], 1), None);
+    }
 
     #[test]
     fn parses_both_line_kinds_and_folds() {

@@ -305,10 +305,12 @@ pub fn run(cmd: Face) -> Result<()> {
                     r.grey,
                     r.int8
                 );
+                let accuracy = match (r.accuracy, r.accuracy_std) {
+                    (Some(a), Some(sd)) => format!("{:.2}% ± {:.2}", a * 100.0, sd * 100.0),
+                    _ => "n/a (one fold: no other folds to choose its threshold on)".into(),
+                };
                 println!(
-                    "accuracy {:.2}% ± {:.2}  EER {:.2}%  TAR@FAR1e-3 {:.2}%  threshold {:.3}",
-                    r.accuracy * 100.0,
-                    r.accuracy_std * 100.0,
+                    "accuracy {accuracy}  EER {:.2}%  TAR@FAR1e-3 {:.2}%  threshold {:.3}",
                     r.eer * 100.0,
                     r.tar_at_far_1e_3 * 100.0,
                     r.threshold
