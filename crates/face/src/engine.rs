@@ -39,7 +39,7 @@ impl EmbeddingModel {
             EmbeddingModel::MobileFaceNet => models::load(dir, &models::MOBILEFACENET),
             EmbeddingModel::MobileFace => models::load(dir, &models::MOBILEFACE),
             EmbeddingModel::DlibResnet => models::load_dlib_resnet(dir),
-            EmbeddingModel::DlibResnetFaceApi => models::load(dir, &models::DLIB_RESNET_FACE_API),
+            EmbeddingModel::DlibResnetFaceApi => models::load_dlib_resnet_face_api(dir),
         }
     }
     fn input(self) -> usize {

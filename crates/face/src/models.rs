@@ -71,9 +71,6 @@ pub const DLIB_RESNET_FACE_API: ModelFiles = ModelFiles {
     bin_sha256: "b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589",
 };
 
-/// The PyPI package holding dlib's own file of its face-recognition ResNet (CC0).
-pub const FACE_RECOGNITION_MODELS_PACKAGE: &str = "face_recognition_models==0.3.0 (PyPI)";
-
 /// A model in one file and its sha256.
 pub struct ModelFile {
     pub name: &'static str,
@@ -121,9 +118,9 @@ fn read_checked(path: &Path, sha256: &str) -> Result<Vec<u8>, FaceError> {
     Ok(bytes)
 }
 
-/// Loads and checks dlib's ResNet from `dir` (face-api's manifest and weights) and builds its
-/// graph.
-fn load_dlib_resnet_face_api(dir: &Path) -> Result<Graph, FaceError> {
+/// Loads and checks dlib's ResNet from `dir` (face-api's manifest and weights, [`DLIB_RESNET_FACE_API`])
+/// and builds its graph.
+pub fn load_dlib_resnet_face_api(dir: &Path) -> Result<Graph, FaceError> {
     let f = &DLIB_RESNET_FACE_API;
     let manifest = read_checked(
         &dir.join(format!("{}-weights_manifest.json", f.name)),
@@ -147,13 +144,10 @@ pub fn load_dlib_resnet(dir: &Path) -> Result<Graph, FaceError> {
     Graph::from_parts(DLIB_RESNET.name, &json, &weights)
 }
 
-/// Loads and checks one model from `dir`: `NAME.json` and the weight shards it lists, each
-/// against its pinned sha256 ([`DLIB_RESNET_FACE_API`]: face-api's manifest and weights, with the
-/// graph written by [`crate::dlib_resnet`]).
+/// Loads and checks one TensorFlow.js graph model from `dir`: `NAME.json` and the weight shards
+/// it lists, each against its pinned sha256. (dlib's ResNet has no graph file: see
+/// [`load_dlib_resnet`] and [`load_dlib_resnet_face_api`].)
 pub fn load(dir: &Path, files: &ModelFiles) -> Result<Graph, FaceError> {
-    if files.name == DLIB_RESNET_FACE_API.name {
-        return load_dlib_resnet_face_api(dir);
-    }
     let json = read_checked(&dir.join(format!("{}.json", files.name)), files.json_sha256)?;
     let mut weights = vec![];
     for shard in crate::graph::shard_paths(&json)? {
