@@ -23,8 +23,12 @@ pub enum AuditAction {
     Declaration,
     ProxyPickup,
     ReaderRegistered,
-    /// A staff member signed in to the screens (or out).
+    /// A staff member signed in to the screens (or out, or failed to).
     SignIn,
+    /// A reader was approved, suspended, resumed or revoked.
+    ReaderStatus,
+    /// A staff account or an API token was created, changed or revoked.
+    StaffAccount,
 }
 
 impl AuditAction {
@@ -43,6 +47,8 @@ impl AuditAction {
             AuditAction::ProxyPickup => "proxy_pickup",
             AuditAction::ReaderRegistered => "reader_registered",
             AuditAction::SignIn => "sign_in",
+            AuditAction::ReaderStatus => "reader_status",
+            AuditAction::StaffAccount => "staff_account",
         }
     }
 }

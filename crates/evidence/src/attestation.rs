@@ -17,6 +17,8 @@ pub const HEADER_READER: &str = "x-kakunin-reader";
 pub const HEADER_TIMESTAMP: &str = "x-kakunin-timestamp";
 /// Header carrying the base64 signature over [`request_message`].
 pub const HEADER_SIGNATURE: &str = "x-kakunin-signature";
+/// Header carrying the request's unique id (signed; the server refuses an id seen before).
+pub const HEADER_REQUEST_ID: &str = "x-kakunin-request-id";
 /// How far a request's timestamp may be from the server's clock.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
@@ -102,19 +104,46 @@ impl ReaderKey {
     }
 
     /// Signs a request; returns the signature header value.
-    pub fn sign_request(&self, method: &str, path: &str, timestamp: i64, body: &[u8]) -> String {
+    pub fn sign_request(
+        &self,
+        method: &str,
+        path: &str,
+        timestamp: i64,
+        request_id: &str,
+        body: &[u8],
+    ) -> String {
         b64(self
             .0
-            .sign(request_message(method, path, timestamp, body).as_bytes())
+            .sign(request_message(method, path, timestamp, request_id, body).as_bytes())
             .to_bytes())
     }
 }
 
-/// The bytes a reader signs for a request: method, path (with query), timestamp and the body's
-/// SHA-256, one per line.
-pub fn request_message(method: &str, path: &str, timestamp: i64, body: &[u8]) -> String {
+/// A fresh request id: 128 random bits, hex.
+pub fn new_request_id() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// Whether `id` has the form of a request id (16–64 characters of `[0-9a-zA-Z_-]`).
+pub fn valid_request_id(id: &str) -> bool {
+    (16..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The bytes a reader signs for a request: method, path (with query), timestamp, request id and
+/// the body's SHA-256, one per line. The request id makes every signed request unique, so a
+/// captured one cannot be replayed within the timestamp window.
+pub fn request_message(
+    method: &str,
+    path: &str,
+    timestamp: i64,
+    request_id: &str,
+    body: &[u8],
+) -> String {
     format!(
-        "{method}\n{path}\n{timestamp}\n{}",
+        "{method}\n{path}\n{timestamp}\n{request_id}\n{}",
         hex::encode(Sha256::digest(body))
     )
 }
@@ -141,6 +170,7 @@ pub fn verify_request(
     method: &str,
     path: &str,
     timestamp: i64,
+    request_id: &str,
     body: &[u8],
     signature: &str,
 ) -> Result<(), EvidenceError> {
@@ -148,7 +178,7 @@ pub fn verify_request(
         EvidenceError::BadRequestSignature("not a base64 Ed25519 signature".into())
     })?;
     key.verify(
-        request_message(method, path, timestamp, body).as_bytes(),
+        request_message(method, path, timestamp, request_id, body).as_bytes(),
         &sig,
     )
     .map_err(|_| EvidenceError::BadRequestSignature("signature does not match the request".into()))
@@ -236,11 +266,16 @@ mod tests {
     fn request_signatures() {
         let key = ReaderKey::generate();
         let pk = parse_public_key(&key.public_key_b64()).unwrap();
-        let sig = key.sign_request("POST", "/api/v1/visits", 100, b"{}");
-        verify_request(&pk, "POST", "/api/v1/visits", 100, b"{}", &sig).unwrap();
-        assert!(verify_request(&pk, "POST", "/api/v1/visits", 101, b"{}", &sig).is_err());
-        assert!(verify_request(&pk, "POST", "/api/v1/visits", 100, b"{ }", &sig).is_err());
-        assert!(verify_request(&pk, "POST", "/api/v1/visits", 100, b"{}", "nope").is_err());
+        let id = new_request_id();
+        assert!(valid_request_id(&id));
+        let sig = key.sign_request("POST", "/api/v1/visits", 100, &id, b"{}");
+        verify_request(&pk, "POST", "/api/v1/visits", 100, &id, b"{}", &sig).unwrap();
+        assert!(verify_request(&pk, "POST", "/api/v1/visits", 101, &id, b"{}", &sig).is_err());
+        assert!(verify_request(&pk, "POST", "/api/v1/visits", 100, &id, b"{ }", &sig).is_err());
+        assert!(verify_request(&pk, "POST", "/api/v1/visits", 100, &id, b"{}", "nope").is_err());
+        // The request id is signed: another id with the same signature is refused.
+        let other = new_request_id();
+        assert!(verify_request(&pk, "POST", "/api/v1/visits", 100, &other, b"{}", &sig).is_err());
         let restored = ReaderKey::from_bytes(&key.to_bytes()).unwrap();
         assert_eq!(restored.public_key_b64(), key.public_key_b64());
     }

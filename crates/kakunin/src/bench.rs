@@ -102,7 +102,7 @@ async fn eligibility(
     // Warm-up: one request must succeed.
     let res = client
         .post(&url)
-        .bearer_auth("demo-reception")
+        .bearer_auth("demo-token-reception")
         .header("content-type", "application/json")
         .body(bodies[0].clone())
         .send()
@@ -135,7 +135,7 @@ async fn eligibility(
                 let t = Instant::now();
                 let ok = client
                     .post(&url)
-                    .bearer_auth("demo-reception")
+                    .bearer_auth("demo-token-reception")
                     .header("content-type", "application/json")
                     .body(bodies[i].clone())
                     .send()
@@ -237,7 +237,7 @@ async fn terminal(n: usize, rate: u64) -> Result<()> {
     let mut checker = crate::terminal::HttpChecker {
         http: reqwest::Client::new(),
         base,
-        token: "demo-reception".into(),
+        token: "demo-token-reception".into(),
         handle: tokio::runtime::Handle::current(),
     };
     let start = Instant::now();

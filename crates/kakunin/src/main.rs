@@ -4,7 +4,9 @@ mod bench;
 mod face;
 mod kiosk;
 mod reader;
+mod staff;
 mod terminal;
+mod tls;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -41,6 +43,8 @@ enum Command {
         trust_anchor: Option<PathBuf>,
         #[command(flatten)]
         kiosk: KioskArgs,
+        #[command(flatten)]
+        tls: tls::ServerTls,
         /// Seconds a staff screen's sign-in lasts (default 8 hours).
         #[arg(long, default_value_t = 8 * 3600)]
         session_seconds: i64,
@@ -74,8 +78,35 @@ enum Command {
     },
     /// The eligibility terminal's folder interface for clinic software (req/ → res/).
     Terminal(terminal::TerminalArgs),
+    /// TLS for trying kakunin on a network.
+    Tls {
+        #[command(subcommand)]
+        what: TlsCommand,
+    },
+    /// Staff accounts and API tokens, on the database directly (the operator's console).
+    Staff {
+        #[command(flatten)]
+        db: Db,
+        #[command(subcommand)]
+        what: staff::StaffCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+/// TLS commands.
+#[derive(Subcommand)]
+enum TlsCommand {
+    /// Writes a local CA (ca.pem), a server certificate and key for localhost, this host's name
+    /// and each --name (server.pem, server.key), and a client certificate (client.pem,
+    /// client.key) into an empty directory. For trying TLS, never for production.
+    DevCa {
+        #[arg(long)]
+        out: PathBuf,
+        /// Another host name or address the server is reached by.
+        #[arg(long)]
+        name: Vec<String>,
+    },
 }
 
 /// The demo kiosk: a card-reader agent with virtual demo cards inside `serve`, its screen at
@@ -92,9 +123,13 @@ pub struct KioskArgs {
     /// The kiosk reader's private key (created on first start).
     #[arg(long, default_value = "kakunin-kiosk.key")]
     kiosk_key: PathBuf,
-    /// Staff token used to register the kiosk reader with its clinic.
-    #[arg(long, default_value = "demo-reception")]
+    /// API token used to enrol the kiosk reader with the demo clinic (the demo operator's).
+    #[arg(long, default_value = "demo-token-admin")]
     kiosk_token: String,
+    /// Let other machines use the demo kiosk's screen (by default it answers on this machine
+    /// only, since it has no sign-in).
+    #[arg(long)]
+    kiosk_public: bool,
     /// Attest a face match without asking for a small head turn first (the active check
     /// against still photos). Only for cameras that cannot show movement.
     #[arg(long)]
@@ -190,8 +225,15 @@ async fn main() -> Result<()> {
             demo_persons,
             trust_anchor: ta,
             kiosk: kiosk_args,
+            tls: tls_args,
             session_seconds,
         } => {
+            let bind_addr: std::net::SocketAddr = tokio::net::lookup_host(&bind)
+                .await
+                .with_context(|| format!("cannot resolve --bind {bind}"))?
+                .next()
+                .with_context(|| format!("--bind {bind} names no address"))?;
+            let tls_config = tls_args.config(&bind_addr)?;
             let store = db.open().await?;
             if store.is_empty().await? {
                 println!("New database: generating {demo_persons} demo persons…");
@@ -208,10 +250,23 @@ async fn main() -> Result<()> {
                     format!("cannot listen on {bind}; is another kakunin running? use --bind")
                 })?;
             let addr = listener.local_addr()?;
-            println!("kakunin is running at http://{addr}/  (API under /api/v1, OpenAPI at /api/openapi.json)");
-            println!("Demo staff tokens (Authorization: Bearer …), for the demo database only:");
-            for (id, _, role, token) in kakunin_store::seed::DEMO_STAFF {
-                println!("  {token:<20} {role:?} ({id})");
+            let scheme = if tls_config.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            let host = if addr.ip().is_unspecified() {
+                format!("localhost:{}", addr.port())
+            } else {
+                addr.to_string()
+            };
+            println!("kakunin is running at {scheme}://{host}/  (API under /api/v1, OpenAPI at /api/openapi.json)");
+            println!("Demo sign-ins (staff id / password) and API tokens (Authorization: Bearer …), for the demo database only:");
+            for ((id, _, role, password), (_, token)) in kakunin_store::seed::DEMO_STAFF
+                .iter()
+                .zip(kakunin_store::seed::DEMO_API_TOKENS)
+            {
+                println!("  {id:<20} {password:<20} {token:<26} {role:?}");
             }
             println!("Demo cards: C00000000001 standard (PIN {}), C00000000002 face-auth, C00000000003 face-auth unregistered", kakunin_store::seed::DEMO_PIN);
             // The demo kiosk holds demo cards from the demo CA: never beside a real trust anchor.
@@ -219,12 +274,37 @@ async fn main() -> Result<()> {
                 println!("Screens: http://{addr}/login");
                 axum::Router::new()
             } else {
-                let (router, register) = kiosk::embedded(&kiosk_args, &format!("http://{addr}"))?;
+                // The embedded kiosk talks to the API over HTTP as any reader does: on the
+                // listener itself when that is plain, else on a loopback-only listener of its
+                // own (nothing crosses the network).
+                let base = if tls_config.is_some() {
+                    let inner = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                    let base = format!("http://{}", inner.local_addr()?);
+                    let app = kakunin_server::app(state.clone());
+                    tokio::spawn(async move {
+                        axum::serve(
+                            inner,
+                            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                        )
+                        .await
+                    });
+                    base
+                } else {
+                    format!("http://127.0.0.1:{}", addr.port())
+                };
+                let (router, register) =
+                    kiosk::embedded(&kiosk_args, reqwest::Client::new(), &base)?;
                 tokio::spawn(register);
                 println!("Screens: http://{addr}/login (staff: staff-reception / demo-reception, staff-clerk / demo-clerk), kiosk http://{addr}/kiosk");
                 router
             };
-            kakunin_server::serve_with(state, listener, extra).await?;
+            match tls_config {
+                Some(config) => {
+                    let app = kakunin_server::app_with(state, extra);
+                    tls::serve_tls(listener, config, app).await?;
+                }
+                None => kakunin_server::serve_with(state, listener, extra).await?,
+            }
         }
         Command::Seed { db, persons } => {
             let store = db.open().await?;
@@ -243,6 +323,10 @@ async fn main() -> Result<()> {
         Command::Face { what } => face::run(what)?,
         Command::Reader { what } => reader::run(what).await?,
         Command::Terminal(args) => terminal::run(args).await?,
+        Command::Tls {
+            what: TlsCommand::DevCa { out, name },
+        } => tls::dev_ca(&out, &name)?,
+        Command::Staff { db, what } => staff::run(&db.open().await?, what).await?,
         Command::Openapi => println!(
             "{}",
             serde_json::to_string_pretty(&kakunin_server::api_doc())?

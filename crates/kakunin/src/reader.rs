@@ -9,8 +9,8 @@ use kakunin_card::client::MyNumberCard;
 use kakunin_card::virtual_card::VirtualCard;
 use kakunin_card::CardChannel;
 use kakunin_evidence::attestation::{
-    Attestation, AttestedMethod, AttestedOutcome, ReaderKey, HEADER_READER, HEADER_SIGNATURE,
-    HEADER_TIMESTAMP,
+    Attestation, AttestedMethod, AttestedOutcome, ReaderKey, HEADER_READER, HEADER_REQUEST_ID,
+    HEADER_SIGNATURE, HEADER_TIMESTAMP,
 };
 use kakunin_face::{DecisionKind, FaceEngine};
 use serde_json::{json, Value};
@@ -22,12 +22,16 @@ use std::time::Instant;
 pub enum Reader {
     /// Runs whole visits with virtual demo cards against a running server, printing each step.
     Demo {
-        /// The server's base URL.
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        server: String,
-        /// Staff token used once to register this reader.
-        #[arg(long, default_value = "demo-reception")]
+        #[command(flatten)]
+        server: crate::tls::ServerConnection,
+        /// API token used once to enrol this reader: the operator's (active at once, naming
+        /// --institution) or a clinic's (pending until the operator approves).
+        #[arg(long, default_value = "demo-token-admin", env = "KAKUNIN_TOKEN")]
         token: String,
+        /// The reader's institution, when the operator's token enrols it (default: the demo
+        /// clinic).
+        #[arg(long)]
+        institution: Option<String>,
         /// Reader id.
         #[arg(long, default_value = "reader-demo")]
         id: String,
@@ -48,15 +52,20 @@ pub enum Reader {
     /// Runs the kiosk service: the patient's screen at /kiosk, its camera frames and its card
     /// slot (a PC/SC reader, or the virtual demo cards), against a running server.
     Serve {
-        /// The server's base URL.
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        server: String,
-        /// Where the kiosk screen is served.
+        #[command(flatten)]
+        server: crate::tls::ServerConnection,
+        /// Where the kiosk screen is served (beyond loopback only when the screen is another
+        /// device).
         #[arg(long, default_value = "127.0.0.1:8081")]
         listen: String,
-        /// Staff token used to register this reader with its clinic.
-        #[arg(long, default_value = "demo-reception")]
+        /// API token used to enrol this reader: the operator's (active at once, naming
+        /// --institution) or a clinic's (pending until the operator approves).
+        #[arg(long, default_value = "demo-token-admin", env = "KAKUNIN_TOKEN")]
         token: String,
+        /// The reader's institution, when the operator's token enrols it (default: the demo
+        /// clinic).
+        #[arg(long)]
+        institution: Option<String>,
         /// The reader's private key (created on first start; the reader id derives from it).
         #[arg(long, default_value = "kakunin-kiosk.key")]
         key_file: PathBuf,
@@ -89,13 +98,17 @@ impl Agent {
     pub(crate) async fn post(&self, path: &str, body: Value) -> Result<(u16, Value)> {
         let bytes = body.to_string();
         let ts = chrono::Utc::now().timestamp();
-        let sig = self.key.sign_request("POST", path, ts, bytes.as_bytes());
+        let request_id = kakunin_evidence::attestation::new_request_id();
+        let sig = self
+            .key
+            .sign_request("POST", path, ts, &request_id, bytes.as_bytes());
         let res = self
             .http
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/json")
             .header(HEADER_READER, &self.id)
             .header(HEADER_TIMESTAMP, ts.to_string())
+            .header(HEADER_REQUEST_ID, request_id)
             .header(HEADER_SIGNATURE, sig)
             .body(bytes)
             .send()
@@ -375,45 +388,102 @@ async fn visit_over_pcsc(
     bail!("this kakunin was built without PC/SC; build with `--features pcsc`")
 }
 
+/// Enrols the agent's reader with the server using an API token: active at once with the
+/// operator's token (naming `institution`), pending until the operator approves it with a
+/// clinic's. A reader enrolled on an earlier start (409) is fine.
+pub(crate) async fn register(agent: &Agent, token: &str, institution: Option<&str>) -> Result<()> {
+    let mut body = json!({ "id": agent.id, "public_key": agent.key.public_key_b64() });
+    if let Some(code) = institution {
+        body["institution_code"] = code.into();
+    }
+    let res = agent
+        .http
+        .post(format!("{}/api/v1/readers", agent.base))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .with_context(|| format!("server {} unreachable", agent.base))?;
+    let status = res.status();
+    if status == reqwest::StatusCode::CONFLICT {
+        return Ok(());
+    }
+    let v: Value = res.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        bail!(
+            "enrolling reader {} failed: {} — {}",
+            agent.id,
+            v["error"]["code"].as_str().unwrap_or("?"),
+            v["error"]["message"].as_str().unwrap_or("")
+        );
+    }
+    if v["status"] == "pending" {
+        println!(
+            "reader {} is enrolled as pending: the operator approves it (POST /api/v1/readers/{}/status {{\"action\":\"approve\"}}); until then the server refuses its requests",
+            agent.id, agent.id
+        );
+    }
+    Ok(())
+}
+
+/// With the demo operator token and no --institution, the reader belongs to the demo clinic.
+fn demo_institution_for_operator(token: &str) -> impl FnOnce() -> Option<String> + '_ {
+    move || (token == "demo-token-admin").then(|| kakunin_store::seed::demo_institution_codes().0)
+}
+
 /// Runs a reader command.
 pub async fn run(cmd: Reader) -> Result<()> {
-    let (server, token, id, key_file, card_photo, live, pcsc) = match cmd {
+    let (server, token, institution, id, key_file, card_photo, live, pcsc) = match cmd {
         Reader::Demo {
             server,
             token,
+            institution,
             id,
             key_file,
             card_photo,
             live,
             pcsc,
-        } => (server, token, id, key_file, card_photo, live, pcsc),
+        } => (
+            server,
+            token,
+            institution,
+            id,
+            key_file,
+            card_photo,
+            live,
+            pcsc,
+        ),
         Reader::Serve {
             server,
             listen,
             token,
+            institution,
             key_file,
             pcsc,
             demo_number_b,
             card_photo,
             no_active_check,
         } => {
+            let institution = institution.or_else(demo_institution_for_operator(&token));
             return crate::kiosk::serve_standalone(
                 &server,
                 &listen,
                 &token,
+                institution.as_deref(),
                 &key_file,
                 pcsc,
                 demo_number_b,
                 card_photo.as_deref(),
                 !no_active_check,
             )
-            .await
+            .await;
         }
     };
+    let institution = institution.or_else(demo_institution_for_operator(&token));
     let (key, created) = load_or_create_key(&key_file)?;
     let agent = Agent {
-        http: reqwest::Client::new(),
-        base: server.trim_end_matches('/').to_owned(),
+        http: server.client()?,
+        base: server.base(),
         id: id.clone(),
         key,
     };
@@ -426,19 +496,9 @@ pub async fn run(cmd: Reader) -> Result<()> {
         bail!("server {} unreachable; start it with ./scripts/serve. At the kiosk: offer the fallbacks (insurance card or eligibility certificate; Mynaportal for standard cards; the self-declaration form)", agent.base);
     }
     if created {
-        let res = agent
-            .http
-            .post(format!("{}/api/v1/readers", agent.base))
-            .bearer_auth(&token)
-            .json(&json!({ "id": id, "public_key": agent.key.public_key_b64() }))
-            .send()
-            .await?;
-        if !res.status().is_success() {
+        if let Err(e) = register(&agent, &token, institution.as_deref()).await {
             std::fs::remove_file(&key_file).ok();
-            bail!(
-                "registering reader {id} failed: {}",
-                res.text().await.unwrap_or_default()
-            );
+            return Err(e);
         }
         println!(
             "registered reader {id} with the server (key in {})",
@@ -544,7 +604,7 @@ mod tests {
         let res = agent
             .http
             .post(format!("{base}/api/v1/readers"))
-            .bearer_auth("demo-reception")
+            .bearer_auth("demo-token-reception")
             .json(&json!({ "id": "r-test", "public_key": agent.key.public_key_b64() }))
             .send()
             .await

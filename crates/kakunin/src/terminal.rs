@@ -17,7 +17,7 @@ pub struct TerminalArgs {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub server: String,
     /// Staff token of this institution.
-    #[arg(long, env = "KAKUNIN_TOKEN", default_value = "demo-reception")]
+    #[arg(long, env = "KAKUNIN_TOKEN", default_value = "demo-token-reception")]
     pub token: String,
     /// How often req/ is scanned.
     #[arg(long, default_value_t = 100)]
@@ -249,7 +249,7 @@ mod tests {
         let checker = HttpChecker {
             http: reqwest::Client::new(),
             base,
-            token: "demo-reception".into(),
+            token: "demo-token-reception".into(),
             handle: tokio::runtime::Handle::current(),
         };
         // A standard card by PIN, consenting to medication and the limit category.

@@ -84,7 +84,7 @@ async fn acknowledged_checks_survive_kill_9() {
             for _ in 0..2000 {
                 let r = client
                     .post(format!("{base}/api/v1/eligibility/check"))
-                    .bearer_auth("demo-reception")
+                    .bearer_auth("demo-token-reception")
                     .header("content-type", "application/json")
                     .body(body.clone())
                     .send()

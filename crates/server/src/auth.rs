@@ -9,10 +9,10 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use kakunin_core::roles::Permission;
 use kakunin_evidence::attestation::{
-    parse_public_key, verify_request, HEADER_READER, HEADER_SIGNATURE, HEADER_TIMESTAMP,
-    MAX_CLOCK_SKEW_SECS,
+    parse_public_key, valid_request_id, verify_request, HEADER_READER, HEADER_REQUEST_ID,
+    HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_CLOCK_SKEW_SECS,
 };
-use kakunin_store::directory::{Reader, Staff};
+use kakunin_store::directory::{Reader, ReaderStatus, Staff};
 use serde::de::DeserializeOwned;
 
 /// Largest request body accepted from a reader.
@@ -44,6 +44,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "json_required",
                 "send the body as JSON with Content-Type: application/json",
             )),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is larger than the server accepts; send a smaller body",
+            )),
             Err(e) => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "bad_body",
@@ -65,6 +70,18 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
             format!("{e}; send a valid JSON document"),
         ),
     })
+}
+
+/// The token of an `Authorization: Bearer <token>` header (the scheme in any letter case, as
+/// RFC 9110 has it).
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// A staff member authenticated by `Authorization: Bearer <token>`.
@@ -105,18 +122,10 @@ impl FromRequestParts<AppState> for StaffAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let Some(token) = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        else {
+        let Some(token) = bearer_token(&parts.headers) else {
             return Err(ApiError::unauthorized(
                 "missing_token",
-                "send Authorization: Bearer <token> with a staff token",
+                "send Authorization: Bearer <token> with a session or API token (a password is never a token)",
             ));
         };
         match state.staff_for_token(token).await? {
@@ -151,16 +160,23 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SignedReader<T> {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let (Some(reader_id), Some(timestamp), Some(signature)) = (
+        let (Some(reader_id), Some(timestamp), Some(request_id), Some(signature)) = (
             header(HEADER_READER),
             header(HEADER_TIMESTAMP),
+            header(HEADER_REQUEST_ID),
             header(HEADER_SIGNATURE),
         ) else {
             return Err(ApiError::unauthorized(
                 "missing_reader_signature",
-                format!("reader requests need the {HEADER_READER}, {HEADER_TIMESTAMP} and {HEADER_SIGNATURE} headers"),
+                format!("reader requests need the {HEADER_READER}, {HEADER_TIMESTAMP}, {HEADER_REQUEST_ID} and {HEADER_SIGNATURE} headers"),
             ));
         };
+        if !valid_request_id(&request_id) {
+            return Err(ApiError::unauthorized(
+                "bad_request_id",
+                format!("{HEADER_REQUEST_ID} must be 16–64 letters, digits, '-' or '_', new for every request"),
+            ));
+        }
         let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -172,10 +188,27 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SignedReader<T> {
             return Err(ApiError::unauthorized(
                 "unknown_reader",
                 format!(
-                    "reader {reader_id} is not registered; register it with POST /api/v1/readers"
+                    "reader {reader_id} is not registered; ask the operator to enrol it (POST /api/v1/readers)"
                 ),
             ));
         };
+        match reader.status {
+            ReaderStatus::Active => {}
+            ReaderStatus::Pending => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "reader_pending",
+                    format!("reader {reader_id} waits for the operator's approval; ask the operator to approve it"),
+                ))
+            }
+            ReaderStatus::Suspended | ReaderStatus::Revoked => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "reader_disabled",
+                    format!("reader {reader_id} is {}; ask the operator", reader.status.as_str()),
+                ))
+            }
+        }
         let ts: i64 = timestamp.parse().map_err(|_| {
             ApiError::unauthorized("stale_request", "the timestamp header must be unix seconds")
         })?;
@@ -188,7 +221,27 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SignedReader<T> {
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
-        verify_request(&key, parts.method.as_str(), path, ts, &bytes, &signature)?;
+        verify_request(
+            &key,
+            parts.method.as_str(),
+            path,
+            ts,
+            &request_id,
+            &bytes,
+            &signature,
+        )?;
+        // Only after the signature holds, so nobody can use up another reader's ids.
+        let window = chrono::Duration::seconds(2 * MAX_CLOCK_SKEW_SECS);
+        if !state
+            .store
+            .first_use_of_request_id(&reader.id, &request_id, window)
+            .await?
+        {
+            return Err(ApiError::conflict(
+                "request_replayed",
+                "this signed request was already received (a replay); send each request with a new request id",
+            ));
+        }
         let body = if bytes.is_empty() {
             parse_json(b"{}")?
         } else {

@@ -117,11 +117,15 @@ impl From<StoreError> for ApiError {
             StoreError::CardChanged(_) | StoreError::VisitChanged(_) => {
                 ApiError::conflict("concurrent_change", e.to_string())
             }
-            other => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
-                other.to_string(),
-            ),
+            other => {
+                // The detail (sqlx's text, table names) goes to the log, not to clients.
+                tracing::error!(error = %other, "storage failed");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "the database cannot be reached right now; nothing was changed by this request. Try again in a moment; if it persists, tell the system administrator",
+                )
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod limits;
 mod metrics_layer;
 mod openapi;
 mod recheck;
@@ -30,14 +31,32 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(routes::health::router())
         .merge(screens::router())
+        .layer(axum::middleware::map_response(private_headers))
         .layer(axum::middleware::from_fn(metrics_layer::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
+/// Every answer may carry personal data (eligibility, photos, names): no cache keeps it, and no
+/// browser guesses another content type than the one sent.
+async fn private_headers(mut res: axum::response::Response) -> axum::response::Response {
+    use axum::http::header::{HeaderValue, CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+    let h = res.headers_mut();
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    res
+}
+
 /// Serves `app` on `listener` until the process is stopped; starts the declaration re-check loop.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     serve_with(state, listener, Router::new()).await
+}
+
+/// The application with `extra` routes beside it, and the declaration re-check loop started: for
+/// a caller that serves it itself (over TLS).
+pub fn app_with(state: AppState, extra: Router) -> Router {
+    recheck::spawn(state.clone());
+    app(state).merge(extra)
 }
 
 /// Like [`serve`], with `extra` routes beside the application (the demo kiosk of an embedded

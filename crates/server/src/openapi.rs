@@ -27,7 +27,7 @@ pub fn finish(mut doc: Doc) -> Doc {
         "reader_signature",
         SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
             "x-kakunin-signature",
-            "Ed25519 signature (base64) over METHOD\\nPATH\\nTIMESTAMP\\nSHA256-HEX(body), with x-kakunin-reader and x-kakunin-timestamp",
+            "Ed25519 signature (base64) over METHOD\\nPATH\\nTIMESTAMP\\nREQUEST-ID\\nSHA256-HEX(body), with x-kakunin-reader, x-kakunin-timestamp and x-kakunin-request-id (new for every request; a repeated id is refused as a replay)",
         ))),
     );
     doc

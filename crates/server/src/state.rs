@@ -1,12 +1,14 @@
 //! Shared state, passed explicitly to every handler.
 
 use crate::error::ApiResult;
+use crate::limits::{PhotoLookup, PhotoStore, SignInThrottle, Throttled};
 use kakunin_core::audit::{AuditAction, AuditEvent};
 use kakunin_evidence::certificate::{TrustAnchor, VerifiedCertificate};
 use kakunin_store::audit::AuditWriter;
 use kakunin_store::directory::Staff;
 use kakunin_store::Store;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -46,19 +48,11 @@ pub struct Inner {
     pub config: Config,
     tokens: RwLock<HashMap<String, CachedToken>>,
     /// Card photos a reader handed over for visual mode, kept in memory only until staff decide
-    /// (or [`PHOTO_TTL`] passes): never written to the database.
-    photos: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
-    /// Failed sign-ins per staff id: (count, first failure).
-    failed_sign_ins: Mutex<HashMap<String, (u32, Instant)>>,
+    /// (or [`crate::limits::PHOTO_TTL`] passes), capped: never written to the database.
+    photos: Mutex<PhotoStore>,
+    /// Failed sign-ins per account and per source.
+    sign_ins: Mutex<SignInThrottle>,
 }
-
-/// Failed sign-ins for one staff id after which sign-in is refused for [`SIGN_IN_LOCK`].
-pub const MAX_FAILED_SIGN_INS: u32 = 5;
-/// How long failed sign-ins are remembered (and sign-in refused after too many).
-pub const SIGN_IN_LOCK: Duration = Duration::from_secs(15 * 60);
-
-/// How long a card photo handed over for visual mode is kept.
-pub const PHOTO_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// A token known to be valid: the staff member, when it was looked up, and when the session
 /// ends (`None` for a long-lived staff token).
@@ -99,8 +93,8 @@ impl AppState {
             trust,
             config,
             tokens: RwLock::new(HashMap::new()),
-            photos: Mutex::new(HashMap::new()),
-            failed_sign_ins: Mutex::new(HashMap::new()),
+            photos: Mutex::new(PhotoStore::default()),
+            sign_ins: Mutex::new(SignInThrottle::default()),
         })))
     }
 
@@ -144,50 +138,35 @@ impl AppState {
         self.tokens.write().expect("token cache").remove(token);
     }
 
-    /// Whether sign-in for `staff_id` is refused after too many failures.
-    pub fn sign_in_locked(&self, staff_id: &str) -> bool {
-        let mut failed = self.failed_sign_ins.lock().expect("sign-ins");
-        failed.retain(|_, (_, first)| first.elapsed() < SIGN_IN_LOCK);
-        failed
-            .get(staff_id)
-            .is_some_and(|(n, _)| *n >= MAX_FAILED_SIGN_INS)
+    /// Whether a sign-in of `staff_id` from `source` may be tried now.
+    pub fn sign_in_allowed(&self, staff_id: &str, source: Option<IpAddr>) -> Result<(), Throttled> {
+        self.sign_ins
+            .lock()
+            .expect("sign-ins")
+            .check(staff_id, source)
     }
 
-    /// Records a sign-in result for `staff_id`: a success forgets earlier failures.
-    pub fn record_sign_in(&self, staff_id: &str, ok: bool) {
-        let mut failed = self.failed_sign_ins.lock().expect("sign-ins");
-        if ok {
-            failed.remove(staff_id);
-        } else {
-            if failed.len() > 100_000 {
-                failed.clear();
-            }
-            failed
-                .entry(staff_id.to_owned())
-                .or_insert((0, Instant::now()))
-                .0 += 1;
-        }
+    /// Records a password check of `staff_id` from `source`.
+    pub fn record_sign_in(&self, staff_id: &str, source: Option<IpAddr>, ok: bool) {
+        self.sign_ins
+            .lock()
+            .expect("sign-ins")
+            .record(staff_id, source, ok);
     }
 
-    /// Keeps the card photo of visit `id` for visual mode.
-    pub fn hold_photo(&self, id: &str, photo: Vec<u8>) {
-        let mut photos = self.photos.lock().expect("photos");
-        photos.retain(|_, (_, at)| at.elapsed() < PHOTO_TTL);
-        photos.insert(id.to_owned(), (photo, Instant::now()));
+    /// Keeps the card photo of visit `id`, handed over by `reader`, for visual mode.
+    pub fn hold_photo(&self, id: &str, reader: &str, photo: Vec<u8>) {
+        self.photos.lock().expect("photos").hold(id, reader, photo);
     }
 
-    /// The card photo held for visit `id`, if still held.
-    pub fn held_photo(&self, id: &str) -> Option<Vec<u8>> {
-        let photos = self.photos.lock().expect("photos");
-        photos
-            .get(id)
-            .filter(|(_, at)| at.elapsed() < PHOTO_TTL)
-            .map(|(p, _)| p.clone())
+    /// The card photo held for visit `id`, or why there is none.
+    pub fn held_photo(&self, id: &str) -> PhotoLookup {
+        self.photos.lock().expect("photos").get(id)
     }
 
     /// Drops the card photo of visit `id` (staff decided).
     pub fn drop_photo(&self, id: &str) {
-        self.photos.lock().expect("photos").remove(id);
+        self.photos.lock().expect("photos").drop_photo(id);
     }
 
     /// Appends an audit record and waits for its commit.

@@ -10,7 +10,7 @@ use serde_json::json;
 #[tokio::test]
 async fn counter_issue_switch_register_and_pin_reset() {
     for h in harnesses().await {
-        let clerk = Some("demo-clerk");
+        let clerk = Some("demo-token-clerk");
         assert_error(
             &h.call(
                 "POST",
@@ -175,7 +175,7 @@ async fn counter_issue_switch_register_and_pin_reset() {
             &h.call(
                 "GET",
                 "/api/v1/municipal/cards/C00000000001",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 None,
             )
             .await,
@@ -194,7 +194,7 @@ async fn counter_issue_switch_register_and_pin_reset() {
 #[tokio::test]
 async fn pin_channels_count_wrong_pins_lock_and_refuse_face_auth() {
     for h in harnesses().await {
-        let gw = Some("demo-admin");
+        let gw = Some("demo-token-admin");
         let reg = |card: &str, channel: &str, pin: &str| json!({ "card_id": card, "channel": channel, "pin": pin });
         for channel in ["smartphone", "atm"] {
             assert_error(
@@ -271,7 +271,7 @@ async fn pin_channels_count_wrong_pins_lock_and_refuse_face_auth() {
             .call(
                 "GET",
                 "/api/v1/municipal/cards/C00000000004",
-                Some("demo-clerk"),
+                Some("demo-token-clerk"),
                 None,
             )
             .await;
@@ -287,7 +287,7 @@ async fn pin_channels_count_wrong_pins_lock_and_refuse_face_auth() {
             .call(
                 "POST",
                 "/api/v1/municipal/cards/C00000000004/pin-reset",
-                Some("demo-clerk"),
+                Some("demo-token-clerk"),
                 Some(json!({ "new_pin": "1357" })),
             )
             .await;
@@ -309,7 +309,7 @@ async fn pin_channels_count_wrong_pins_lock_and_refuse_face_auth() {
             &h.call(
                 "POST",
                 "/api/v1/registrations",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(reg("C00000000004", "atm", "1357")),
             )
             .await,
@@ -328,7 +328,7 @@ async fn eligibility_by_numbers_and_proxy_pickup() {
             .call(
                 "POST",
                 "/api/v1/eligibility/check",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(numbers.clone()),
             )
             .await;
@@ -354,7 +354,7 @@ async fn eligibility_by_numbers_and_proxy_pickup() {
             .call(
                 "POST",
                 "/api/v1/eligibility/check",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(consented),
             )
             .await;
@@ -366,7 +366,7 @@ async fn eligibility_by_numbers_and_proxy_pickup() {
             &h.call(
                 "POST",
                 "/api/v1/eligibility/check",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(wrong_birth),
             )
             .await,
@@ -381,7 +381,7 @@ async fn eligibility_by_numbers_and_proxy_pickup() {
             &h.call(
                 "POST",
                 "/api/v1/eligibility/check",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(bad_digit),
             )
             .await,
@@ -399,7 +399,7 @@ async fn eligibility_by_numbers_and_proxy_pickup() {
             .call(
                 "POST",
                 "/api/v1/eligibility/check",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(unknown_insurer),
             )
             .await;
@@ -410,7 +410,7 @@ async fn eligibility_by_numbers_and_proxy_pickup() {
             &h.call(
                 "POST",
                 "/api/v1/eligibility/check",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(bad_branch),
             )
             .await,
@@ -423,7 +423,7 @@ async fn eligibility_by_numbers_and_proxy_pickup() {
             &h.call(
                 "POST",
                 "/api/v1/proxy-pickups",
-                Some("demo-pharmacist"),
+                Some("demo-token-pharmacist"),
                 Some(pickup.clone()),
             )
             .await,
@@ -435,7 +435,7 @@ async fn eligibility_by_numbers_and_proxy_pickup() {
             .call(
                 "POST",
                 "/api/v1/proxy-pickups",
-                Some("demo-pharmacist"),
+                Some("demo-token-pharmacist"),
                 Some(pickup.clone()),
             )
             .await;
@@ -448,7 +448,7 @@ async fn eligibility_by_numbers_and_proxy_pickup() {
             h.call(
                 "POST",
                 "/api/v1/proxy-pickups",
-                Some("demo-pharmacist"),
+                Some("demo-token-pharmacist"),
                 Some(pickup.clone())
             )
             .await
@@ -459,7 +459,7 @@ async fn eligibility_by_numbers_and_proxy_pickup() {
             &h.call(
                 "POST",
                 "/api/v1/proxy-pickups",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(pickup),
             )
             .await,
@@ -481,7 +481,7 @@ async fn declarations_are_saved_as_filled_flagged_and_rechecked() {
             .call(
                 "POST",
                 "/api/v1/declarations",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(full),
             )
             .await;
@@ -495,7 +495,7 @@ async fn declarations_are_saved_as_filled_flagged_and_rechecked() {
             .call(
                 "POST",
                 "/api/v1/declarations",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(partial),
             )
             .await;
@@ -518,7 +518,7 @@ async fn declarations_are_saved_as_filled_flagged_and_rechecked() {
             .call(
                 "POST",
                 "/api/v1/declarations",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(mismatch),
             )
             .await;
@@ -527,7 +527,7 @@ async fn declarations_are_saved_as_filled_flagged_and_rechecked() {
             .call(
                 "POST",
                 "/api/v1/declarations/recheck",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 None,
             )
             .await;
@@ -551,7 +551,7 @@ async fn declarations_are_saved_as_filled_flagged_and_rechecked() {
                 .call(
                     "GET",
                     &format!("/api/v1/declarations/{}", id.as_str().unwrap()),
-                    Some("demo-reception"),
+                    Some("demo-token-reception"),
                     None,
                 )
                 .await;
@@ -561,7 +561,7 @@ async fn declarations_are_saved_as_filled_flagged_and_rechecked() {
             &h.call(
                 "GET",
                 &format!("/api/v1/declarations/{}", d["id"].as_str().unwrap()),
-                Some("demo-other-clinic"),
+                Some("demo-token-other-clinic"),
                 None,
             )
             .await,
@@ -572,7 +572,7 @@ async fn declarations_are_saved_as_filled_flagged_and_rechecked() {
             &h.call(
                 "POST",
                 "/api/v1/declarations",
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(json!({ "form": { "copay_percent": "thirty" } })),
             )
             .await,
@@ -588,7 +588,7 @@ async fn malformed_requests_tokens_and_roles() {
         assert_error(
             &h.call_raw(
                 "/api/v1/eligibility/check",
-                "demo-reception",
+                "demo-token-reception",
                 "{\"insurer_number\": ",
             )
             .await,
@@ -598,7 +598,7 @@ async fn malformed_requests_tokens_and_roles() {
         assert_error(
             &h.call_raw(
                 "/api/v1/eligibility/check",
-                "demo-reception",
+                "demo-token-reception",
                 "{\"insurer_number\": 1, \"number\": [], \"branch\": {}}",
             )
             .await,
@@ -606,7 +606,7 @@ async fn malformed_requests_tokens_and_roles() {
             "wrong_types",
         );
         assert_error(
-            &h.call_raw("/api/v1/eligibility/check", "demo-reception", "{}")
+            &h.call_raw("/api/v1/eligibility/check", "demo-token-reception", "{}")
                 .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "wrong_types",
@@ -632,7 +632,7 @@ async fn malformed_requests_tokens_and_roles() {
             &h.call(
                 "POST",
                 "/api/v1/eligibility/check",
-                Some("demo-clerk"),
+                Some("demo-token-clerk"),
                 Some(json!({ "insurer_number": "01130012", "number": "1", "branch": "00" })),
             )
             .await,
@@ -640,7 +640,7 @@ async fn malformed_requests_tokens_and_roles() {
             "wrong_role",
         );
         assert_error(
-            &h.call("GET", "/api/v1/audit", Some("demo-reception"), None)
+            &h.call("GET", "/api/v1/audit", Some("demo-token-reception"), None)
                 .await,
             StatusCode::FORBIDDEN,
             "wrong_role",
@@ -649,7 +649,7 @@ async fn malformed_requests_tokens_and_roles() {
             &h.call(
                 "POST",
                 "/api/v1/municipal/cards",
-                Some("demo-clerk"),
+                Some("demo-token-clerk"),
                 Some(json!({ "person_id": "five", "kind": "face_auth" })),
             )
             .await,
@@ -660,7 +660,7 @@ async fn malformed_requests_tokens_and_roles() {
             &h.call(
                 "POST",
                 "/api/v1/municipal/cards",
-                Some("demo-clerk"),
+                Some("demo-token-clerk"),
                 Some(json!({ "person_id": 5, "kind": "gold" })),
             )
             .await,

@@ -76,17 +76,32 @@ async fn sign_in_use_and_sign_out_and_wrong_logins() {
             StatusCode::UNAUTHORIZED,
             "invalid_token",
         );
-        // Both sign-in and sign-out are audited.
+        // Sign-in, sign-out and each failed sign-in are audited.
         let (_, records) = h
-            .call("GET", "/api/v1/audit?limit=1000", Some("demo-admin"), None)
+            .call(
+                "GET",
+                "/api/v1/audit?limit=1000",
+                Some("demo-token-admin"),
+                None,
+            )
             .await;
-        let sign_ins = records
+        let events: Vec<String> = records
             .as_array()
             .unwrap()
             .iter()
             .filter(|r| r["action"] == "sign_in")
-            .count();
-        assert_eq!(sign_ins, 2);
+            .map(|r| r["detail"].to_string())
+            .collect();
+        let count = |e: &str| events.iter().filter(|d| d.contains(e)).count();
+        assert_eq!(
+            (
+                count("\\\"sign_in\\\""),
+                count("sign_out"),
+                count("sign_in_failed")
+            ),
+            (1, 1, 3),
+            "{events:?}"
+        );
     }
 }
 
@@ -180,7 +195,7 @@ async fn card_photo_for_visual_mode_is_held_for_own_staff_until_they_decide() {
             .await;
         assert_eq!(view["next"], "identity", "{view}");
         // No photo handed over yet.
-        let (s, _, _) = photo(&h, &v, "demo-reception").await;
+        let (s, _, _) = photo(&h, &v, "demo-token-reception").await;
         assert_eq!(s, StatusCode::NOT_FOUND);
 
         // Attempts run out (the server moves the visit to visual mode), then the reader hands
@@ -200,33 +215,33 @@ async fn card_photo_for_visual_mode_is_held_for_own_staff_until_they_decide() {
             "{view}"
         );
 
-        let (s, kind, bytes) = photo(&h, &v, "demo-reception").await;
+        let (s, kind, bytes) = photo(&h, &v, "demo-token-reception").await;
         assert_eq!(
             (s, kind.as_str(), bytes.as_slice()),
             (StatusCode::OK, "image/png", PNG)
         );
-        let (s, _, _) = photo(&h, &v, "demo-other-clinic").await;
+        let (s, _, _) = photo(&h, &v, "demo-token-other-clinic").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, _, _) = photo(&h, &v, "demo-clerk").await;
+        let (s, _, _) = photo(&h, &v, "demo-token-clerk").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
 
         let (s, _) = h
             .call(
                 "POST",
                 &format!("/api/v1/visits/{v}/visual"),
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(json!({ "confirmed": true })),
             )
             .await;
         assert_eq!(s, StatusCode::OK);
-        let (s, _, _) = photo(&h, &v, "demo-reception").await;
+        let (s, _, _) = photo(&h, &v, "demo-token-reception").await;
         assert_eq!(s, StatusCode::NOT_FOUND, "dropped once staff decided");
         // A second decision (double submission) is refused, not recorded twice.
         assert_error(
             &h.call(
                 "POST",
                 &format!("/api/v1/visits/{v}/visual"),
-                Some("demo-reception"),
+                Some("demo-token-reception"),
                 Some(json!({ "confirmed": true })),
             )
             .await,

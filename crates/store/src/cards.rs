@@ -18,9 +18,13 @@ pub struct CardRecord {
     pub security_code: String,
     /// Row version for optimistic updates.
     pub version: i64,
+    /// The municipality that issued the card; only its clerks may change it. `None` for cards
+    /// stored before municipalities were recorded: no clerk may change those until an operator
+    /// assigns them.
+    pub municipality_code: Option<String>,
 }
 
-const CARD_SELECT: &str = "SELECT id, person_id, kind, cert_serial, registered, pin_salt, pin_hash, pin_failures, expires_on, security_code, version FROM cards";
+const CARD_SELECT: &str = "SELECT id, person_id, kind, cert_serial, registered, pin_salt, pin_hash, pin_failures, expires_on, security_code, version, municipality_code FROM cards";
 
 impl Store {
     /// Stores a newly issued card with its memo and history.
@@ -28,8 +32,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let (salt, hash, failures) = pin_columns(&r.card.pin);
         sqlx::query(
-            "INSERT INTO cards (id, person_id, kind, cert_serial, registered, pin_salt, pin_hash, pin_failures, expires_on, security_code, version, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11)",
+            "INSERT INTO cards (id, person_id, kind, cert_serial, registered, pin_salt, pin_hash, pin_failures, expires_on, security_code, version, updated_at, municipality_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12)",
         )
         .bind(&r.card.id)
         .bind(r.person_id)
@@ -42,6 +46,7 @@ impl Store {
         .bind(r.expires_on.to_string())
         .bind(&r.security_code)
         .bind(ts(crate::now()))
+        .bind(&r.municipality_code)
         .execute(&mut *tx)
         .await?;
         write_children(&mut tx, &r.card, 0, 0).await?;
@@ -135,6 +140,7 @@ impl Store {
             cert_serial: get(&row, "cert_serial")?,
             expires_on: parse_date(&get::<String>(&row, "expires_on")?)?,
             security_code: get(&row, "security_code")?,
+            municipality_code: get(&row, "municipality_code")?,
             version: get(&row, "version")?,
         }))
     }

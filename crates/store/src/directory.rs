@@ -1,4 +1,5 @@
-//! Institutions, staff (with their bearer tokens, stored hashed), registered readers, and the
+//! Institutions, staff (passwords as argon2id, API tokens stored as SHA-256 of random bytes),
+//! registered readers with their enrolment status, reader request ids seen (replay), and the
 //! certificate revocation list.
 
 use crate::{get, ts, Result, Store, StoreError};
@@ -31,11 +32,107 @@ pub struct Reader {
     pub institution_code: String,
     /// Ed25519 public key, base64.
     pub public_key: String,
+    /// Whether the reader may sign requests.
+    #[serde(default = "active")]
+    pub status: ReaderStatus,
 }
 
-/// SHA-256 hex of a bearer token: only this is stored.
+fn active() -> ReaderStatus {
+    ReaderStatus::Active
+}
+
+/// Where a reader is in its enrolment: asked for by a clinic, approved by an operator,
+/// suspended or revoked. Only an active reader's signature is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReaderStatus {
+    /// Requested by clinic staff; waits for an operator's approval.
+    Pending,
+    Active,
+    /// Refused until an operator resumes it.
+    Suspended,
+    /// Refused for good.
+    Revoked,
+}
+
+impl ReaderStatus {
+    /// Code name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReaderStatus::Pending => "pending",
+            ReaderStatus::Active => "active",
+            ReaderStatus::Suspended => "suspended",
+            ReaderStatus::Revoked => "revoked",
+        }
+    }
+
+    fn parse(s: &str) -> Result<ReaderStatus> {
+        [
+            ReaderStatus::Pending,
+            ReaderStatus::Active,
+            ReaderStatus::Suspended,
+            ReaderStatus::Revoked,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown reader status {s:?}")))
+    }
+}
+
+/// An API token of a machine client, as listed (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ApiToken {
+    pub id: String,
+    pub staff_id: String,
+    pub role: Role,
+    pub institution_code: String,
+    pub label: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What a staff member's stored password was checked against.
+pub enum PasswordCheck {
+    /// Right password.
+    Right(Staff),
+    /// Unknown id or wrong password (not said which).
+    Wrong,
+}
+
+/// SHA-256 hex of a bearer token: only this is stored. Tokens are 256 random bits, so a fast
+/// hash suffices for them; passwords get argon2id ([`hash_password`]).
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// argon2id (the crate's defaults: 19 MiB, 2 passes) with a random per-user salt, as a PHC
+/// string.
+pub fn hash_password(password: &str) -> String {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters hashes any password")
+        .to_string()
+}
+
+fn password_matches(phc: &str, password: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(phc).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A new random token: 256 bits, hex, with a prefix that says what it is (so a leaked one is
+/// recognisable in logs and scanners).
+pub fn new_token(prefix: &str) -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", hex::encode(bytes))
 }
 
 impl Store {
@@ -67,27 +164,142 @@ impl Store {
         })
     }
 
-    /// Adds a staff member with bearer `token`.
-    pub async fn insert_staff(&self, s: &Staff, token: &str) -> Result<()> {
-        sqlx::query("INSERT INTO staff (id, institution_code, name, role, token_hash) VALUES ($1, $2, $3, $4, $5)")
+    /// Adds a staff member who signs in with `password` (stored as argon2id).
+    pub async fn insert_staff(&self, s: &Staff, password: &str) -> Result<()> {
+        sqlx::query("INSERT INTO staff (id, institution_code, name, role, token_hash, password_hash) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&s.id)
             .bind(&s.institution_code)
             .bind(&s.name)
             .bind(s.role.as_str())
-            .bind(token_hash(token))
+            .bind(token_hash(&new_token("unused-")))
+            .bind(hash_password(password))
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
-    /// The staff member holding `token`, if any.
+    /// Sets a staff member's password (argon2id, new salt).
+    pub async fn set_password(&self, staff_id: &str, password: &str) -> Result<()> {
+        let done = sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
+            .bind(hash_password(password))
+            .bind(staff_id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "staff member",
+                id: staff_id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The staff member holding API token `token`, if it is known, unrevoked and unexpired, and
+    /// its scope (role, institution) is still the staff member's.
     pub async fn staff_by_token(&self, token: &str) -> Result<Option<Staff>> {
-        let row =
-            sqlx::query("SELECT id, institution_code, name, role FROM staff WHERE token_hash = $1")
-                .bind(token_hash(token))
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT s.id, s.institution_code, s.name, s.role FROM api_tokens t JOIN staff s ON s.id = t.staff_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 \
+             AND t.role = s.role AND t.institution_code = s.institution_code",
+        )
+        .bind(token_hash(token))
+        .bind(ts(crate::now()))
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| staff_from_row(&r)).transpose()
+    }
+
+    /// Issues an API token for `staff_id` with its present role and institution, valid until
+    /// `expires_at`; answers the token (shown once) and its record.
+    pub async fn issue_api_token(
+        &self,
+        staff_id: &str,
+        label: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(String, ApiToken)> {
+        self.issue_api_token_value(staff_id, label, expires_at, &new_token("kkt_"))
+            .await
+    }
+
+    /// Like [`Store::issue_api_token`] with a given token value (the demo database's
+    /// documented tokens).
+    pub async fn issue_api_token_value(
+        &self,
+        staff_id: &str,
+        label: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+        token: &str,
+    ) -> Result<(String, ApiToken)> {
+        let staff = self.staff(staff_id).await?;
+        let record = ApiToken {
+            id: new_token("tok-")[..16].to_owned(),
+            staff_id: staff.id.clone(),
+            role: staff.role,
+            institution_code: staff.institution_code.clone(),
+            label: label.to_owned(),
+            created_at: crate::now(),
+            expires_at,
+            revoked_at: None,
+        };
+        sqlx::query("INSERT INTO api_tokens (id, token_hash, staff_id, role, institution_code, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(&record.id)
+            .bind(token_hash(token))
+            .bind(&record.staff_id)
+            .bind(record.role.as_str())
+            .bind(&record.institution_code)
+            .bind(&record.label)
+            .bind(ts(record.created_at))
+            .bind(ts(record.expires_at))
+            .execute(&self.pool)
+            .await?;
+        Ok((token.to_owned(), record))
+    }
+
+    /// API tokens of `staff_id`, or of everyone (`None`), newest first.
+    pub async fn api_tokens(&self, staff_id: Option<&str>) -> Result<Vec<ApiToken>> {
+        let sql = "SELECT id, staff_id, role, institution_code, label, created_at, expires_at, revoked_at FROM api_tokens \
+                   WHERE ($1 = '' OR staff_id = $1) ORDER BY created_at DESC";
+        let rows = sqlx::query(sql)
+            .bind(staff_id.unwrap_or(""))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let role: String = get(r, "role")?;
+                let revoked: Option<String> = get(r, "revoked_at")?;
+                Ok(ApiToken {
+                    id: get(r, "id")?,
+                    staff_id: get(r, "staff_id")?,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
+                    institution_code: get(r, "institution_code")?,
+                    label: get(r, "label")?,
+                    created_at: crate::parse_ts(&get::<String>(r, "created_at")?)?,
+                    expires_at: crate::parse_ts(&get::<String>(r, "expires_at")?)?,
+                    revoked_at: revoked.as_deref().map(crate::parse_ts).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes API token `id`; answers its staff member's id, or `None` when no unrevoked
+    /// token has that id.
+    pub async fn revoke_api_token(&self, id: &str) -> Result<Option<String>> {
+        let staff: Option<String> =
+            sqlx::query("SELECT staff_id FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| get(&r, "staff_id"))
+                .transpose()?;
+        if staff.is_some() {
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
+                .bind(ts(crate::now()))
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(staff)
     }
 
     /// A staff member by id.
@@ -103,17 +315,58 @@ impl Store {
         staff_from_row(&row)
     }
 
-    /// The staff member `id` if `credential` is theirs (the screens' sign-in); `None` for an
-    /// unknown id or a wrong credential alike, so the answer does not reveal which.
-    pub async fn staff_by_credentials(&self, id: &str, credential: &str) -> Result<Option<Staff>> {
+    /// Checks `password` for staff member `id` (the screens' sign-in): [`PasswordCheck::Wrong`]
+    /// for an unknown id or a wrong password alike, and an unknown id costs an argon2 check
+    /// too, so neither the answer nor its time reveals which. A row from before argon2 (only
+    /// the old unsalted SHA-256) is checked once against it and upgraded.
+    pub async fn check_password(&self, id: &str, password: &str) -> Result<PasswordCheck> {
         let row = sqlx::query(
-            "SELECT id, institution_code, name, role FROM staff WHERE id = $1 AND token_hash = $2",
+            "SELECT id, institution_code, name, role, token_hash, password_hash FROM staff WHERE id = $1",
         )
         .bind(id)
-        .bind(token_hash(credential))
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| staff_from_row(&r)).transpose()
+        let Some(row) = row else {
+            password_matches(DUMMY_PHC, password);
+            return Ok(PasswordCheck::Wrong);
+        };
+        let phc: Option<String> = get(&row, "password_hash")?;
+        let right = match phc {
+            Some(phc) => password_matches(&phc, password),
+            None => {
+                let legacy: String = get(&row, "token_hash")?;
+                let right = legacy == token_hash(password);
+                if right {
+                    self.set_password(id, password).await?;
+                }
+                right
+            }
+        };
+        Ok(if right {
+            PasswordCheck::Right(staff_from_row(&row)?)
+        } else {
+            PasswordCheck::Wrong
+        })
+    }
+
+    /// The stored argon2id PHC string of `id` (for audits of the storage itself).
+    pub async fn password_hash(&self, id: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT password_hash FROM staff WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| get(&r, "password_hash")).transpose()?.flatten())
+    }
+
+    /// All staff of `institution` (or everyone), by id.
+    pub async fn staff_list(&self, institution: Option<&str>) -> Result<Vec<Staff>> {
+        let rows = sqlx::query(
+            "SELECT id, institution_code, name, role FROM staff WHERE ($1 = '' OR institution_code = $1) ORDER BY id",
+        )
+        .bind(institution.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(staff_from_row).collect()
     }
 
     /// Stores a sign-in session for `staff_id` ending at `expires_at`; removes sessions that have
@@ -164,33 +417,99 @@ impl Store {
         Ok(())
     }
 
-    /// Registers a reader's public key.
+    /// Registers a reader's public key, in `r.status` (pending when a clinic asked for it,
+    /// active when an operator enrolled it).
     pub async fn insert_reader(&self, r: &Reader, registered_by: &str) -> Result<()> {
-        sqlx::query("INSERT INTO readers (id, institution_code, public_key, registered_at, registered_by) VALUES ($1, $2, $3, $4, $5)")
+        let now = ts(crate::now());
+        sqlx::query("INSERT INTO readers (id, institution_code, public_key, registered_at, registered_by, status, status_changed_at, status_changed_by) VALUES ($1, $2, $3, $4, $5, $6, $4, $5)")
             .bind(&r.id)
             .bind(&r.institution_code)
             .bind(&r.public_key)
-            .bind(ts(crate::now()))
+            .bind(now)
             .bind(registered_by)
+            .bind(r.status.as_str())
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
+    /// Moves reader `id` from one of `from` to `to`; answers false when it is in none of them.
+    pub async fn set_reader_status(
+        &self,
+        id: &str,
+        from: &[ReaderStatus],
+        to: ReaderStatus,
+        by: &str,
+    ) -> Result<bool> {
+        let Some(r) = self.reader(id).await? else {
+            return Err(StoreError::NotFound {
+                what: "reader",
+                id: id.to_owned(),
+            });
+        };
+        if !from.contains(&r.status) {
+            return Ok(false);
+        }
+        let done = sqlx::query("UPDATE readers SET status = $1, status_changed_at = $2, status_changed_by = $3 WHERE id = $4 AND status = $5")
+            .bind(to.as_str())
+            .bind(ts(crate::now()))
+            .bind(by)
+            .bind(id)
+            .bind(r.status.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// A registered reader, if any.
     pub async fn reader(&self, id: &str) -> Result<Option<Reader>> {
-        let row = sqlx::query("SELECT id, institution_code, public_key FROM readers WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
+        let row = sqlx::query(
+            "SELECT id, institution_code, public_key, status FROM readers WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(reader_from_row).transpose()
+    }
+
+    /// Readers of `institution` (or all), by id.
+    pub async fn readers(&self, institution: Option<&str>) -> Result<Vec<Reader>> {
+        let rows = sqlx::query(
+            "SELECT id, institution_code, public_key, status FROM readers WHERE ($1 = '' OR institution_code = $1) ORDER BY id",
+        )
+        .bind(institution.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(reader_from_row).collect()
+    }
+
+    /// Records that reader `reader_id` used `request_id`; false when it already had, within
+    /// the window (a replay). Ids older than `window` are forgotten now and then, since their
+    /// timestamps are refused anyway.
+    pub async fn first_use_of_request_id(
+        &self,
+        reader_id: &str,
+        request_id: &str,
+        window: chrono::Duration,
+    ) -> Result<bool> {
+        let now = crate::now();
+        if rand::random::<u8>() == 0 {
+            sqlx::query("DELETE FROM reader_requests WHERE seen_at < $1")
+                .bind(ts(now - window))
+                .execute(&self.pool)
+                .await?;
+        }
+        let sql = match self.engine {
+            crate::Engine::Sqlite => "INSERT OR IGNORE INTO reader_requests (reader_id, request_id, seen_at) VALUES ($1, $2, $3)",
+            crate::Engine::Postgres => "INSERT INTO reader_requests (reader_id, request_id, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        };
+        let done = sqlx::query(sql)
+            .bind(reader_id)
+            .bind(request_id)
+            .bind(ts(now))
+            .execute(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(Reader {
-                id: get(&r, "id")?,
-                institution_code: get(&r, "institution_code")?,
-                public_key: get(&r, "public_key")?,
-            })
-        })
-        .transpose()
+        Ok(done.rows_affected() == 1)
     }
 
     /// Adds `serial` (hex) to the revocation list.
@@ -216,6 +535,19 @@ impl Store {
                 .is_some(),
         )
     }
+}
+
+/// A valid argon2id hash of nothing anyone knows: an unknown staff id is checked against it, so
+/// it takes as long as a known one.
+const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0r2LQ3E7o2Nqk+Bv7Q6pnCNj6HS1m5fWbq4u3nDFbBc";
+
+fn reader_from_row(r: &sqlx::any::AnyRow) -> Result<Reader> {
+    Ok(Reader {
+        id: get(r, "id")?,
+        institution_code: get(r, "institution_code")?,
+        public_key: get(r, "public_key")?,
+        status: ReaderStatus::parse(&get::<String>(r, "status")?)?,
+    })
 }
 
 fn staff_from_row(r: &sqlx::any::AnyRow) -> Result<Staff> {

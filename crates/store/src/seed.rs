@@ -14,7 +14,7 @@ use kakunin_evidence::ca::demo_serial_hex;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// Bearer tokens of the demo staff (demo only: printed by `kakunin serve`).
+/// The demo staff and their sign-in passwords (demo only: printed by `kakunin serve`).
 pub const DEMO_STAFF: [(&str, &str, Role, &str); 5] = [
     (
         "staff-reception",
@@ -41,6 +41,16 @@ pub const DEMO_STAFF: [(&str, &str, Role, &str); 5] = [
         Role::Reception,
         "demo-other-clinic",
     ),
+];
+
+/// API tokens of the demo staff, for machine clients (terminal, kiosk, benchmarks) on the demo
+/// database only: (staff id, token). Never the same as a password.
+pub const DEMO_API_TOKENS: [(&str, &str); 5] = [
+    ("staff-reception", "demo-token-reception"),
+    ("staff-pharmacist", "demo-token-pharmacist"),
+    ("staff-clerk", "demo-token-clerk"),
+    ("staff-admin", "demo-token-admin"),
+    ("staff-other-clinic", "demo-token-other-clinic"),
 ];
 
 /// PIN of every standard demo card.
@@ -267,9 +277,16 @@ impl Store {
         inst.flush(self, &mut tx).await?;
         let mut staff = Bulk::new(
             "staff",
-            &["id", "institution_code", "name", "role", "token_hash"],
+            &[
+                "id",
+                "institution_code",
+                "name",
+                "role",
+                "token_hash",
+                "password_hash",
+            ],
         );
-        for (id, name, role, token) in DEMO_STAFF {
+        for (id, name, role, password) in DEMO_STAFF {
             let inst = match (id, role) {
                 ("staff-other-clinic", _) => other.clone(),
                 (_, Role::Reception) => clinic.clone(),
@@ -282,11 +299,18 @@ impl Store {
                 Val::T(inst),
                 Val::T(name.into()),
                 Val::T(role.as_str().into()),
-                Val::T(crate::directory::token_hash(token)),
+                Val::T(crate::directory::token_hash(&crate::directory::new_token(
+                    "unused-",
+                ))),
+                Val::T(crate::directory::hash_password(password)),
             ]);
         }
         staff.flush(self, &mut tx).await?;
         tx.commit().await?;
+        let years = chrono::Utc::now() + Duration::days(3650);
+        for (id, token) in DEMO_API_TOKENS {
+            self.issue_api_token_value(id, "demo", years, token).await?;
+        }
         Ok(())
     }
 
@@ -361,6 +385,7 @@ impl Store {
                     "security_code",
                     "version",
                     "updated_at",
+                    "municipality_code",
                 ],
             );
             let mut memo = Bulk::new(
@@ -489,6 +514,7 @@ impl Store {
                         Val::T(format!("{:04}", rng.gen_range(0..10_000))),
                         Val::I(0),
                         Val::T(now.clone()),
+                        Val::T(DEMO_MUNICIPALITY.into()),
                     ]);
                     let ev =
                         serde_json::json!({ "event": "issued", "kind": kind, "registered": false })

@@ -200,6 +200,7 @@ async fn visits_nonces_consents_declarations() {
                     id: "r1".into(),
                     institution_code: clinic.clone(),
                     public_key: key.public_key_b64(),
+                    status: kakunin_store::directory::ReaderStatus::Active,
                 },
                 "staff-admin",
             )

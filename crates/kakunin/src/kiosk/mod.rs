@@ -169,7 +169,7 @@ impl Kiosk {
 }
 
 /// The kiosk's routes: the page, its script, and its steps under `/kiosk/api`.
-pub fn router(kiosk: Arc<Kiosk>) -> Router {
+pub fn router(kiosk: Arc<Kiosk>, access: guard::Access) -> Router {
     Router::new()
         .route(
             "/kiosk",
@@ -206,6 +206,7 @@ pub fn router(kiosk: Arc<Kiosk>) -> Router {
         .route("/kiosk/api/registration", post(registration))
         .route("/kiosk/api/consent", post(consent))
         .with_state(kiosk)
+        .layer(axum::middleware::from_fn_with_state(access, guard::guard))
 }
 
 /// The cards the screen can offer ("place this card" buttons, or the PC/SC reader).
@@ -535,6 +536,7 @@ async fn consent(State(k): State<Arc<Kiosk>>, Json(c): Json<Value>) -> KioskResu
     }))
 }
 
+pub mod guard;
 mod setup;
 pub mod slot;
 pub use setup::{embedded, serve_standalone};

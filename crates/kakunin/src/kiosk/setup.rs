@@ -8,58 +8,33 @@ use anyhow::{Context, Result};
 use axum::Router;
 use kakunin_evidence::attestation::ReaderKey;
 use kakunin_face::FaceEngine;
-use serde_json::json;
 use std::sync::Arc;
 
-/// Loads the reader key (creating it on first start) and registers it with the server when it is
-/// new there. The reader id is derived from the key, so a new key is a new reader.
-pub async fn connect(server: &str, key_file: &std::path::Path, token: &str) -> Result<Agent> {
-    let agent = kiosk_agent(server, key_file)?;
-    register(
-        &agent.http,
-        &agent.base,
-        &agent.id,
-        &agent.key.public_key_b64(),
-        token,
-    )
-    .await?;
+/// Loads the reader key (creating it on first start) and enrols it with the server when it is
+/// new there, with `token` (the operator's, naming `institution`: active at once; a clinic's:
+/// pending until the operator approves). The reader id is derived from the key, so a new key is
+/// a new reader.
+pub async fn connect(
+    http: reqwest::Client,
+    server: &str,
+    key_file: &std::path::Path,
+    token: &str,
+    institution: Option<&str>,
+) -> Result<Agent> {
+    let agent = kiosk_agent(http, server, key_file)?;
+    crate::reader::register(&agent, token, institution).await?;
     Ok(agent)
 }
 
 /// The kiosk's agent: its key from `key_file` (created on first start), its id derived from it.
-fn kiosk_agent(server: &str, key_file: &std::path::Path) -> Result<Agent> {
+fn kiosk_agent(http: reqwest::Client, server: &str, key_file: &std::path::Path) -> Result<Agent> {
     let (key, _) = crate::reader::load_or_create_key(key_file)?;
     Ok(Agent {
-        http: reqwest::Client::new(),
+        http,
         base: server.trim_end_matches('/').to_owned(),
         id: format!("kiosk-{}", hex_prefix(&key)),
         key,
     })
-}
-
-/// Registers reader `id` with its public key; a reader registered on an earlier start (409) is
-/// fine.
-async fn register(
-    http: &reqwest::Client,
-    base: &str,
-    id: &str,
-    public_key: &str,
-    token: &str,
-) -> Result<()> {
-    let res = http
-        .post(format!("{base}/api/v1/readers"))
-        .bearer_auth(token)
-        .json(&json!({ "id": id, "public_key": public_key }))
-        .send()
-        .await
-        .with_context(|| format!("server {base} unreachable"))?;
-    if !res.status().is_success() && res.status() != reqwest::StatusCode::CONFLICT {
-        anyhow::bail!(
-            "registering kiosk reader {id} failed: {}",
-            res.text().await.unwrap_or_default()
-        );
-    }
-    Ok(())
 }
 
 fn hex_prefix(key: &ReaderKey) -> String {
@@ -72,37 +47,34 @@ fn hex_prefix(key: &ReaderKey) -> String {
 /// with the server once the server listens.
 pub fn embedded(
     args: &crate::KioskArgs,
+    http: reqwest::Client,
     server: &str,
 ) -> Result<(Router, impl std::future::Future<Output = ()>)> {
-    let agent = kiosk_agent(server, &args.kiosk_key)?;
     let registration = register_when_up(
-        agent.http.clone(),
-        agent.base.clone(),
-        agent.id.clone(),
-        agent.key.public_key_b64(),
+        kiosk_agent(http.clone(), server, &args.kiosk_key)?,
         args.kiosk_token.clone(),
+        kakunin_store::seed::demo_institution_codes().0,
     );
+    let agent = kiosk_agent(http, server, &args.kiosk_key)?;
     let photo = demo_photo(args.kiosk_card_photo.as_deref())?;
     let engine = load_engine();
     let mut kiosk = Kiosk::with_demo_cards(agent, engine, photo)?;
     if args.no_active_check {
         kiosk = kiosk.without_active_check();
     }
-    Ok((router(Arc::new(kiosk)), registration))
+    let access = super::guard::Access {
+        remote: args.kiosk_public,
+    };
+    Ok((router(Arc::new(kiosk), access), registration))
 }
 
-/// Registers the embedded kiosk once the server it lives in listens (retried for 5 s).
-async fn register_when_up(
-    http: reqwest::Client,
-    base: String,
-    id: String,
-    public_key: String,
-    token: String,
-) {
+/// Enrols the embedded kiosk with the demo clinic once the server it lives in listens
+/// (retried for 5 s).
+async fn register_when_up(agent: Agent, token: String, institution: String) {
     for _ in 0..50 {
-        match register(&http, &base, &id, &public_key, &token).await {
+        match crate::reader::register(&agent, &token, Some(&institution)).await {
             Ok(()) => {
-                tracing::info!(reader = %id, "kiosk reader registered");
+                tracing::info!(reader = %agent.id, "kiosk reader registered");
                 return;
             }
             Err(e) => {
@@ -112,23 +84,32 @@ async fn register_when_up(
         }
     }
     tracing::error!(
-        "the kiosk reader could not register with {base}; the kiosk will answer unknown_reader"
+        "the kiosk reader could not register with {}; the kiosk will answer unknown_reader",
+        agent.base
     );
 }
 
 /// `kakunin reader serve`: the kiosk as its own process beside a card reader, talking to the
 /// server over the network.
 pub async fn serve_standalone(
-    server: &str,
+    server: &crate::tls::ServerConnection,
     listen: &str,
     token: &str,
+    institution: Option<&str>,
     key_file: &std::path::Path,
     pcsc: Option<String>,
     demo_number_b: bool,
     card_photo: Option<&std::path::Path>,
     active_check: bool,
 ) -> Result<()> {
-    let agent = connect(server, key_file, token).await?;
+    let agent = connect(
+        server.client()?,
+        &server.base(),
+        key_file,
+        token,
+        institution,
+    )
+    .await?;
     let engine = load_engine();
     let cards = match pcsc {
         Some(reader) => CardSlot::Pcsc {
@@ -142,15 +123,24 @@ pub async fn serve_standalone(
     if !active_check {
         kiosk = kiosk.without_active_check();
     }
-    let app = router(Arc::new(kiosk));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}; use --listen"))?;
+    let addr = listener.local_addr()?;
+    // A kiosk screen on another device is asked for by listening beyond loopback.
+    let access = super::guard::Access {
+        remote: !addr.ip().is_loopback(),
+    };
+    let app = router(Arc::new(kiosk), access);
     println!(
-        "kiosk (reader {reader_id}, server {server}) at http://{}/kiosk",
-        listener.local_addr()?
+        "kiosk (reader {reader_id}, server {}) at http://{addr}/kiosk",
+        server.server
     );
-    axum::serve(listener, app).await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }
 

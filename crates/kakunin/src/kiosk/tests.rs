@@ -44,11 +44,17 @@ async fn kiosk_with_photo(
     photo: Vec<u8>,
 ) -> (Router, tempfile::TempDir, String) {
     let (dir, base) = running_server().await;
-    let agent = connect(&base, &dir.path().join("kiosk.key"), "demo-reception")
-        .await
-        .unwrap();
+    let agent = connect(
+        reqwest::Client::new(),
+        &base,
+        &dir.path().join("kiosk.key"),
+        "demo-token-admin",
+        Some(&kakunin_store::seed::demo_institution_codes().0),
+    )
+    .await
+    .unwrap();
     let k = Kiosk::with_demo_cards(agent, engine, photo).unwrap();
-    (router(Arc::new(k)), dir, base)
+    (router(Arc::new(k), Default::default()), dir, base)
 }
 
 async fn call(app: &Router, method: &str, path: &str, body: Body, json: bool) -> (u16, Value) {
@@ -196,7 +202,7 @@ async fn a_jpeg2000_card_photo_reaches_staff_as_png() {
     assert_eq!(r.1["visit"]["next"], "visual_mode", "{:?}", r.1);
     let res = reqwest::Client::new()
         .get(format!("{base}/api/v1/visits/{id}/photo"))
-        .bearer_auth("demo-reception")
+        .bearer_auth("demo-token-reception")
         .send()
         .await
         .unwrap();
@@ -345,9 +351,10 @@ async fn an_unreachable_server_is_named_and_the_card_stays_usable() {
         key,
     };
     let photo = include_bytes!("placeholder-photo.png").to_vec();
-    let app = router(Arc::new(
-        Kiosk::with_demo_cards(agent, None, photo).unwrap(),
-    ));
+    let app = router(
+        Arc::new(Kiosk::with_demo_cards(agent, None, photo).unwrap()),
+        Default::default(),
+    );
     for _ in 0..2 {
         let r = post(
             &app,
@@ -366,17 +373,26 @@ async fn an_unreachable_server_is_named_and_the_card_stays_usable() {
 async fn a_card_on_a_pcsc_reader_checks_in_by_pin() {
     use std::sync::atomic::{AtomicBool, Ordering};
     let (_, dir, base) = kiosk_and_server(None).await;
-    let agent = connect(&base, &dir.path().join("pcsc-kiosk.key"), "demo-reception")
-        .await
-        .unwrap();
-    let app = router(Arc::new(Kiosk::new(
-        agent,
-        None,
-        slot::CardSlot::Pcsc {
-            reader: "Virtual PCD".into(),
-            number_b: None,
-        },
-    )));
+    let agent = connect(
+        reqwest::Client::new(),
+        &base,
+        &dir.path().join("pcsc-kiosk.key"),
+        "demo-token-admin",
+        Some(&kakunin_store::seed::demo_institution_codes().0),
+    )
+    .await
+    .unwrap();
+    let app = router(
+        Arc::new(Kiosk::new(
+            agent,
+            None,
+            slot::CardSlot::Pcsc {
+                reader: "Virtual PCD".into(),
+                number_b: None,
+            },
+        )),
+        Default::default(),
+    );
     let offered = call(&app, "GET", "/kiosk/api/cards", Body::empty(), false).await;
     assert_eq!(offered.1[0]["pcsc"], true, "{:?}", offered.1);
 

@@ -100,6 +100,21 @@ fn counter(staff: &Staff) -> CounterContext {
     }
 }
 
+/// Refuses with 403 `other_municipality` unless `clerk` works at the municipality that issued
+/// card `id` (a card stored before municipalities were recorded belongs to none).
+async fn own_card(state: &AppState, clerk: &Staff, id: &str) -> ApiResult<CardRecord> {
+    let record = state.store.card(id).await?;
+    if record.municipality_code.as_deref() == Some(clerk.institution_code.as_str()) {
+        Ok(record)
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "other_municipality",
+            "this card was issued by another municipality; only its own counter may see or change it",
+        ))
+    }
+}
+
 fn pin_with_salt(pin: Option<&str>) -> Result<Option<(Pin, [u8; 16])>, DomainError> {
     pin.map(|p| Ok((Pin::parse(p)?, rand::random())))
         .transpose()
@@ -181,6 +196,7 @@ pub async fn issue_card(
         .unwrap_or(issued),
         security_code: format!("{:04}", rand::random::<u16>() % 10_000),
         version: 0,
+        municipality_code: Some(clerk.institution_code.clone()),
     };
     state.store.insert_card(&record).await?;
     state
@@ -203,8 +219,8 @@ pub async fn card_view(
     staff: StaffAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CardView>> {
-    staff.require(Permission::CounterOperations)?;
-    Ok(Json(CardView::from(&state.store.card(&id).await?)))
+    let clerk = staff.require(Permission::CounterOperations)?;
+    Ok(Json(CardView::from(&own_card(&state, clerk, &id).await?)))
 }
 
 /// Switch kind on the same card (no re-issue).
@@ -219,6 +235,7 @@ pub async fn switch_kind(
 ) -> ApiResult<Json<CardView>> {
     let clerk = staff.require(Permission::CounterOperations)?;
     let pin = pin_with_salt(req.new_pin.as_deref())?;
+    own_card(&state, clerk, &id).await?;
     let ctx = counter(clerk);
     let (record, from) = update_card(&state, &id, |card| {
         let from = card.kind;
@@ -252,6 +269,7 @@ pub async fn register_at_counter(
     Path(id): Path<String>,
 ) -> ApiResult<Json<CardView>> {
     let clerk = staff.require(Permission::CounterOperations)?;
+    own_card(&state, clerk, &id).await?;
     let (record, ()) = update_card(&state, &id, |card| {
         card.register(
             kakunin_core::matrix::RegistrationChannel::MunicipalCounter,
@@ -285,6 +303,7 @@ pub async fn reset_pin(
 ) -> ApiResult<Json<CardView>> {
     let clerk = staff.require(Permission::CounterOperations)?;
     let pin = Pin::parse(&req.new_pin)?;
+    own_card(&state, clerk, &id).await?;
     let ctx = counter(clerk);
     let (record, ()) = update_card(&state, &id, |card| {
         card.reset_pin_at_counter(&pin, rand::random(), &ctx)

@@ -1,51 +1,73 @@
-//! Registering card readers (their Ed25519 public keys) and revoking certificates.
+//! Card readers (their Ed25519 public keys): enrolled by the operator, or asked for by a clinic
+//! and approved by the operator; listed, suspended and revoked with effect at once. And the
+//! certificate revocation list.
 
 use crate::auth::{ApiJson, StaffAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kakunin_core::audit::AuditAction;
 use kakunin_core::roles::{Permission, Role};
-use kakunin_store::directory::Reader;
+use kakunin_store::directory::{Reader, ReaderStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-/// Reader registration.
+/// Reader enrolment.
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterReader {
     /// Reader id chosen by the reader (e.g. its serial number).
     pub id: String,
     /// Ed25519 public key, base64 of 32 bytes.
     pub public_key: String,
-    /// Admins name the institution; clinic staff register readers of their own institution.
+    /// The operator names the institution; clinic staff ask for readers of their own.
     pub institution_code: Option<String>,
 }
 
-/// A registered reader.
+/// A reader and where it is in its enrolment.
 #[derive(Serialize, ToSchema)]
 pub struct ReaderView {
     pub id: String,
     pub institution_code: String,
+    /// `pending` until the operator approves it; only `active` readers may sign requests.
+    pub status: ReaderStatus,
 }
 
-/// Register a reader: by clinic/pharmacy staff for their own institution, or by an admin.
+impl From<&Reader> for ReaderView {
+    fn from(r: &Reader) -> Self {
+        ReaderView {
+            id: r.id.clone(),
+            institution_code: r.institution_code.clone(),
+            status: r.status,
+        }
+    }
+}
+
+/// Enrol a reader. The operator (admin) enrols it for a named institution, active at once;
+/// clinic or pharmacy staff ask for one of their own institution, which stays `pending` — its
+/// signatures refused — until the operator approves it.
 #[utoipa::path(post, path = "/api/v1/readers", tag = "readers", request_body = RegisterReader,
-    responses((status = 201, body = ReaderView), (status = 409, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = ReaderView), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn register_reader(
     State(state): State<AppState>,
     staff: StaffAuth,
     ApiJson(req): ApiJson<RegisterReader>,
 ) -> ApiResult<(StatusCode, Json<ReaderView>)> {
-    let institution = match staff.0.role {
-        Role::Admin => req.institution_code.clone().ok_or_else(|| {
-            ApiError::unprocessable("institution_required", "name the reader's institution_code")
-        })?,
+    let (institution, status) = match staff.0.role {
+        Role::Admin => (
+            req.institution_code.clone().ok_or_else(|| {
+                ApiError::unprocessable(
+                    "institution_required",
+                    "name the reader's institution_code",
+                )
+            })?,
+            ReaderStatus::Active,
+        ),
         _ => {
             staff.require(Permission::Reception)?;
-            staff.0.institution_code.clone()
+            (staff.0.institution_code.clone(), ReaderStatus::Pending)
         }
     };
     if institution.len() == 10 {
@@ -54,10 +76,16 @@ pub async fn register_reader(
     }
     state.store.institution(&institution).await?;
     kakunin_evidence::attestation::parse_public_key(&req.public_key)?;
-    if req.id.trim().is_empty() || req.id.len() > 64 {
+    if req.id.trim().is_empty()
+        || req.id.len() > 64
+        || !req
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
         return Err(ApiError::unprocessable(
             "invalid_format",
-            "reader id must be 1–64 characters",
+            "reader id must be 1–64 letters, digits, '-', '_' or '.'",
         ));
     }
     if state.store.reader(&req.id).await?.is_some() {
@@ -73,6 +101,7 @@ pub async fn register_reader(
         id: req.id.clone(),
         institution_code: institution.clone(),
         public_key: req.public_key,
+        status,
     };
     state.store.insert_reader(&reader, &staff.0.id).await?;
     state
@@ -81,16 +110,120 @@ pub async fn register_reader(
             Some(&institution),
             AuditAction::ReaderRegistered,
             &req.id,
-            json!({}),
+            json!({ "status": status }),
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ReaderView {
-            id: req.id,
-            institution_code: institution,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(ReaderView::from(&reader))))
+}
+
+/// Readers: all of them for the operator (or one institution's with `?institution=`), the own
+/// institution's for clinic staff.
+#[utoipa::path(get, path = "/api/v1/readers", tag = "readers", params(("institution" = Option<String>, Query)),
+    responses((status = 200, body = [ReaderView])), security(("bearer" = [])))]
+pub async fn list_readers(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Query(q): Query<ReaderQuery>,
+) -> ApiResult<Json<Vec<ReaderView>>> {
+    let institution = match staff.0.role {
+        Role::Admin => q.institution,
+        _ => {
+            staff.require(Permission::Reception)?;
+            Some(staff.0.institution_code.clone())
+        }
+    };
+    let readers = state.store.readers(institution.as_deref()).await?;
+    Ok(Json(readers.iter().map(ReaderView::from).collect()))
+}
+
+/// The listing's filter.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ReaderQuery {
+    pub institution: Option<String>,
+}
+
+/// A change of a reader's status.
+#[derive(Deserialize, ToSchema)]
+pub struct ReaderStatusChange {
+    /// `approve` (pending → active), `suspend` (→ suspended), `resume` (suspended → active) or
+    /// `revoke` (for good).
+    pub action: ReaderAction,
+    /// Why (kept in the audit record).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// What to do with a reader.
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReaderAction {
+    Approve,
+    Suspend,
+    Resume,
+    Revoke,
+}
+
+/// Approve, suspend, resume or revoke a reader, with effect on its next request. The operator
+/// may do all four; a clinic's own staff may suspend their institution's reader (a stolen or
+/// misbehaving kiosk), never approve, resume or revoke one.
+#[utoipa::path(post, path = "/api/v1/readers/{id}/status", tag = "readers", request_body = ReaderStatusChange,
+    responses((status = 200, body = ReaderView), (status = 403, body = crate::error::ErrorBody), (status = 409, description = "reader_status_conflict", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn change_reader_status(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ReaderStatusChange>,
+) -> ApiResult<Json<ReaderView>> {
+    let reader = state.store.reader(&id).await?.ok_or_else(|| {
+        ApiError::not_found("unknown_reader", format!("reader {id} is not registered"))
+    })?;
+    if staff.0.role != Role::Admin {
+        staff.require(Permission::Reception)?;
+        staff.same_institution(&reader.institution_code)?;
+        if req.action != ReaderAction::Suspend {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "wrong_role",
+                "only the operator approves, resumes or revokes readers; clinic staff may suspend their own",
+            ));
+        }
+    }
+    use ReaderStatus::*;
+    let (from, to): (&[ReaderStatus], ReaderStatus) = match req.action {
+        ReaderAction::Approve => (&[Pending], Active),
+        ReaderAction::Suspend => (&[Pending, Active], Suspended),
+        ReaderAction::Resume => (&[Suspended], Active),
+        ReaderAction::Revoke => (&[Pending, Active, Suspended], Revoked),
+    };
+    if !state
+        .store
+        .set_reader_status(&id, from, to, &staff.0.id)
+        .await?
+    {
+        return Err(ApiError::conflict(
+            "reader_status_conflict",
+            format!(
+                "reader {id} is {}; it cannot be {:?}d from there",
+                reader.status.as_str(),
+                req.action
+            )
+            .to_lowercase(),
+        ));
+    }
+    state
+        .audit(
+            &staff.0.id,
+            Some(&reader.institution_code),
+            AuditAction::ReaderStatus,
+            &id,
+            json!({ "action": req.action, "from": reader.status, "to": to, "reason": req.reason }),
+        )
+        .await?;
+    Ok(Json(ReaderView {
+        status: to,
+        ..ReaderView::from(&reader)
+    }))
 }
 
 /// Revocation request.

@@ -3,13 +3,14 @@
 
 use crate::auth::{ApiJson, StaffAuth};
 use crate::error::{ApiError, ApiResult};
+use crate::limits::Throttled;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use kakunin_core::audit::AuditAction;
-use kakunin_store::directory::Staff;
+use kakunin_store::directory::{PasswordCheck, Staff};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -19,8 +20,28 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 pub struct SignIn {
     pub staff_id: String,
-    /// The staff member's credential (their staff token in this deployment).
+    /// The staff member's password (stored as argon2id; never usable as a bearer token).
     pub password: String,
+}
+
+/// The client's address, when the server was started with connection info (`serve`); the
+/// sign-in throttle counts failures per source with it.
+pub struct Source(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Source {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Source(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
 }
 
 /// A started session.
@@ -37,19 +58,47 @@ pub struct SessionView {
     responses((status = 201, body = SessionView), (status = 401, description = "wrong_login", body = crate::error::ErrorBody), (status = 429, description = "too_many_sign_ins", body = crate::error::ErrorBody)))]
 pub async fn sign_in(
     State(state): State<AppState>,
+    Source(source): Source,
     ApiJson(req): ApiJson<SignIn>,
 ) -> ApiResult<(StatusCode, Json<SessionView>)> {
     let id = req.staff_id.trim();
-    if state.sign_in_locked(id) {
+    if id.is_empty() || id.len() > 64 || req.password.len() > 1024 {
+        return Err(ApiError::unauthorized(
+            "wrong_login",
+            "the staff id or the password is wrong; check both and try again",
+        ));
+    }
+    if let Err(t) = state.sign_in_allowed(id, source) {
+        let (wait, whose) = match t {
+            Throttled::Account(w) => (w, "this staff id"),
+            Throttled::Source(w) => (w, "this computer"),
+        };
+        tracing::warn!(staff = id, source = ?source, "sign-in throttled");
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_sign_ins",
-            "too many failed sign-ins for this staff id; wait 15 minutes or ask an administrator",
+            format!(
+                "too many failed sign-ins from {whose}; try again in {} seconds, or sign in from the computer you usually use",
+                wait.as_secs().max(1)
+            ),
         ));
     }
-    let found = state.store.staff_by_credentials(id, &req.password).await?;
-    state.record_sign_in(id, found.is_some());
+    let check = state.store.check_password(id, &req.password).await?;
+    let found = match check {
+        PasswordCheck::Right(s) => Some(s),
+        PasswordCheck::Wrong => None,
+    };
+    state.record_sign_in(id, source, found.is_some());
     let Some(staff) = found else {
+        state
+            .audit(
+                "anonymous",
+                None,
+                AuditAction::SignIn,
+                id,
+                json!({ "event": "sign_in_failed", "source": source.map(|s| s.to_string()) }),
+            )
+            .await?;
         return Err(ApiError::unauthorized(
             "wrong_login",
             "the staff id or the password is wrong; check both and try again",
@@ -97,12 +146,7 @@ pub async fn sign_out(
     staff: StaffAuth,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    if let Some(token) = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-    {
-        let token = token.trim();
+    if let Some(token) = crate::auth::bearer_token(&headers) {
         state.store.delete_session(token).await?;
         state.forget_token(token);
     }

@@ -287,7 +287,8 @@ pub async fn issue_nonce(
 pub enum IdentityEvidence {
     /// Face recognition result, signed by the reader.
     Face { attestation: SignedAttestation },
-    /// Visual confirmation result entered on the reader by staff, signed by the reader.
+    /// Refused with 403 `visual_needs_staff`: staff confirm visually with their own sign-in
+    /// (`POST /api/v1/visits/{id}/visual`), never through a reader.
     Visual { attestation: SignedAttestation },
     /// PIN path: the card's signature over the nonce's UTF-8 bytes, and its certificate.
     Pin {
@@ -343,23 +344,13 @@ pub async fn identity_evidence(
                     },
                 },
                 AttestedMethod::Visual => {
-                    let staff_id = a.staff_id.ok_or_else(|| {
-                        ApiError::unprocessable(
-                            "staff_required",
-                            "a visual confirmation names the staff member who confirmed",
-                        )
-                    })?;
-                    let staff = state.store.staff(&staff_id).await?;
-                    if staff.institution_code != reader.institution_code
-                        || !staff.role.may(Permission::Reception)
-                    {
-                        return Err(ApiError::forbidden("the confirming staff member is not reception staff of this institution"));
-                    }
-                    VisitEvent::VisualDecision {
-                        confirmed: a.outcome == AttestedOutcome::Match,
-                        staff: staff_id,
-                        holder_present: true,
-                    }
+                    // A reader's word that staff confirmed is no staff member's signature: a
+                    // rogue reader could name anyone. Staff confirm with their own sign-in.
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "visual_needs_staff",
+                        format!("a visual confirmation is signed by the staff member at reception: they confirm with their own sign-in (POST /api/v1/visits/{id}/visual); hand the visit over with POST /api/v1/visits/{id}/visual-request"),
+                    ));
                 }
             };
             (event, detail)

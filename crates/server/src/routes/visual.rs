@@ -1,10 +1,11 @@
 //! Visual mode (目視モード, SPEC §3): the reader hands the visit to reception with the card photo;
 //! staff of the same institution see the photo and confirm or reject. The photo is held in memory
-//! only, until staff decide or [`crate::state::PHOTO_TTL`] passes.
+//! only, until staff decide or [`crate::limits::PHOTO_TTL`] passes.
 
 use super::visits::{apply, own_reader, reader_event, VisitView};
 use crate::auth::{ApiJson, SignedReader, StaffAuth};
 use crate::error::{ApiError, ApiResult};
+use crate::limits::PhotoLookup;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -53,7 +54,7 @@ pub async fn request_visual(
     };
     let view = reader_event(&state, &id, &req.reader, VisitEvent::VisualRequested).await?;
     if let Some(p) = photo {
-        state.hold_photo(&id, p);
+        state.hold_photo(&id, &req.reader.id, p);
     }
     Ok(view)
 }
@@ -79,16 +80,23 @@ pub async fn card_photo(
     staff.require(Permission::Reception)?;
     let visit = state.store.visit(&id).await?;
     staff.same_institution(&visit.institution_code)?;
-    let photo = state
-        .held_photo(&id)
-        .filter(|_| visit.visit.state == VisitState::AwaitingVisual)
-        .ok_or_else(|| {
-            ApiError::new(
+    let photo = match state.held_photo(&id) {
+        PhotoLookup::Held(p) if visit.visit.state == VisitState::AwaitingVisual => p,
+        PhotoLookup::Evicted => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "photo_evicted",
+                "the card photo was dropped because too many photos were waiting; compare the patient with the photo printed on the card, or ask them to place the card on the reader again",
+            ))
+        }
+        _ => {
+            return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "no_photo",
                 "no card photo is held for this visit; ask the patient to place the card on the reader again",
-            )
-        })?;
+            ))
+        }
+    };
     let kind = image_type(&photo).unwrap_or("application/octet-stream");
     Ok((
         [

@@ -54,12 +54,13 @@ pub async fn harnesses_with(config: Config) -> Vec<Harness> {
             reader_id: "reader-1".into(),
             _dir: dir,
         };
+        let clinic = kakunin_store::seed::demo_institution_codes().0;
         let (s, body) = h
             .call(
                 "POST",
                 "/api/v1/readers",
-                Some("demo-reception"),
-                Some(json!({ "id": "reader-1", "public_key": h.reader.public_key_b64() })),
+                Some("demo-token-admin"),
+                Some(json!({ "id": "reader-1", "public_key": h.reader.public_key_b64(), "institution_code": clinic })),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{body}");
@@ -125,19 +126,8 @@ impl Harness {
         path: &str,
         body: Value,
     ) -> (StatusCode, Value) {
-        let bytes = body.to_string();
-        let ts = chrono::Utc::now().timestamp();
-        let sig = key.sign_request("POST", path, ts, bytes.as_bytes());
-        let req = Request::builder()
-            .method("POST")
-            .uri(path)
-            .header("content-type", "application/json")
-            .header("x-kakunin-reader", id)
-            .header("x-kakunin-timestamp", ts.to_string())
-            .header("x-kakunin-signature", sig)
-            .body(Body::from(bytes))
-            .unwrap();
-        self.send(req).await
+        self.send(signed_request(key, id, path, &body.to_string()))
+            .await
     }
 
     /// A request signed by this harness's reader.
@@ -205,6 +195,23 @@ impl Harness {
         )
         .await
     }
+}
+
+/// A reader request as it travels: signed by `key` as reader `id`, with a fresh request id.
+pub fn signed_request(key: &ReaderKey, id: &str, path: &str, body: &str) -> Request<Body> {
+    let ts = chrono::Utc::now().timestamp();
+    let request_id = kakunin_evidence::attestation::new_request_id();
+    let sig = key.sign_request("POST", path, ts, &request_id, body.as_bytes());
+    Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/json")
+        .header("x-kakunin-reader", id)
+        .header("x-kakunin-timestamp", ts.to_string())
+        .header("x-kakunin-request-id", request_id)
+        .header("x-kakunin-signature", sig)
+        .body(Body::from(body.to_owned()))
+        .unwrap()
 }
 
 /// Asserts an error answer: status and code.
