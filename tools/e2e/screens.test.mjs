@@ -281,9 +281,9 @@ test('self-declaration with missing fields is saved, flagged, and shows its re-c
 });
 
 test('pharmacy proxy pickup: refused without a document, checked with the prescription', async () => {
-  const visits = await api(server.base, 'GET', '/api/v1/visits', 'demo-reception');
+  const visits = await api(server.base, 'GET', '/api/v1/visits', 'demo-token-reception');
   const done = visits.body.find((v) => v.next === 'done');
-  const result = (await api(server.base, 'GET', `/api/v1/visits/${done.id}/result`, 'demo-reception')).body.result;
+  const result = (await api(server.base, 'GET', `/api/v1/visits/${done.id}/result`, 'demo-token-reception')).body.result;
   const page = await signIn(matchBrowser, server.base, 'staff-pharmacist', 'demo-pharmacist');
   await page.getByRole('tab', { name: '代理受取（薬局）' }).click();
   await page.fill('#p_insurer', result.insurer_number);

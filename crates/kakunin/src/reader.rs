@@ -604,8 +604,8 @@ mod tests {
         let res = agent
             .http
             .post(format!("{base}/api/v1/readers"))
-            .bearer_auth("demo-token-reception")
-            .json(&json!({ "id": "r-test", "public_key": agent.key.public_key_b64() }))
+            .bearer_auth("demo-token-admin")
+            .json(&json!({ "id": "r-test", "public_key": agent.key.public_key_b64(), "institution_code": kakunin_store::seed::demo_institution_codes().0 }))
             .send()
             .await
             .unwrap();

@@ -13,10 +13,9 @@ pub struct TerminalArgs {
     /// The folder shared with the clinic software (holds req/, res/, face/).
     #[arg(long)]
     pub dir: PathBuf,
-    /// The kakunin server.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    pub server: String,
-    /// Staff token of this institution.
+    #[command(flatten)]
+    pub server: crate::tls::ServerConnection,
+    /// API token of a reception staff member of this institution (`kakunin staff token`).
     #[arg(long, env = "KAKUNIN_TOKEN", default_value = "demo-token-reception")]
     pub token: String,
     /// How often req/ is scanned.
@@ -122,8 +121,8 @@ pub async fn run(args: TerminalArgs) -> Result<()> {
     let mut folder =
         Folder::open(&args.dir).with_context(|| format!("cannot use {}", args.dir.display()))?;
     let mut checker = HttpChecker {
-        http: reqwest::Client::new(),
-        base: args.server.trim_end_matches('/').to_owned(),
+        http: args.server.client()?,
+        base: args.server.base(),
         token: args.token,
         handle: tokio::runtime::Handle::current(),
     };

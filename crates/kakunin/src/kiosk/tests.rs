@@ -61,6 +61,8 @@ async fn call(app: &Router, method: &str, path: &str, body: Body, json: bool) ->
     let mut req = Request::builder().method(method).uri(path);
     if json {
         req = req.header("content-type", "application/json");
+    } else if path == "/kiosk/api/face" {
+        req = req.header("content-type", "image/jpeg");
     }
     let res = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
     let status = res.status().as_u16();
@@ -79,6 +81,50 @@ pub(crate) async fn post(app: &Router, path: &str, v: Value) -> (u16, Value) {
 
 fn code(r: &(u16, Value)) -> &str {
     r.1["error"]["code"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_demo_kiosk_refuses_other_machines_other_sites_and_non_images() {
+    let (app, _dir, _) = kiosk_and_server(None).await;
+    let frame = |kind: &str| {
+        Request::builder()
+            .method("POST")
+            .uri("/kiosk/api/face")
+            .header("content-type", kind)
+            .body(Body::from("not a form field"))
+            .unwrap()
+    };
+    // A cross-origin form can send text/plain without asking; it is refused before any step.
+    let res = app.clone().oneshot(frame("text/plain")).await.unwrap();
+    assert_eq!(res.status().as_u16(), 415);
+    let mut req = frame("image/jpeg");
+    req.headers_mut()
+        .insert("sec-fetch-site", "cross-site".parse().unwrap());
+    assert_eq!(
+        app.clone().oneshot(req).await.unwrap().status().as_u16(),
+        403
+    );
+    let mut req = frame("image/jpeg");
+    req.headers_mut()
+        .insert("origin", "http://evil.example".parse().unwrap());
+    req.headers_mut()
+        .insert("host", "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(
+        app.clone().oneshot(req).await.unwrap().status().as_u16(),
+        403
+    );
+    // Another machine on the LAN.
+    let mut req = Request::builder()
+        .uri("/kiosk/api/cards")
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [192, 0, 2, 10],
+            50000,
+        ))));
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status().as_u16(), 403);
 }
 
 #[tokio::test]

@@ -1,0 +1,14 @@
+//! Any bytes behind the JPEG2000 signature through image decoding: no panic, no abort, and no
+//! allocation past libFuzzer's limit (-malloc_limit_mb), since the header is sized first.
+//! Run: `RUSTC_BOOTSTRAP=1 cargo fuzz run decode_jpeg2000 -- -max_total_time=600`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+const MAGIC: &[u8] = &[0xFF, 0x4F, 0xFF, 0x51];
+
+fuzz_target!(|data: &[u8]| {
+    let mut bytes = MAGIC.to_vec();
+    bytes.extend_from_slice(data.strip_prefix(MAGIC).unwrap_or(data));
+    let _ = kakunin_face::image::decode(&bytes);
+});
