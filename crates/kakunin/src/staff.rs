@@ -59,17 +59,15 @@ pub enum StaffCommand {
     },
 }
 
-/// Shortest password accepted.
-pub const MIN_PASSWORD: usize = 12;
-
 fn read_password() -> Result<String> {
-    eprintln!("password (one line on standard input, at least {MIN_PASSWORD} characters):");
+    eprintln!(
+        "password (one line on standard input, at least {} characters):",
+        kakunin_store::directory::MIN_PASSWORD
+    );
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    if password.chars().count() < MIN_PASSWORD {
-        bail!("the password is shorter than {MIN_PASSWORD} characters; choose a longer one");
-    }
+    kakunin_store::directory::password_acceptable(&password).map_err(anyhow::Error::msg)?;
     Ok(password)
 }
 

@@ -133,6 +133,12 @@ impl AppState {
         Ok(TokenStatus::Valid(staff))
     }
 
+    /// Forgets every cached token (after an API token is revoked: the cache is keyed by the
+    /// token, which is not stored).
+    pub fn forget_all_tokens(&self) {
+        self.tokens.write().expect("token cache").clear();
+    }
+
     /// Forgets a cached token (after sign-out).
     pub fn forget_token(&self, token: &str) {
         self.tokens.write().expect("token cache").remove(token);

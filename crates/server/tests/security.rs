@@ -449,3 +449,125 @@ async fn a_database_outage_answers_503_quickly_without_its_details() {
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }
+
+#[tokio::test]
+async fn the_operator_manages_staff_and_tokens_through_the_api() {
+    for h in harnesses().await {
+        let clinic = kakunin_store::seed::demo_institution_codes().0;
+        let new = json!({ "id": "staff-new", "name": "新人 七子", "role": "reception", "institution_code": clinic, "password": "first-password-1" });
+        assert_error(
+            &h.call(
+                "POST",
+                "/api/v1/staff",
+                Some("demo-token-reception"),
+                Some(new.clone()),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "wrong_role",
+        );
+        let short = json!({ "id": "staff-x", "name": "x", "role": "reception", "institution_code": clinic, "password": "short" });
+        assert_error(
+            &h.call(
+                "POST",
+                "/api/v1/staff",
+                Some("demo-token-admin"),
+                Some(short),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "weak_password",
+        );
+        let (s, v) = h
+            .call("POST", "/api/v1/staff", Some("demo-token-admin"), Some(new))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        // The new member changes the first password, giving it.
+        let (_, session) = sign_in_from(&h, [10, 0, 0, 5], "staff-new", "first-password-1").await;
+        let own = session["token"].as_str().unwrap().to_owned();
+        assert_error(
+            &h.call(
+                "POST",
+                "/api/v1/staff/staff-new/password",
+                Some(&own),
+                Some(json!({ "current_password": "wrong", "new_password": "second-password-2" })),
+            )
+            .await,
+            StatusCode::UNAUTHORIZED,
+            "wrong_login",
+        );
+        let (s, _) = h
+            .call(
+                "POST",
+                "/api/v1/staff/staff-new/password",
+                Some(&own),
+                Some(json!({ "current_password": "first-password-1", "new_password": "second-password-2" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, _) = sign_in_from(&h, [10, 0, 0, 5], "staff-new", "second-password-2").await;
+        assert_eq!(s, StatusCode::CREATED);
+        // Another member may not touch it.
+        assert_error(
+            &h.call(
+                "POST",
+                "/api/v1/staff/staff-new/password",
+                Some("demo-token-pharmacist"),
+                Some(json!({ "new_password": "taken-over-password" })),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "wrong_role",
+        );
+        // A token for the terminal, shown once, revoked with effect at once (even cached).
+        let (s, issued) = h
+            .call(
+                "POST",
+                "/api/v1/staff/staff-new/tokens",
+                Some("demo-token-admin"),
+                Some(json!({ "label": "terminal pc-1", "days": 30 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{issued}");
+        let token = issued["token"].as_str().unwrap().to_owned();
+        let (s, _) = h.call("GET", "/api/v1/visits", Some(&token), None).await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, list) = h
+            .call("GET", "/api/v1/staff/staff-new/tokens", Some(&own), None)
+            .await;
+        assert!(
+            !list.to_string().contains(&token),
+            "a listing never shows the token"
+        );
+        let id = issued["record"]["id"].as_str().unwrap();
+        let (s, _) = h
+            .call(
+                "DELETE",
+                &format!("/api/v1/tokens/{id}"),
+                Some("demo-token-admin"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        assert_error(
+            &h.call("GET", "/api/v1/visits", Some(&token), None).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+        );
+        let (_, records) = h
+            .call(
+                "GET",
+                "/api/v1/audit?limit=1000",
+                Some("demo-token-admin"),
+                None,
+            )
+            .await;
+        let changes = records
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["action"] == "staff_account")
+            .count();
+        assert_eq!(changes, 4, "add, passwd, token, revoke");
+    }
+}

@@ -517,8 +517,8 @@ async fn visit_steps_out_of_order_and_of_other_readers_are_refused() {
             .call(
                 "POST",
                 "/api/v1/readers",
-                Some("demo-token-reception"),
-                Some(json!({ "id": "reader-2", "public_key": other.public_key_b64() })),
+                Some("demo-token-admin"),
+                Some(json!({ "id": "reader-2", "public_key": other.public_key_b64(), "institution_code": kakunin_store::seed::demo_institution_codes().0 })),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED);

@@ -126,6 +126,22 @@ fn password_matches(phc: &str, password: &str) -> bool {
     })
 }
 
+/// Shortest staff password accepted.
+pub const MIN_PASSWORD: usize = 12;
+
+/// Whether `password` may be set: 12 to 1024 characters (the length is what resists guessing;
+/// no composition rules).
+pub fn password_acceptable(password: &str) -> std::result::Result<(), String> {
+    let n = password.chars().count();
+    if (MIN_PASSWORD..=1024).contains(&n) {
+        Ok(())
+    } else {
+        Err(format!(
+            "a password has {MIN_PASSWORD} to 1024 characters; choose a longer one"
+        ))
+    }
+}
+
 /// A new random token: 256 bits, hex, with a prefix that says what it is (so a leaked one is
 /// recognisable in logs and scanners).
 pub fn new_token(prefix: &str) -> String {

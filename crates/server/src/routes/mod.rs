@@ -9,6 +9,7 @@ pub mod municipal;
 pub mod readers;
 pub mod registrations;
 pub mod sessions;
+pub mod staff;
 pub mod visits;
 pub mod visual;
 
@@ -48,6 +49,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(declarations::recheck_now))
         .routes(routes!(audit::audit_records))
         .routes(routes!(audit::verify_chain))
+        .routes(routes!(staff::add_staff))
+        .routes(routes!(staff::change_password))
+        .routes(routes!(staff::issue_token, staff::list_tokens))
+        .routes(routes!(staff::revoke_token))
         .routes(routes!(sessions::sign_in))
         .routes(routes!(sessions::current, sessions::sign_out))
 }

@@ -1,0 +1,115 @@
+//! On a clinic network: `kakunin serve` refuses plain HTTP beyond loopback, and with the
+//! certificate of `kakunin tls dev-ca` it serves HTTPS that a client trusting the CA reaches.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn kakunin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kakunin"))
+}
+
+#[test]
+fn plain_http_beyond_loopback_is_refused_unless_asked() {
+    let out = kakunin()
+        .args(["serve", "--bind", "0.0.0.0:0", "--no-kiosk"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("without TLS") && err.contains("--tls-cert"),
+        "{err}"
+    );
+}
+
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn serve_over_tls_with_the_dev_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = dir.path().join("tls");
+    let out = kakunin()
+        .args(["tls", "dev-ca", "--out"])
+        .arg(&tls)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The key files are the owner's only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(tls.join("server.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "{mode:o}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Server(
+        kakunin()
+            .args(["serve", "--no-kiosk", "--demo-persons", "5", "--bind"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--database-url")
+            .arg(format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("k.db").display()
+            ))
+            .arg("--tls-cert")
+            .arg(tls.join("server.pem"))
+            .arg("--tls-key")
+            .arg(tls.join("server.key"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(tls.join("ca.pem")).unwrap()).unwrap();
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    let url = format!("https://localhost:{port}/readyz");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("kakunin serve exited: {status}");
+        }
+        match client.get(&url).send().await {
+            Ok(r) => {
+                assert!(r.status().is_success());
+                break;
+            }
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Err(e) => panic!("no HTTPS answer: {e}"),
+        }
+    }
+    // Plain HTTP on the TLS port gets no answer, and a client that does not trust the CA is
+    // refused by its own TLS check.
+    assert!(reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .map(|r| !r.status().is_success())
+        .unwrap_or(true));
+    assert!(reqwest::Client::builder()
+        .use_rustls_tls()
+        .build()
+        .unwrap()
+        .get(&url)
+        .send()
+        .await
+        .is_err());
+}
