@@ -142,6 +142,10 @@ pub enum CardEvent {
     },
     PinLocked,
     PinReset,
+    /// A new card was issued to the holder: this card's certificates are revoked.
+    Reissued {
+        new_card: String,
+    },
 }
 
 /// One history line: when, at which municipality or institution, by whom, what.
@@ -209,6 +213,14 @@ pub enum RegistrationChoice {
 }
 
 impl Card {
+    /// Records that `new_card` replaces this card (one person holds one valid card); the
+    /// caller revokes this card's certificates.
+    pub fn retire_for_reissue(&mut self, new_card: &str, ctx: &CounterContext) {
+        self.history.push(ctx.entry(CardEvent::Reissued {
+            new_card: new_card.to_owned(),
+        }));
+    }
+
     /// Issues a card at the municipal counter. Standard cards need a PIN; face-auth cards refuse
     /// one and get 「顔認証」 in the memo field. Issuance of face-auth cards is open to anyone.
     pub fn issue(
@@ -218,6 +230,14 @@ impl Card {
         register: bool,
         ctx: &CounterContext,
     ) -> Result<Card, DomainError> {
+        if register {
+            // Registering at issuance is registering at the counter: face-auth cards only.
+            crate::matrix::registration_allowed(
+                crate::matrix::RegistrationChannel::MunicipalCounter,
+                kind,
+                None,
+            )?;
+        }
         let (pin, memo) = match (kind, pin) {
             (CardKind::Standard, Some((p, salt))) => (Some(PinState::new(p, salt)), vec![]),
             (CardKind::Standard, None) => {

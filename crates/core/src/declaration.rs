@@ -93,6 +93,29 @@ impl DeclarationStatus {
     }
 }
 
+/// A name as compared when a self-declaration is re-checked: NFKC (full-width letters and
+/// digits to half width, half-width katakana to full width), katakana folded to hiragana, and
+/// every space (half or full width) and middle dot dropped. People write 「吉田美咲」, 「吉田　美咲」
+/// or 「ﾖｼﾀﾞ ﾐｻｷ」 for the same name.
+pub fn comparable_name(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfkc()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '・' | '･' | '.'))
+        .map(|c| match c {
+            // Katakana ァ..ヶ to hiragana ぁ..ゖ.
+            'ァ'..='ヶ' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Whether a declared name is the insured person's: the same as their name in kanji, or as
+/// their name in kana, compared with [`comparable_name`].
+pub fn declared_name_matches(declared: &str, name: &str, name_kana: &str) -> bool {
+    let d = comparable_name(declared);
+    !d.is_empty() && (d == comparable_name(name) || d == comparable_name(name_kana))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +141,30 @@ mod tests {
             ]
         );
         assert!(!d.matchable());
+    }
+
+    #[test]
+    fn a_declared_name_matches_with_or_without_spaces_and_in_either_width() {
+        for declared in [
+            "吉田美咲",
+            "吉田　美咲",
+            "吉田 美咲",
+            " 吉田  美咲 ",
+            "ヨシダ ミサキ",
+            "ﾖｼﾀﾞ ﾐｻｷ",
+            "よしだみさき",
+        ] {
+            assert!(
+                declared_name_matches(declared, "吉田 美咲", "ヨシダ ミサキ"),
+                "{declared}"
+            );
+        }
+        for other in ["吉田美紀", "吉田", "", "　", "ヨシダ"] {
+            assert!(
+                !declared_name_matches(other, "吉田 美咲", "ヨシダ ミサキ"),
+                "{other}"
+            );
+        }
+        assert_eq!(comparable_name("ＡＢＣ１２３"), "abc123");
     }
 }

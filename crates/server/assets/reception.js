@@ -181,6 +181,7 @@
     if (kind === 'sex') input = h('select', { name, id: 'd_' + name }, h('option', { value: '' }, ''), h('option', { value: 'male' }, T('男', 'male')), h('option', { value: 'female' }, T('女', 'female')));
     else if (kind === 'insurance') input = h('select', { name, id: 'd_' + name }, ['', '協会けんぽ', '健康保険組合', '共済組合', '国民健康保険', '後期高齢者医療'].map((o) => h('option', { value: o }, o)));
     else if (kind === 'copay') input = h('select', { name, id: 'd_' + name }, h('option', { value: '' }, ''), [10, 20, 30].map((p) => h('option', { value: p }, p / 10 + T('割', '0%'))));
+    else if (name === 'name') input = h('input', { name, id: 'd_' + name, type: kind, placeholder: T('例: 吉田 美咲 / ヨシダ ミサキ（空白なしでも可）', 'e.g. 吉田 美咲 or ヨシダ ミサキ (with or without the space)') });
     else input = h('input', { name, id: 'd_' + name, type: kind });
     declForm.append(h('label', { for: 'd_' + name }, label), input);
   }

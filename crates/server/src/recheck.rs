@@ -4,10 +4,11 @@ use crate::error::ApiResult;
 use crate::routes::declarations::RecheckSummary;
 use crate::AppState;
 use kakunin_core::audit::AuditAction;
-use kakunin_core::declaration::DeclarationStatus;
+use kakunin_core::declaration::{declared_name_matches, DeclarationStatus};
 use serde_json::json;
 
-/// Re-checks every pending declaration: one person with the declared name and birth date →
+/// Re-checks every pending declaration: one person with the declared name (compared by
+/// [`declared_name_matches`]) and birth date →
 /// confirmed (or mismatch if the declared copay or insurer name disagrees); otherwise not found.
 pub async fn recheck_declarations(state: &AppState) -> ApiResult<RecheckSummary> {
     let mut s = RecheckSummary {
@@ -27,15 +28,18 @@ pub async fn recheck_declarations(state: &AppState) -> ApiResult<RecheckSummary>
             if let (true, Some(name), Some(birth)) =
                 (f.matchable(), f.name.as_deref(), f.birth_date)
             {
-                let name = name.trim().replace('\u{3000}', " ");
-                if let Some((family, given)) = name.split_once(' ') {
-                    let ids = state
-                        .store
-                        .persons_by_name_and_birth(family.trim(), given.trim(), birth)
-                        .await?;
-                    if let [id] = ids[..] {
-                        person = Some(state.store.qualification_of_person(id).await?);
-                    }
+                // Everyone born that day (a few hundred at national scale), then the name
+                // as the domain compares it; only a single match is a match.
+                let ids: Vec<i64> = state
+                    .store
+                    .persons_born_on(birth, 100_000)
+                    .await?
+                    .into_iter()
+                    .filter(|(_, n, kana)| declared_name_matches(name, n, kana))
+                    .map(|(id, ..)| id)
+                    .collect();
+                if let [id] = ids[..] {
+                    person = Some(state.store.qualification_of_person(id).await?);
                 }
             }
             let status = match &person {

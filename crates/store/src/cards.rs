@@ -64,6 +64,22 @@ impl Store {
             })
     }
 
+    /// The cards of `person_id` whose certificate is not revoked (one at most, once re-issue
+    /// revokes the old card).
+    pub async fn valid_cards_of_person(&self, person_id: i64) -> Result<Vec<CardRecord>> {
+        let ids = sqlx::query(
+            "SELECT c.id FROM cards c WHERE c.person_id = $1 AND NOT EXISTS (SELECT 1 FROM revoked_certificates r WHERE r.serial = c.cert_serial) ORDER BY c.id",
+        )
+        .bind(person_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = vec![];
+        for row in ids {
+            out.push(self.card(&get::<String>(&row, "id")?).await?);
+        }
+        Ok(out)
+    }
+
     /// A card by its user-auth certificate serial (hex).
     pub async fn card_by_serial(&self, serial: &str) -> Result<Option<CardRecord>> {
         self.card_where("cert_serial", serial).await

@@ -102,6 +102,37 @@ impl Store {
         rows.iter().map(|r| get(r, "id")).collect()
     }
 
+    /// Persons born on `birth`: (id, name, name in kana), at most `limit` (for re-checking
+    /// self-declarations, whose names are compared by the domain's rule).
+    pub async fn persons_born_on(
+        &self,
+        birth: NaiveDate,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String)>> {
+        let rows = sqlx::query("SELECT id, family_name, given_name, family_kana, given_kana FROM persons WHERE birth_date = $1 ORDER BY id LIMIT $2")
+            .bind(birth.to_string())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    get(r, "id")?,
+                    format!(
+                        "{} {}",
+                        get::<String>(r, "family_name")?,
+                        get::<String>(r, "given_name")?
+                    ),
+                    format!(
+                        "{} {}",
+                        get::<String>(r, "family_kana")?,
+                        get::<String>(r, "given_kana")?
+                    ),
+                ))
+            })
+            .collect()
+    }
+
     /// Whether an insurer exists.
     pub async fn insurer_exists(&self, number: &str) -> Result<bool> {
         Ok(sqlx::query("SELECT 1 FROM insurers WHERE number = $1")

@@ -192,6 +192,9 @@ pub(crate) async fn create_bulk_indexes(store: &Store) -> Result<()> {
         .execute(&store.pool)
         .await?;
     sqlx::query("CREATE INDEX IF NOT EXISTS persons_name_birth ON persons (family_name, given_name, birth_date)").execute(&store.pool).await?;
+    sqlx::query("CREATE INDEX IF NOT EXISTS persons_birth ON persons (birth_date)")
+        .execute(&store.pool)
+        .await?;
     Ok(())
 }
 
@@ -315,14 +318,14 @@ impl Store {
     }
 
     /// Adds `count` persons after the highest existing id, calling `progress(done)` as it goes.
-    /// Large seeds drop the two indexes whose keys arrive in random order (certificate serials,
-    /// names) and build them once at the end: inserting 10⁷ random keys into a B-tree larger than
+    /// Large seeds drop the indexes whose keys arrive in random order (certificate serials,
+    /// names, birth dates) and build them once at the end: inserting 10⁷ random keys into a B-tree larger than
     /// the page cache is what makes bulk loads crawl.
     pub async fn seed_persons(&self, count: u64, mut progress: impl FnMut(u64)) -> Result<()> {
         self.seed_base().await?;
         let bulk = count >= BULK_SEED;
         if bulk {
-            for index in ["cards_cert_serial", "persons_name_birth"] {
+            for index in ["cards_cert_serial", "persons_name_birth", "persons_birth"] {
                 sqlx::query(&format!("DROP INDEX IF EXISTS {index}"))
                     .execute(&self.pool)
                     .await?;

@@ -72,6 +72,12 @@ pub struct IssueCard {
     /// Register insurance use at issuance (face-auth cards, on the holder's request).
     #[serde(default)]
     pub register_insurance_use: bool,
+    /// Re-issue: the person holds a card already (lost, damaged); the new card replaces it and
+    /// the old card's certificates are revoked. Without it, a holder is refused
+    /// (`already_holds_card`) — or, asking for a face-auth card while holding a standard one,
+    /// switched on the same card (seed §1(2)).
+    #[serde(default)]
+    pub reissue: bool,
 }
 
 /// Switch request.
@@ -173,6 +179,20 @@ pub async fn issue_card(
                 ),
             )
         })?;
+    let held = state.store.valid_cards_of_person(req.person_id).await?;
+    if let (Some(old), false) = (held.first(), req.reissue) {
+        if old.card.kind == CardKind::Standard && req.kind == CardKind::FaceAuth {
+            return switch_instead_of_issuing(&state, clerk, old, req.register_insurance_use).await;
+        }
+        return Err(ApiError::conflict(
+            "already_holds_card",
+            format!(
+                "this person already holds card {} ({}); one person holds one valid card: switch its kind, or re-issue it (reissue: true) if it was lost or damaged",
+                old.card.id,
+                old.card.kind.as_str()
+            ),
+        ));
+    }
     let pin = pin_with_salt(req.pin.as_deref())?;
     let ctx = counter(clerk);
     let id = format!("C{:011}", rand::random::<u64>() % 100_000_000_000);
@@ -199,16 +219,73 @@ pub async fn issue_card(
         municipality_code: Some(clerk.institution_code.clone()),
     };
     state.store.insert_card(&record).await?;
+    let replaced: Vec<String> = held.iter().map(|c| c.card.id.clone()).collect();
+    for old in &held {
+        own_card(&state, clerk, &old.card.id).await?;
+        update_card(&state, &old.card.id, |card| {
+            card.retire_for_reissue(&id, &ctx);
+            Ok(())
+        })
+        .await?;
+        if !state.store.is_revoked(&old.cert_serial).await? {
+            state
+                .store
+                .revoke_certificate(&old.cert_serial, &format!("reissued as {id}"))
+                .await?;
+        }
+        state
+            .audit(
+                &clerk.id,
+                Some(&clerk.institution_code),
+                AuditAction::CardChange,
+                &old.card.id,
+                json!({ "op": "revoke", "reason": "reissued", "new_card": id, "serial": old.cert_serial }),
+            )
+            .await?;
+    }
     state
         .audit(
             &clerk.id,
             Some(&clerk.institution_code),
             AuditAction::CardChange,
             &id,
-            json!({ "op": "issue", "kind": req.kind, "registered": req.register_insurance_use }),
+            json!({ "op": "issue", "kind": req.kind, "registered": req.register_insurance_use, "replaces": replaced }),
         )
         .await?;
     Ok((StatusCode::CREATED, Json(CardView::from(&record))))
+}
+
+/// A standard-card holder who asks for a face-auth card keeps their card: it is switched
+/// (seed §1(2)), with the registration the holder chose at the counter.
+async fn switch_instead_of_issuing(
+    state: &AppState,
+    clerk: &Staff,
+    old: &CardRecord,
+    register: bool,
+) -> ApiResult<(StatusCode, Json<CardView>)> {
+    own_card(state, clerk, &old.card.id).await?;
+    let ctx = counter(clerk);
+    let choice = if old.card.registered {
+        RegistrationChoice::NotAsked
+    } else if register {
+        RegistrationChoice::RegisterNow
+    } else {
+        RegistrationChoice::Declined
+    };
+    let (record, ()) = update_card(state, &old.card.id, |card| {
+        card.switch_kind(CardKind::FaceAuth, None, choice, &ctx)
+    })
+    .await?;
+    state
+        .audit(
+            &clerk.id,
+            Some(&clerk.institution_code),
+            AuditAction::CardChange,
+            &old.card.id,
+            json!({ "op": "switch", "from": "standard", "to": "face_auth", "registration": choice, "asked": "issue" }),
+        )
+        .await?;
+    Ok((StatusCode::OK, Json(CardView::from(&record))))
 }
 
 /// A card with its memo field and history.

@@ -46,7 +46,7 @@ pub async fn register_by_channel(
         ));
     }
     let place = format!("{:?}", req.channel).to_lowercase();
-    let (record, ()) = update_card(&state, &req.card_id, |card| {
+    let outcome = update_card(&state, &req.card_id, |card| {
         registration_allowed(req.channel, card.kind, Some(IdentityMethod::Pin))?;
         card.verify_pin(&req.pin, &place, kakunin_store::now())?;
         card.register(
@@ -57,7 +57,23 @@ pub async fn register_by_channel(
             kakunin_store::now(),
         )
     })
-    .await?;
+    .await;
+    // A wrong PIN changed the card (its counter, perhaps its lock) even though the request is
+    // refused: every card change is audited, refused attempts included.
+    if let Err(e) = &outcome {
+        if matches!(e.code, "pin_wrong" | "pin_locked") {
+            state
+                .audit(
+                    &gateway.id,
+                    None,
+                    AuditAction::CardChange,
+                    &req.card_id,
+                    json!({ "op": "pin_attempt", "channel": req.channel, "outcome": e.code }),
+                )
+                .await?;
+        }
+    }
+    let (record, ()) = outcome?;
     state
         .audit(
             &gateway.id,
