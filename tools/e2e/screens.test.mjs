@@ -166,6 +166,7 @@ test('a failed face match goes to visual mode; staff confirm with the card photo
   await page.waitForSelector('[data-testid=go-to-staff]', { timeout: 60000 });
   await shot(page, '05-kiosk-go-to-staff');
   assert.match(await page.textContent('main'), /受付へお越しください/);
+  assert.doesNotMatch(await page.textContent('main'), /null/, 'no literal "null" on the kiosk');
 
   const desk = await signIn(otherBrowser, server.base, 'staff-reception', 'demo-reception');
   await desk.waitForSelector('tr[data-next=visual_mode] button');
@@ -173,9 +174,18 @@ test('a failed face match goes to visual mode; staff confirm with the card photo
   await desk.click('tr[data-next=visual_mode] button');
   await desk.waitForSelector('[data-testid=card-photo]');
   await desk.waitForFunction(() => document.querySelector('[data-testid=card-photo]').naturalWidth > 0);
+  // Staff see whom they confirm: name, kana, birth date in the era and Gregorian, age, sex.
+  const holder = await desk.textContent('[data-testid=holder]');
+  assert.match(holder, /(明治|大正|昭和|平成|令和)(\d+|元)年\d+月\d+日（\d{4}-\d\d-\d\d）/, holder);
+  assert.match(holder, /\d+歳/, holder);
+  assert.match(holder, /[ァ-ヶ]/, 'the name in kana');
+  assert.equal(await desk.isChecked('#holder_present'), false, 'the presence box starts unticked');
+  assert.equal(await desk.isDisabled('[data-testid=confirm]'), true, 'no confirmation before the tick');
+  assert.doesNotMatch(await desk.textContent('#detail'), /null|undefined/);
   await shot(desk, '06-reception-visual-mode');
   let posts = 0;
   desk.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/visual')) posts += 1; });
+  await desk.check('#holder_present');
   await desk.dblclick('[data-testid=confirm]');
   await desk.waitForSelector('.notice.ok');
   assert.match(await desk.textContent('#detail'), /本人と確認しました（確認者: 受付 花子）/);

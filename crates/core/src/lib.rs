@@ -15,5 +15,6 @@ pub mod matrix;
 pub mod numbers;
 pub mod roles;
 pub mod visit;
+pub mod wareki;
 
 pub use error::{DomainError, ErrorCode};

@@ -211,7 +211,9 @@ impl Visit {
                     holder_present,
                 },
             ) => {
-                if !holder_present {
+                // Confirming needs the holder in person; a rejection stands whoever is there
+                // (nobody, or a proxy).
+                if confirmed && !holder_present {
                     return Err(DomainError::new(
                         ErrorCode::VisualRequiresPresence,
                         "visual confirmation needs the card holder in person; for a proxy pickup check the prescription or the eligibility certificate",

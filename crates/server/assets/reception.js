@@ -87,7 +87,21 @@
   const visualMode = async (v) => {
     const msg = h('div');
     const img = h('img', { class: 'photo', alt: T('カードの顔写真', 'Card photo'), 'data-testid': 'card-photo' });
-    const present = h('input', { type: 'checkbox', id: 'holder_present', checked: true });
+    // Unticked: staff tick it only after seeing the holder in person.
+    const present = h('input', { type: 'checkbox', id: 'holder_present' });
+    let who = v.holder;
+    if (!who) {
+      // The queue lists visits without their holder; one visit's view names them.
+      try { who = (await K.api('GET', '/api/v1/visits/' + v.id)).holder; } catch (e) { who = null; }
+    }
+    const sexLabel = who ? (who.sex === 1 ? T('男', 'male') : T('女', 'female')) : '';
+    const holder = who
+      ? h('div', { class: 'holder', 'data-testid': 'holder' },
+          h('p', { class: 'holder-name' }, who.name),
+          h('p', { class: 'holder-kana' }, who.name_kana),
+          h('p', { class: 'holder-birth' }, T('生年月日 ', 'Born ') + (who.birth_date_wareki ? who.birth_date_wareki + '（' + who.birth_date + '）' : who.birth_date)
+            + T('　' + who.age + '歳　', ', age ' + who.age + ', ') + sexLabel))
+      : h('p', { class: 'muted' }, T('カードの持ち主の情報がありません。カード券面で確認してください。', 'No holder information; read it from the card.'));
     const decide = (confirmed) => async (ev) => K.once(ev.target, async () => {
       try {
         const after = await K.api('POST', '/api/v1/visits/' + v.id + '/visual', { confirmed, holder_present: present.checked });
@@ -99,14 +113,18 @@
         return after;
       } catch (e) { K.notice(msg, 'error', K.message(e)); }
     });
+    const confirm = h('button', { onclick: decide(true), 'data-testid': 'confirm', disabled: true }, T('本人と確認した', 'Same person'));
+    // Confirming needs the holder seen in person: the button waits for the tick.
+    present.addEventListener('change', () => { confirm.disabled = !present.checked; });
     const buttons = h('p', {},
-      h('button', { onclick: decide(true), 'data-testid': 'confirm' }, T('本人と確認した', 'Same person')), ' ',
+      confirm, ' ',
       h('button', { class: 'danger', onclick: decide(false), 'data-testid': 'reject' }, T('本人と確認できない', 'Not the holder')));
     detail.replaceChildren(
       h('h2', {}, T('目視確認モード', 'Visual confirmation')),
       h('div', { class: 'row' },
         h('div', {}, img),
         h('div', {},
+          holder,
           h('p', {}, T('カードの顔写真と、受付にいる方（または待合室の方）が同じ人か、目で確認してください。', 'Compare the card photo with the person at the counter or in the waiting area.')),
           h('p', { class: 'muted' }, kindLabel[v.card_kind] + ' · ' + T('受付 ', 'visit ') + v.id),
           h('label', { class: 'check' }, present, T('ご本人が来院している', 'The holder is here in person')),

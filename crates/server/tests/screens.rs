@@ -274,3 +274,36 @@ async fn pages_are_served_with_security_headers() {
         .unwrap();
     assert_eq!(res.headers()["location"], "/login");
 }
+
+#[tokio::test]
+async fn reception_sees_whom_it_confirms_readers_do_not() {
+    for h in harnesses().await {
+        let card = h.card(2);
+        let v = h.start(&card, "patient").await;
+        let (s, view) = h
+            .call(
+                "GET",
+                &format!("/api/v1/visits/{v}"),
+                Some("demo-token-reception"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let q = h.store.qualification_of_person(2).await.unwrap();
+        let holder = &view["holder"];
+        assert_eq!(holder["name"], q.name.as_str(), "{view}");
+        assert_eq!(holder["name_kana"], q.name_kana.as_str());
+        assert_eq!(
+            holder["birth_date_wareki"],
+            kakunin_core::wareki::japanese_date(q.birth_date)
+                .unwrap()
+                .as_str()
+        );
+        assert!(holder["age"].as_u64().is_some());
+        // The reader's own view carries no personal data.
+        let (_, reader_view) = h
+            .reader_call(&format!("/api/v1/visits/{v}/view"), json!({}))
+            .await;
+        assert!(reader_view.get("holder").is_none(), "{reader_view}");
+    }
+}

@@ -94,7 +94,8 @@
     for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
     return el;
   };
-  const show = (...children) => { screen.replaceChildren(...children); };
+  // Optional parts are passed as null: they are left out, never shown as the text "null".
+  const show = (...children) => { screen.replaceChildren(...children.filter((c) => c !== null && c !== undefined && c !== false)); };
 
   let card = null;   // { id, face_auth, placed_by }
   let view = null;   // the server's view of the visit

@@ -44,6 +44,42 @@ pub struct VisitView {
     pub identity: Option<IdentityMethod>,
     pub fallback: Option<FallbackAdvice>,
     pub started_at: DateTime<Utc>,
+    /// Who the card belongs to, as its face and the eligibility record say: for reception
+    /// staff (to call the patient and to tell two waiting patients apart), never for readers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<HolderView>,
+}
+
+/// The card holder as reception sees them (what the card's face shows).
+#[derive(Serialize, ToSchema)]
+pub struct HolderView {
+    pub name: String,
+    pub name_kana: String,
+    pub birth_date: chrono::NaiveDate,
+    /// The birth date in the Japanese era, e.g. 「昭和26年11月10日」.
+    pub birth_date_wareki: Option<String>,
+    pub age: u32,
+    /// 1 male, 2 female.
+    pub sex: i64,
+}
+
+impl VisitView {
+    /// The view for reception staff: with the holder, when the card's person is known.
+    pub(crate) async fn for_staff(state: &AppState, r: &VisitRecord) -> ApiResult<VisitView> {
+        let mut view = VisitView::from(r);
+        if let Some(pid) = r.person_id {
+            let q = state.store.qualification_of_person(pid).await?;
+            view.holder = Some(HolderView {
+                birth_date_wareki: kakunin_core::wareki::japanese_date(q.birth_date),
+                age: kakunin_core::wareki::age_on(q.birth_date, Utc::now().date_naive()),
+                name: q.name,
+                name_kana: q.name_kana,
+                birth_date: q.birth_date,
+                sex: q.sex,
+            });
+        }
+        Ok(view)
+    }
 }
 
 /// What to do when the online check by card cannot go on.
@@ -84,6 +120,7 @@ impl From<&VisitRecord> for VisitView {
             identity: v.identity,
             fallback,
             started_at: r.started_at,
+            holder: None,
         }
     }
 }
@@ -253,7 +290,7 @@ pub async fn visit_status(
     staff.require(Permission::Reception)?;
     let v = state.store.visit(&id).await?;
     staff.same_institution(&v.institution_code)?;
-    Ok(Json(VisitView::from(&v)))
+    Ok(Json(VisitView::for_staff(&state, &v).await?))
 }
 
 /// A fresh single-use nonce.
