@@ -113,3 +113,77 @@ async fn serve_over_tls_with_the_dev_ca() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn with_client_ca_a_client_needs_its_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = dir.path().join("tls");
+    assert!(kakunin()
+        .args(["tls", "dev-ca", "--out"])
+        .arg(&tls)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Server(
+        kakunin()
+            .args(["serve", "--no-kiosk", "--demo-persons", "5", "--bind"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--database-url")
+            .arg(format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("k.db").display()
+            ))
+            .arg("--tls-cert")
+            .arg(tls.join("server.pem"))
+            .arg("--tls-key")
+            .arg(tls.join("server.key"))
+            .arg("--client-ca")
+            .arg(tls.join("ca.pem"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ca =
+        || reqwest::Certificate::from_pem(&std::fs::read(tls.join("ca.pem")).unwrap()).unwrap();
+    let mut pem = std::fs::read(tls.join("client.pem")).unwrap();
+    pem.extend(std::fs::read(tls.join("client.key")).unwrap());
+    let with_cert = reqwest::Client::builder()
+        .use_rustls_tls()
+        .add_root_certificate(ca())
+        .identity(reqwest::Identity::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let without = reqwest::Client::builder()
+        .use_rustls_tls()
+        .add_root_certificate(ca())
+        .build()
+        .unwrap();
+    let url = format!("https://localhost:{port}/readyz");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("kakunin serve exited: {status}");
+        }
+        match with_cert.get(&url).send().await {
+            Ok(r) => {
+                assert!(r.status().is_success());
+                break;
+            }
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Err(e) => panic!("no HTTPS answer with a client certificate: {e}"),
+        }
+    }
+    assert!(
+        without.get(&url).send().await.is_err(),
+        "a client without a certificate was served"
+    );
+}
