@@ -19,6 +19,30 @@ pub enum RetryReason {
     CardPhotoUnusable,
 }
 
+impl RetryReason {
+    /// What to ask of the patient, in plain words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RetryReason::NoFace => "no face was found: ask the patient to face the camera",
+            RetryReason::SeveralFaces => {
+                "several faces are in view: only the patient should be in front of the camera"
+            }
+            RetryReason::TooSmall => "the face is too small: ask the patient to come closer",
+            RetryReason::Blurred => "the image is blurred: ask the patient to hold still",
+            RetryReason::TooDark => {
+                "the face is too dark: more light, or move away from the window"
+            }
+            RetryReason::TooBright => "the face is too bright: less direct light",
+            RetryReason::TurnedAway => {
+                "the face is turned away: ask the patient to look straight at the camera"
+            }
+            RetryReason::CardPhotoUnusable => {
+                "the card's photo has no usable face: staff confirm visually"
+            }
+        }
+    }
+}
+
 /// Smallest face width accepted in the live frame, in pixels.
 pub const MIN_FACE_PX: f32 = 64.0;
 /// A face counts as the only one when every other face is at most this fraction of its width

@@ -166,16 +166,7 @@ pub fn run(cmd: Face) -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string(&d)?);
             } else {
-                println!(
-                    "{:?}{} score {} threshold {:.3} ({:.1} ms)",
-                    d.decision,
-                    d.reason.map(|r| format!(" ({r:?})")).unwrap_or_default(),
-                    d.score
-                        .map(|s| format!("{s:.3}"))
-                        .unwrap_or_else(|| "-".into()),
-                    d.threshold,
-                    d.timings.total_ms
-                );
+                println!("{} ({:.1} ms)", d.describe(), d.timings.total_ms);
             }
         }
         Face::Detect { image, json } => {

@@ -120,8 +120,9 @@ pub struct KioskArgs {
     /// Default: a drawn placeholder without a face, so face recognition hands over to staff.
     #[arg(long, env = "KAKUNIN_KIOSK_CARD_PHOTO")]
     kiosk_card_photo: Option<PathBuf>,
-    /// The kiosk reader's private key (created on first start).
-    #[arg(long, default_value = "kakunin-kiosk.key")]
+    /// The kiosk reader's private key (created on first start, in the state directory
+    /// $XDG_STATE_HOME/kakunin or ~/.local/state/kakunin).
+    #[arg(long, default_value_os_t = reader::state_path("kakunin-kiosk.key"))]
     kiosk_key: PathBuf,
     /// API token used to enrol the kiosk reader with the demo clinic (the demo operator's).
     #[arg(long, default_value = "demo-token-admin")]
@@ -268,7 +269,7 @@ async fn main() -> Result<()> {
             {
                 println!("  {id:<20} {password:<20} {token:<26} {role:?}");
             }
-            println!("Demo cards: C00000000001 standard (PIN {}), C00000000002 face-auth, C00000000003 face-auth unregistered", kakunin_store::seed::DEMO_PIN);
+            println!("Demo cards: C00000000001 standard (PIN {pin}), C00000000002 face-auth, C00000000003 face-auth not registered, C00000000004 standard (PIN {pin}) not registered", pin = kakunin_store::seed::DEMO_PIN);
             // The demo kiosk holds demo cards from the demo CA: never beside a real trust anchor.
             let extra = if kiosk_args.no_kiosk || ta.is_some() {
                 println!("Screens: http://{addr}/login");

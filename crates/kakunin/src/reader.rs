@@ -35,12 +35,13 @@ pub enum Reader {
         /// Reader id.
         #[arg(long, default_value = "reader-demo")]
         id: String,
-        /// Where the reader's private key is kept (created on first start).
-        #[arg(long, default_value = "reader-demo.key")]
+        /// Where the reader's private key is kept (created on first start; default in the
+        /// state directory, $XDG_STATE_HOME/kakunin or ~/.local/state/kakunin).
+        #[arg(long, default_value_os_t = state_path("reader-demo.key"))]
         key_file: PathBuf,
         /// Photo stored on the virtual cards (a face image; greyscale on real cards).
-        #[arg(long)]
-        card_photo: Option<PathBuf>,
+        #[arg(long, required = true)]
+        card_photo: PathBuf,
         /// Live camera frame(s) shown to the reader, tried in order (one per attempt).
         #[arg(long)]
         live: Vec<PathBuf>,
@@ -66,8 +67,9 @@ pub enum Reader {
         /// clinic).
         #[arg(long)]
         institution: Option<String>,
-        /// The reader's private key (created on first start; the reader id derives from it).
-        #[arg(long, default_value = "kakunin-kiosk.key")]
+        /// The reader's private key (created on first start; the reader id derives from it;
+        /// default in the state directory).
+        #[arg(long, default_value_os_t = state_path("kakunin-kiosk.key"))]
         key_file: PathBuf,
         /// Read cards from the PC/SC reader whose name contains this text (needs the `pcsc`
         /// build feature), instead of offering the virtual demo cards.
@@ -169,8 +171,23 @@ pub(crate) fn load_or_create_key(path: &std::path::Path) -> Result<(ReaderKey, b
     match std::fs::read(path) {
         Ok(bytes) => Ok((ReaderKey::from_bytes(&bytes)?, false)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            use std::io::Write;
+            use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
             let key = ReaderKey::generate();
-            std::fs::write(path, key.to_bytes())
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            // The reader's private key: readable by its owner only, never over another file.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .and_then(|mut f| f.write_all(&key.to_bytes()))
                 .with_context(|| format!("cannot write the reader key to {}", path.display()))?;
             Ok((key, true))
         }
@@ -258,10 +275,9 @@ async fn visit<C: CardChannel>(
             step(
                 t,
                 &format!(
-                    "face attempt {}: {:?} score {:?} (engine {:.0} ms)",
+                    "face attempt {}: {} (engine {:.0} ms)",
                     attempt + 1,
-                    decision.decision,
-                    decision.score,
+                    decision.describe(),
                     decision.timings.total_ms
                 ),
             );
@@ -431,6 +447,19 @@ fn demo_institution_for_operator(token: &str) -> impl FnOnce() -> Option<String>
     move || (token == "demo-token-admin").then(|| kakunin_store::seed::demo_institution_codes().0)
 }
 
+/// `name` in kakunin's state directory: $XDG_STATE_HOME/kakunin, else ~/.local/state/kakunin
+/// (key files stay out of the working directory, which may be a repository).
+pub fn state_path(name: &str) -> PathBuf {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")));
+    match base {
+        Some(b) => b.join("kakunin").join(name),
+        None => PathBuf::from(name),
+    }
+}
+
 /// Runs a reader command.
 pub async fn run(cmd: Reader) -> Result<()> {
     let (server, token, institution, id, key_file, card_photo, live, pcsc) = match cmd {
@@ -506,10 +535,8 @@ pub async fn run(cmd: Reader) -> Result<()> {
         );
     }
     let engine = FaceEngine::load(&kakunin_face::models::model_dir(), Default::default()).ok();
-    let photo = match &card_photo {
-        Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
-        None => bail!("--card-photo IMAGE is needed (a face image stored on the virtual cards)"),
-    };
+    let photo = std::fs::read(&card_photo)
+        .with_context(|| format!("cannot read the card photo {}", card_photo.display()))?;
     let frames: Vec<_> = live
         .iter()
         .map(|p| {
@@ -571,6 +598,22 @@ pub async fn run(cmd: Reader) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_new_reader_key_is_created_for_its_owner_only_in_its_own_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/kakunin/reader.key");
+        let (key, created) = load_or_create_key(&path).unwrap();
+        assert!(created);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        let (again, created) = load_or_create_key(&path).unwrap();
+        assert!(!created);
+        assert_eq!(again.public_key_b64(), key.public_key_b64());
+        assert!(state_path("x.key").ends_with("kakunin/x.key"));
+    }
+
     use super::*;
     use kakunin_card::virtual_card::CardFace;
 
