@@ -2,7 +2,7 @@
 // playwright-core against a real `kakunin serve` (SQLite, demo data, embedded demo kiosk).
 // Face tests feed the camera from ../shared/data face images through Chromium's fake capture.
 // Screenshots go to target/e2e-screenshots/.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
@@ -75,10 +75,31 @@ async function browserWithCamera(images) {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 
+// What a person's browser says went wrong: console errors and uncaught exceptions on any page
+// (a CSP-blocked style, a 404, a script error). Each test must end with none.
+const consoleErrors = [];
+// Chromium also logs every refused API call ("Failed to load resource: … 401"); those are
+// answers the screens explain (wrong PIN, wrong login, service down), so they are not counted —
+// any other resource (a page, a script, a style, an icon) is.
+const watch = (page) => {
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const at = m.location()?.url || '';
+    if (/Failed to load resource/.test(m.text()) && /\/(kiosk\/)?api\//.test(at)) return;
+    consoleErrors.push(page.url() + ': ' + m.text() + (at ? ' (' + at + ')' : ''));
+  });
+  page.on('pageerror', (e) => consoleErrors.push(page.url() + ': ' + e.message));
+  return page;
+};
+afterEach(() => {
+  const seen = consoleErrors.splice(0);
+  assert.deepEqual(seen, [], 'no console errors on any screen');
+});
+
 const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
 
 async function signIn(browser, base, id, password) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP' });
+  const page = watch(await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP' }));
   await page.goto(base + '/login');
   await page.fill('#staff_id', id);
   await page.fill('#password', password);
@@ -111,7 +132,7 @@ after(async () => {
 });
 
 const kioskPage = async (browser) => {
-  const page = await browser.newPage({ viewport: { width: 1080, height: 1400 }, locale: 'ja-JP' });
+  const page = watch(await browser.newPage({ viewport: { width: 1080, height: 1400 }, locale: 'ja-JP' }));
   await page.goto(server.base + '/kiosk');
   await page.waitForSelector('[data-card]');
   return page;
@@ -339,7 +360,7 @@ test('municipal counter: switch kind with the registration prompt; memo 「顔�
 });
 
 test('wrong login and an expired session are explained on the sign-in screen', async () => {
-  const page = await matchBrowser.newPage();
+  const page = watch(await matchBrowser.newPage());
   await page.goto(server.base + '/login');
   await page.fill('#staff_id', 'staff-reception');
   await page.fill('#password', 'wrong');

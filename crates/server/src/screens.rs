@@ -45,6 +45,12 @@ pub const COMMON_JS: &str = include_str!("../assets/common.js");
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/login") }))
+        // Pages declare no icon (`data:`); a browser that asks anyway gets an empty answer,
+        // not a 404 in its console.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .route(
             "/login",
             get(|| async { page(include_str!("../assets/login.html")) }),

@@ -153,7 +153,7 @@
     const helper = h('input', { type: 'checkbox', id: 'helper_places' });
     const list = h('div', { class: 'choices' });
     show(h('h2', {}, t().place), h('p', { class: 'small' }, t().demo), list,
-      h('label', { class: 'check small', style: 'justify-content:center' }, helper, t().helperPlaces));
+      h('label', { class: 'check small centred' }, helper, t().helperPlaces));
     try {
       const cards = await call('GET', 'cards');
       const onReader = cards.find((c) => c.on_reader);
@@ -351,7 +351,7 @@
     redraw = () => fallback(options, reason);
     show(h('h2', { role: 'alert', 'data-testid': 'fallback' }, t().fallback),
       reason === 'identity_not_confirmed' ? h('p', {}, t().rejected) : null,
-      h('ul', { class: 'small', style: 'text-align:left' }, (options || ['insurance_card_or_certificate', 'self_declaration_form']).map((o) => h('li', {}, t().fb[o] || o))),
+      h('ul', { class: 'small left' }, (options || ['insurance_card_or_certificate', 'self_declaration_form']).map((o) => h('li', {}, t().fb[o] || o))),
       h('button', { onclick: finish }, t().finish));
   };
 
