@@ -177,6 +177,8 @@ test('face-auth patient is recognised by face and checks in; reception sees only
   assert.match(text, /資格確認結果/);
   assert.match(text, /薬剤情報/);
   assert.doesNotMatch(text, /限度額適用区分\s*[A-B]\d\d/, 'limit category withheld without consent');
+  // Dates as reception reads them: the era, with the ISO date beside it.
+  assert.match(text, /(明治|大正|昭和|平成|令和)(\d+|元)年\d+月\d+日（\d{4}-\d\d-\d\d）/, text);
   await shot(desk, '04-reception-result');
   await desk.close();
 });
@@ -324,7 +326,10 @@ test('pharmacy proxy pickup: refused without a document, checked with the prescr
   await page.check('input[name=document][value=""]');
   await page.getByRole('button', { name: '資格を確認する' }).click();
   await page.waitForSelector('[data-testid=proxy-result] .notice.error');
-  assert.match(await page.textContent('[data-testid=proxy-result]'), /処方箋または資格確認書で資格を確認してください/);
+  // Refused, with what the pharmacist can do next.
+  const refused = await page.textContent('[data-testid=proxy-result]');
+  assert.match(refused, /処方箋または資格確認書をお持ちいただき/);
+  assert.match(refused, /ご本人に来局いただき/);
   await shot(page, '16-proxy-refused');
   await page.check('input[name=document][value=prescription]');
   await page.getByRole('button', { name: '資格を確認する' }).click();
@@ -332,6 +337,27 @@ test('pharmacy proxy pickup: refused without a document, checked with the prescr
   assert.match(await page.textContent('[data-testid=proxy-result]'), new RegExp(result.name));
   await shot(page, '17-proxy-ok');
   await page.close();
+});
+
+test('reception sees no proxy-pickup tab and checks eligibility by the insurance card numbers', async () => {
+  const visits = await api(server.base, 'GET', '/api/v1/visits', 'demo-token-reception');
+  const done = visits.body.find((v) => v.next === 'done');
+  const result = (await api(server.base, 'GET', `/api/v1/visits/${done.id}/result`, 'demo-token-reception')).body.result;
+  const desk = await signIn(matchBrowser, server.base, 'staff-reception', 'demo-reception');
+  assert.equal(await desk.getByRole('tab', { name: '代理受取（薬局）' }).count(), 0, 'reception is not offered what it may not do');
+  await desk.getByRole('tab', { name: '番号で確認' }).click();
+  await desk.check('input[name=shown][value=insurance_card]');
+  await desk.fill('#n_insurer', result.insurer_number);
+  await desk.fill('#n_symbol', result.symbol);
+  await desk.fill('#n_number', result.number);
+  await desk.fill('#n_branch', result.branch);
+  await desk.getByRole('button', { name: '資格を確認する' }).click();
+  await desk.waitForSelector('[data-testid=numbers-result] .notice');
+  const text = await desk.textContent('[data-testid=numbers-result]');
+  assert.match(text, new RegExp(result.name));
+  assert.match(text, /(明治|大正|昭和|平成|令和)(\d+|元)年\d+月\d+日（\d{4}-\d\d-\d\d）/, text);
+  await shot(desk, '16a-reception-numbers');
+  await desk.close();
 });
 
 test('municipal counter: switch kind with the registration prompt; memo 「顔認証」 is struck when switching back', async () => {

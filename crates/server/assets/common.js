@@ -22,7 +22,7 @@ K.errors = {
     wrong_role: 'この操作は、あなたの役割では行えません。担当の職員に依頼してください。',
     invalid_transition: 'この受付はすでに処理されています（二重操作）。一覧を更新してください。',
     visual_requires_presence: 'ご本人がいない場合、目視確認はできません。薬局の代理受取は「代理受取」から処方箋または資格確認書で確認してください。',
-    proxy_needs_document: 'ご本人不在のため目視確認はできません。処方箋または資格確認書で資格を確認してください。',
+    proxy_needs_document: 'ご本人不在のため目視確認はできません。次のどれかをご案内ください：①処方箋または資格確認書をお持ちいただき、その番号で確認する ②ご本人に来局いただき、カードで確認する ③ご本人の資格が確認できるまでお薬のお渡しを待っていただく。',
     not_found: '見つかりませんでした。番号を確認してください。',
     no_photo: 'カードリーダーから受け取った写真はありません。カード券面の顔写真とご本人を見比べてください。',
     photo_evicted: '写真が多く届いたため、この方の写真は破棄されました。カード券面の顔写真とご本人を見比べるか、カードをもう一度置いていただいてください。',
@@ -48,7 +48,7 @@ K.errors = {
     wrong_role: 'Your role may not do this. Ask a colleague who may.',
     invalid_transition: 'This visit was already handled (double submission). Refresh the list.',
     visual_requires_presence: 'Visual confirmation needs the holder in person. For a proxy pickup use the prescription or eligibility certificate.',
-    proxy_needs_document: 'The holder is absent: check with the prescription or the eligibility certificate.',
+    proxy_needs_document: 'The holder is absent, so visual confirmation is impossible. Offer one of: (1) bring the prescription or the eligibility certificate and check by its numbers; (2) the holder comes in and is checked by card; (3) hold the medicine until the holder can be checked.',
     not_found: 'Not found. Check the numbers.',
     no_photo: 'No photo came from the reader. Compare the photo printed on the card with the person.',
     photo_evicted: 'Too many photos were waiting, so this photo was dropped. Compare the photo printed on the card with the person, or ask them to place the card again.',
@@ -155,4 +155,17 @@ K.header = (title) => {
 K.locale = () => (K.lang() === 'en' ? 'en-GB' : 'ja-JP');
 K.datetime = (iso) => (iso ? new Date(iso).toLocaleString(K.locale(), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }) : '');
 K.date = (iso) => iso ? String(iso).replace(/T.*/, '') : '';
+// A date as reception reads it: the Japanese era first, the ISO date beside it
+// (「昭和26年11月10日（1951-11-10）」; in English 「10 Nov 1951 (1951-11-10)」).
+K.dateBoth = (iso) => {
+  if (!iso) return '';
+  const day = K.date(iso);
+  const [y, m, d] = day.split('-').map(Number);
+  const at = new Date(Date.UTC(y, m - 1, d));
+  if (Number.isNaN(at.getTime())) return day;
+  const local = K.lang() === 'en'
+    ? at.toLocaleDateString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' })
+    : at.toLocaleDateString('ja-JP-u-ca-japanese', { timeZone: 'UTC', era: 'long', year: 'numeric', month: 'long', day: 'numeric' }).replace(/^(\S{2})1年/, '$1元年');
+  return local + (K.lang() === 'en' ? ' (' + day + ')' : '（' + day + '）');
+};
 K.time = (iso) => iso ? new Date(iso).toLocaleTimeString(K.locale(), { hour: '2-digit', minute: '2-digit' }) : '';

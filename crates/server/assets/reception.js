@@ -9,12 +9,15 @@
   if (en) document.documentElement.lang = 'en';
   K.header(T('受付コンソール', 'Reception console'));
 
+  // Each role sees only what it may do: proxy pickup is the pharmacist's.
   const sections = {
     queue: T('受付一覧', 'Queue'),
+    numbers: T('番号で確認', 'Check by numbers'),
     declaration: T('資格申立書', 'Self-declaration'),
-    proxy: T('代理受取（薬局）', 'Proxy pickup (pharmacy)'),
+    ...(staff.role === 'pharmacist' ? { proxy: T('代理受取（薬局）', 'Proxy pickup (pharmacy)') } : {}),
     trouble: T('トラブル時の案内', 'When things fail'),
   };
+  if (!sections.proxy) document.getElementById('proxy').remove();
   const tabs = document.getElementById('tabs');
   const show = (name) => {
     for (const key of Object.keys(sections)) {
@@ -158,11 +161,11 @@
         [T('保険種別', 'Insurance type'), q.insurance_type],
         [T('記号・番号・枝番', 'Symbol · number · branch'), q.symbol + '・' + q.number + '・' + q.branch],
         [T('氏名', 'Name'), q.name + '（' + q.name_kana + '）'],
-        [T('生年月日', 'Birth date'), q.birth_date],
+        [T('生年月日', 'Birth date'), K.dateBoth(q.birth_date)],
         [T('性別', 'Sex'), q.sex === 1 ? T('男', 'male') : T('女', 'female')],
         [T('住所', 'Address'), '〒' + q.post_number + ' ' + q.address],
         [T('負担割合', 'Copay'), (q.copay_percent / 10) + T('割', '0%')],
-        [T('有効期間', 'Valid'), q.valid_from + ' – ' + (q.valid_to || '')],
+        [T('有効期間', 'Valid'), K.dateBoth(q.valid_from) + ' – ' + (q.valid_to ? K.dateBoth(q.valid_to) : '')],
       ];
       if (q.limit_category) rows.push([T('限度額適用区分', 'Limit category'), q.limit_category]);
       const cat = { medication: T('薬剤情報', 'medication'), checkup: T('特定健診等情報', 'checkups'), clinical: T('診療情報', 'clinical') };
@@ -258,8 +261,46 @@
   }));
   declaration.append(recheck);
 
+  // ---- check by numbers (health insurance card, eligibility certificate) ------------------------
+  const numbers = document.getElementById('numbers');
+  const nForm = h('form', { id: 'numbers-form' },
+    h('p', {}, T('カードで確認できないときは、健康保険証または資格確認書の番号で資格を確認します。', 'When the card cannot be used, check eligibility with the numbers of the health insurance card or the eligibility certificate.')),
+    h('fieldset', {}, h('legend', {}, T('お持ちのもの', 'Document shown')),
+      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'shown', value: 'insurance_card', checked: true }), T('健康保険証', 'Health insurance card')),
+      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'shown', value: 'eligibility_certificate' }), T('資格確認書', 'Eligibility certificate'))),
+    h('label', { for: 'n_insurer' }, T('保険者番号', 'Insurer number')), h('input', { id: 'n_insurer', name: 'insurer_number', inputmode: 'numeric' }),
+    h('label', { for: 'n_symbol' }, T('記号', 'Symbol')), h('input', { id: 'n_symbol', name: 'symbol' }),
+    h('label', { for: 'n_number' }, T('番号', 'Number')), h('input', { id: 'n_number', name: 'number' }),
+    h('label', { for: 'n_branch' }, T('枝番', 'Branch')), h('input', { id: 'n_branch', name: 'branch', inputmode: 'numeric' }),
+    h('label', { for: 'n_birth' }, T('生年月日（任意・照合に使います）', 'Birth date (optional, checked against the record)')), h('input', { id: 'n_birth', name: 'birth_date', type: 'date' }),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'limit_consent', id: 'n_limit' }), T('限度額適用区分の提供に同意を得た', 'The patient consented to the limit category')));
+  const nSubmit = h('button', { type: 'submit' }, T('資格を確認する', 'Check eligibility'));
+  const nMsg = h('div', { 'data-testid': 'numbers-result' });
+  nForm.append(h('p', {}, nSubmit));
+  numbers.append(h('h2', {}, T('番号で資格確認', 'Check by numbers')), nForm, nMsg);
+  nForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    K.once(nSubmit, async () => {
+      const f = nForm.elements;
+      const body = {
+        insurer_number: f.insurer_number.value.trim(), symbol: f.symbol.value.trim(),
+        number: f.number.value.trim(), branch: f.branch.value.trim(), limit_consent: f.limit_consent.checked,
+      };
+      if (f.birth_date.value) body.birth_date = f.birth_date.value;
+      try {
+        const q = await K.api('POST', '/api/v1/eligibility/check', body);
+        const ok = q.validity === 'valid';
+        nMsg.replaceChildren(h('div', { class: 'notice ' + (ok ? 'ok' : 'warn') },
+          h('strong', {}, ok ? T('資格は有効です', 'Eligible') : T('資格が確認できません', 'Not eligible')),
+          h('div', {}, q.name + '（' + q.name_kana + '）· ' + T('生年月日 ', 'born ') + K.dateBoth(q.birth_date)),
+          h('div', {}, q.insurer_name + ' · ' + T('負担割合 ', 'copay ') + q.copay_percent / 10 + T('割', '0%')
+            + (q.limit_category ? ' · ' + T('限度額適用区分 ', 'limit category ') + q.limit_category : ''))));
+      } catch (e) { K.notice(nMsg, 'error', K.message(e)); }
+    });
+  });
+
   // ---- proxy pickup -----------------------------------------------------------------------------
-  const proxy = document.getElementById('proxy');
+  const proxy = document.getElementById('proxy') || h('section');
   const pForm = h('form', { id: 'proxy-form' },
     h('p', {}, T('ご本人が来られず代理の方が薬を受け取るときは、目視確認はできません。処方箋または資格確認書の番号で資格を確認します。', 'When a proxy collects medicine, visual confirmation is impossible: check with the prescription or eligibility certificate numbers.')),
     h('fieldset', {}, h('legend', {}, T('代理の方が持参したもの', 'What the proxy brought')),
