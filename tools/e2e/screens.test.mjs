@@ -171,6 +171,18 @@ test('face-auth patient is recognised by face and checks in; reception sees only
 
   const desk = await signIn(matchBrowser, server.base, 'staff-reception', 'demo-reception');
   await desk.waitForSelector('tr[data-next=done] button');
+  // The queue names the patient (to call them), newest first; names can be masked for a
+  // screen the waiting room sees, and the list filtered.
+  const row = await desk.textContent('tr[data-next=done]');
+  assert.match(row, /[一-龥]+ [一-龥ぁ-んァ-ヶ]+/, row);
+  assert.match(row, /(たった今|\d+分前)/, row);
+  await desk.check('#q_mask');
+  assert.match(await desk.textContent('tr[data-next=done] [data-testid=queue-name]'), /^[^○]+ ○+$/);
+  await shot(desk, '04a-reception-queue-masked');
+  await desk.uncheck('#q_mask');
+  await desk.selectOption('#q_filter', 'action');
+  assert.equal(await desk.locator('tr[data-next=done]').count(), 0, 'the filter hides checked visits');
+  await desk.selectOption('#q_filter', 'all');
   await desk.click('tr[data-next=done] button');
   await desk.waitForSelector('[data-testid=result]');
   const text = await desk.textContent('#detail');

@@ -14,6 +14,7 @@ use crate::error::{DomainError, ErrorCode};
 use crate::matrix::{
     identity_method_allowed, registration_allowed, IdentityMethod, RegistrationChannel,
 };
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Failed face-recognition attempts before the kiosk sends the patient to staff (SPEC §3).
@@ -148,6 +149,24 @@ fn transition_error(state: &VisitState, what: &str) -> DomainError {
 }
 
 impl Visit {
+    /// Whether the patient walked away mid-visit: still waiting on the patient (identity,
+    /// registration offer, consent) with nothing done for `after`. A visit waiting for staff's
+    /// visual decision is never abandoned (staff must decide it); finished ones are not either.
+    pub fn abandoned(
+        &self,
+        last_change: DateTime<Utc>,
+        now: DateTime<Utc>,
+        after: chrono::Duration,
+    ) -> bool {
+        matches!(
+            self.state,
+            VisitState::CardPlaced
+                | VisitState::AwaitingIdentity
+                | VisitState::RegistrationOffered
+                | VisitState::AwaitingConsent
+        ) && now - last_change > after
+    }
+
     /// A card was placed on the reader.
     pub fn start(card_kind: CardKind, registered: bool, placed_by: PlacedBy) -> Visit {
         Visit {

@@ -48,6 +48,10 @@ enum Command {
         /// Seconds a staff screen's sign-in lasts (default 8 hours).
         #[arg(long, default_value_t = 8 * 3600)]
         session_seconds: i64,
+        /// Minutes without a step after which a visit still waiting on the patient (identity,
+        /// registration offer, consent) leaves the reception queue as abandoned.
+        #[arg(long, default_value_t = 30)]
+        visit_expiry_minutes: i64,
     },
     /// Add N generated insured persons (with insurers, institutions and staff on a new database).
     Seed {
@@ -228,6 +232,7 @@ async fn main() -> Result<()> {
             kiosk: kiosk_args,
             tls: tls_args,
             session_seconds,
+            visit_expiry_minutes,
         } => {
             let bind_addr: std::net::SocketAddr = tokio::net::lookup_host(&bind)
                 .await
@@ -242,6 +247,7 @@ async fn main() -> Result<()> {
             }
             let config = Config {
                 session_ttl: chrono::Duration::seconds(session_seconds.max(1)),
+                visit_expiry: chrono::Duration::minutes(visit_expiry_minutes.max(1)),
                 ..Config::default()
             };
             let state = AppState::new(store, trust_anchor(ta.as_ref())?, config).await?;

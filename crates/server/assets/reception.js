@@ -52,26 +52,62 @@
   let detailId = null;
   const queueBody = h('tbody');
   const queueMsg = h('div');
+  // Names can be masked for a screen the waiting room can see (remembered on this PC).
+  const mask = h('input', { type: 'checkbox', id: 'q_mask', checked: localStorage.getItem('kakunin.mask') === '1' });
+  const filter = h('select', { id: 'q_filter', 'aria-label': T('表示する受付', 'Show') },
+    h('option', { value: 'all' }, T('すべて', 'All')),
+    h('option', { value: 'action' }, T('対応が必要（目視確認・カード以外で確認）', 'Needs staff (visual check, check without card)')),
+    h('option', { value: 'progress' }, T('手続き中', 'In progress')),
+    h('option', { value: 'done' }, T('資格確認済み', 'Checked')));
+  const search = h('input', { id: 'q_search', type: 'search', placeholder: T('氏名・カナで絞り込み', 'Filter by name or kana') });
+  const abandoned = h('input', { type: 'checkbox', id: 'q_abandoned' });
+  const groups = { action: ['visual_mode', 'fallback'], progress: ['identity', 'registration_offer', 'consent'], done: ['done'] };
   queue.append(
-    h('h2', {}, T('受付一覧（自動更新）', 'Visits (live)')), queueMsg,
+    h('h2', {}, T('受付一覧（自動更新・新しい順）', 'Visits (live, newest first)')), queueMsg,
+    h('div', { class: 'toolbar' }, filter, search,
+      h('label', { class: 'check small' }, mask, T('氏名を伏せる（待合室から見える画面）', 'Mask names (screen visible from the waiting room)')),
+      h('label', { class: 'check small' }, abandoned, T('放置された受付も表示', 'Show abandoned visits'))),
     h('table', { 'data-testid': 'queue' },
-      h('thead', {}, h('tr', {}, h('th', {}, T('時刻', 'Time')), h('th', {}, T('カード', 'Card')),
+      h('thead', {}, h('tr', {}, h('th', {}, T('時刻', 'Time')), h('th', {}, T('氏名', 'Name')), h('th', {}, T('カード', 'Card')),
         h('th', {}, T('状態', 'State')), h('th', {}, T('本人確認', 'Identity')), h('th', {}, ''))),
       queueBody));
+  let lastVisits = [];
+  const masked = (name) => {
+    const [family, ...rest] = String(name || '').split(/[\s　]+/);
+    return rest.length ? family + ' ' + rest.map((p) => '○'.repeat([...p].length)).join(' ') : family;
+  };
+  const elapsed = (iso) => {
+    const min = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 60000));
+    return min < 1 ? T('たった今', 'just now') : min < 60 ? min + T('分前', ' min ago') : Math.floor(min / 60) + T('時間', ' h ') + (min % 60) + T('分前', ' min ago');
+  };
+  const render = () => {
+    const want = groups[filter.value];
+    const q = search.value.trim().replace(/[\s　]/g, '');
+    const rows = lastVisits.filter((v) => (!want || want.includes(v.next))
+      && (!q || (v.holder && (v.holder.name + v.holder.name_kana).replace(/[\s　]/g, '').includes(q))));
+    queueBody.replaceChildren(...rows.map((v) => h('tr', { 'data-visit': v.id, 'data-next': v.next, class: v.abandoned ? 'muted' : '' },
+      h('td', {}, K.time(v.started_at), h('div', { class: 'muted small' }, elapsed(v.started_at))),
+      h('td', { 'data-testid': 'queue-name' }, v.holder ? (mask.checked ? masked(v.holder.name) : v.holder.name) : '—',
+        v.holder && !mask.checked ? h('div', { class: 'muted small' }, v.holder.name_kana) : null),
+      h('td', {}, kindLabel[v.card_kind] || v.card_kind, v.placed_by === 'helper' ? T('（介助者が操作）', ' (helper)') : ''),
+      h('td', {}, h('span', { class: 'badge ' + (v.next === 'visual_mode' ? 'visual' : v.next === 'done' ? 'done' : v.next === 'fallback' ? 'fallback' : '') },
+        v.abandoned ? T('放置（期限切れ）', 'Abandoned (expired)') : nextLabel[v.next] || v.next)),
+      h('td', {}, v.identity ? methodLabel[v.identity] || v.identity : ''),
+      h('td', {}, v.next === 'visual_mode' || v.next === 'done' || v.next === 'fallback'
+        ? h('button', { onclick: () => openVisit(v) }, v.next === 'visual_mode' ? T('目視確認する', 'Visual check') : T('表示', 'Open'))
+        : ''))));
+    if (!rows.length) queueBody.append(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, lastVisits.length ? T('条件に合う受付はありません。', 'No visits match.') : T('受付はまだありません。', 'No visits yet.'))));
+  };
+  mask.addEventListener('change', () => { localStorage.setItem('kakunin.mask', mask.checked ? '1' : '0'); render(); });
+  filter.addEventListener('change', render);
+  search.addEventListener('input', render);
+  abandoned.addEventListener('change', () => refresh());
 
   const refresh = async () => {
     try {
-      const visits = await K.api('GET', '/api/v1/visits?limit=30');
+      lastVisits = await K.api('GET', '/api/v1/visits?limit=30' + (abandoned.checked ? '&include_abandoned=true' : ''));
       queueMsg.replaceChildren();
-      queueBody.replaceChildren(...visits.map((v) => h('tr', { 'data-visit': v.id, 'data-next': v.next },
-        h('td', {}, K.time(v.started_at)),
-        h('td', {}, kindLabel[v.card_kind] || v.card_kind, v.placed_by === 'helper' ? T('（介助者が操作）', ' (helper)') : ''),
-        h('td', {}, h('span', { class: 'badge ' + (v.next === 'visual_mode' ? 'visual' : v.next === 'done' ? 'done' : v.next === 'fallback' ? 'fallback' : '') }, nextLabel[v.next] || v.next)),
-        h('td', {}, v.identity ? methodLabel[v.identity] || v.identity : ''),
-        h('td', {}, v.next === 'visual_mode' || v.next === 'done' || v.next === 'fallback'
-          ? h('button', { onclick: () => openVisit(v) }, v.next === 'visual_mode' ? T('目視確認する', 'Visual check') : T('表示', 'Open'))
-          : ''))));
-      if (!visits.length) queueBody.append(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, T('受付はまだありません。', 'No visits yet.'))));
+      render();
     } catch (e) {
       K.notice(queueMsg, 'error', K.message(e));
     }

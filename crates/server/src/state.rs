@@ -24,6 +24,9 @@ pub struct Config {
     pub recheck_every: Duration,
     /// How long a staff screen's sign-in session lasts.
     pub session_ttl: chrono::Duration,
+    /// After how long without a step a visit still waiting on the patient counts as abandoned
+    /// and leaves the reception queue.
+    pub visit_expiry: chrono::Duration,
 }
 
 impl Default for Config {
@@ -32,6 +35,7 @@ impl Default for Config {
             nonce_ttl: chrono::Duration::minutes(5),
             recheck_every: Duration::from_secs(30),
             session_ttl: chrono::Duration::hours(8),
+            visit_expiry: chrono::Duration::minutes(30),
         }
     }
 }

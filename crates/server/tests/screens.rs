@@ -307,3 +307,49 @@ async fn reception_sees_whom_it_confirms_readers_do_not() {
         assert!(reader_view.get("holder").is_none(), "{reader_view}");
     }
 }
+
+#[tokio::test]
+async fn a_visit_the_patient_walked_away_from_leaves_the_queue() {
+    let config = Config {
+        visit_expiry: chrono::Duration::milliseconds(200),
+        ..Config::default()
+    };
+    for h in harnesses_with(config.clone()).await {
+        let v = h.start(&h.card(2), "patient").await;
+        let listed = |body: &serde_json::Value| {
+            body.as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["id"] == v.as_str())
+        };
+        let (_, now) = h
+            .call("GET", "/api/v1/visits", Some("demo-token-reception"), None)
+            .await;
+        assert!(listed(&now), "{now}");
+        assert!(
+            now[0]["holder"]["name"].is_string(),
+            "the queue names the patient"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let (_, later) = h
+            .call("GET", "/api/v1/visits", Some("demo-token-reception"), None)
+            .await;
+        assert!(!listed(&later), "{later}");
+        let (_, all) = h
+            .call(
+                "GET",
+                "/api/v1/visits?include_abandoned=true",
+                Some("demo-token-reception"),
+                None,
+            )
+            .await;
+        let row = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == v.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(row["abandoned"], true, "{row}");
+    }
+}

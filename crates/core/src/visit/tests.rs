@@ -347,3 +347,18 @@ fn proxy_pickup_needs_a_document() {
         ErrorCode::ProxyNeedsDocument
     );
 }
+
+#[test]
+fn a_visit_left_waiting_on_the_patient_is_abandoned_one_waiting_for_staff_never() {
+    let now = chrono::Utc::now();
+    let long_ago = now - chrono::Duration::minutes(31);
+    let after = chrono::Duration::minutes(30);
+    let v = Visit::start(FaceAuth, true, PlacedBy::Patient);
+    assert!(v.abandoned(long_ago, now, after));
+    assert!(!v.abandoned(now - chrono::Duration::minutes(5), now, after));
+    let mut visual = Visit::start(FaceAuth, true, PlacedBy::Patient);
+    visual.apply(E::CertificateChecked { ok: true }).unwrap();
+    visual.apply(E::VisualRequested).unwrap();
+    assert_eq!(visual.state, VisitState::AwaitingVisual);
+    assert!(!visual.abandoned(long_ago, now, after));
+}

@@ -48,6 +48,9 @@ pub struct VisitView {
     /// staff (to call the patient and to tell two waiting patients apart), never for readers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holder: Option<HolderView>,
+    /// Left waiting on the patient for longer than the visit expiry (listed only on request).
+    pub abandoned: bool,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// The card holder as reception sees them (what the card's face shows).
@@ -121,6 +124,8 @@ impl From<&VisitRecord> for VisitView {
             fallback,
             started_at: r.started_at,
             holder: None,
+            abandoned: false,
+            updated_at: r.updated_at,
         }
     }
 }
@@ -263,9 +268,14 @@ pub async fn start_visit(
 pub struct QueueQuery {
     /// At most this many (default 50, max 500).
     pub limit: Option<i64>,
+    /// Also list abandoned visits (left waiting on the patient for longer than the server's
+    /// visit expiry, default 30 minutes).
+    #[serde(default)]
+    pub include_abandoned: bool,
 }
 
-/// The reception queue: this institution's latest visits.
+/// The reception queue: this institution's latest visits, newest first, each with its holder;
+/// visits the patient walked away from leave it after the visit expiry.
 #[utoipa::path(get, path = "/api/v1/visits", tag = "visits", params(QueueQuery), responses((status = 200, body = Vec<VisitView>)), security(("bearer" = [])))]
 pub async fn queue(
     State(state): State<AppState>,
@@ -277,7 +287,20 @@ pub async fn queue(
         .store
         .visits_of_institution(&s.institution_code, q.limit.unwrap_or(50).clamp(1, 500))
         .await?;
-    Ok(Json(visits.iter().map(VisitView::from).collect()))
+    let now = Utc::now();
+    let mut views = Vec::with_capacity(visits.len());
+    for v in &visits {
+        let abandoned = v
+            .visit
+            .abandoned(v.updated_at, now, state.config.visit_expiry);
+        if abandoned && !q.include_abandoned {
+            continue;
+        }
+        let mut view = VisitView::for_staff(&state, v).await?;
+        view.abandoned = abandoned;
+        views.push(view);
+    }
+    Ok(Json(views))
 }
 
 /// One visit's state (staff of its institution).
