@@ -241,6 +241,28 @@ test('a failed face match goes to visual mode; staff confirm with the card photo
   await desk.close();
 });
 
+test('an unregistered face-auth card registers at the kiosk, is told so, then chooses consent; the helper switch stands apart', async () => {
+  const page = await kioskPage(matchBrowser);
+  // The helper choice is a large toggle, not a small box.
+  const toggle = await page.locator('label.toggle').boundingBox();
+  assert.ok(toggle.height >= 48, 'helper toggle height ' + toggle.height);
+  await page.click('[data-card=C00000000003]');
+  await page.waitForSelector('text=今ここで利用登録をしますか？', { timeout: 60000 });
+  await page.getByRole('button', { name: 'はい、登録します' }).click();
+  await page.waitForSelector('[data-testid=registered]');
+  assert.match(await page.textContent('main'), /健康保険証として利用登録しました/);
+  await shot(page, '12a-kiosk-registered');
+  await page.click('[data-testid=registered-next]');
+  await page.waitForSelector('[data-testid=consent-ok]');
+  // The helper switch is not a fifth consent category.
+  assert.equal(await page.locator('.consent #c_assisted').count(), 0);
+  assert.equal(await page.locator('fieldset.operator #c_assisted').count(), 1);
+  // Headings break between phrases.
+  assert.equal(await page.$eval('h2', (e) => getComputedStyle(e).wordBreak), 'auto-phrase');
+  await consentAndFinish(page, '12b-registered', []);
+  await page.close();
+});
+
 test('standard card: wrong PIN is explained, the right PIN checks in; a helper operates consent', async () => {
   const page = await kioskPage(matchBrowser);
   await page.check('#helper_places');
@@ -252,7 +274,9 @@ test('standard card: wrong PIN is explained, the right PIN checks in; a helper o
   await page.click('[data-testid=pin-ok]');
   await page.waitForSelector('text=暗証番号が違います。あと2回');
   await shot(page, '11-kiosk-wrong-pin');
-  await page.fill('#pin', '1234');
+  // The second time on the screen's own large keys.
+  for (const d of '1234') await page.click(`[data-key="${d}"]`);
+  assert.equal(await page.inputValue('#pin'), '1234');
   await page.click('[data-testid=pin-ok]');
   await page.waitForSelector('[data-testid=consent-ok]');
   assert.equal(await page.isChecked('#c_assisted'), true, 'helper switch on when a helper placed the card');

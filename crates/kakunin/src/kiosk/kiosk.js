@@ -24,6 +24,8 @@
       toStaff: '受付へお越しください', toStaffHint: '職員がカードの写真で本人確認をします。カードはそのまま置いておいてください。',
       cameraNone: 'カメラが使えないため、職員が確認します。',
       regTitle: 'このカードは健康保険証として利用登録されていません', regAsk: '今ここで利用登録をしますか？',
+      regDone: '健康保険証として利用登録しました', regDoneHint: '次に、情報の提供に同意するかを選びます。', next: '次へ',
+      operator: '操作している人', keyClear: '訂正',
       yes: 'はい、登録します', no: 'いいえ',
       consentTitle: '情報の提供に同意しますか', consentHint: 'この医療機関・薬局が見てもよい情報を選んでください',
       medication: '薬剤情報（これまでのお薬）', checkup: '特定健診等の情報', clinical: '診療情報（受けた診療・手術）',
@@ -62,6 +64,8 @@
       toStaff: 'Please go to the reception desk', toStaffHint: 'Staff will confirm your identity with the card photo. Leave the card on the reader.',
       cameraNone: 'The camera is not available, so staff will confirm.',
       regTitle: 'This card is not registered as a health insurance card', regAsk: 'Register it now?',
+      regDone: 'Your card is now registered as a health insurance card', regDoneHint: 'Next, choose what information you agree to share.', next: 'Next',
+      operator: 'Who is operating', keyClear: 'Clear',
       yes: 'Yes, register', no: 'No',
       consentTitle: 'Do you agree to share information?', consentHint: 'Choose what this clinic or pharmacy may see',
       medication: 'Medication history', checkup: 'Health checkup results', clinical: 'Clinical history (treatments, surgery)',
@@ -153,7 +157,7 @@
     const helper = h('input', { type: 'checkbox', id: 'helper_places' });
     const list = h('div', { class: 'choices' });
     show(h('h2', {}, t().place), h('p', { class: 'small' }, t().demo), list,
-      h('label', { class: 'check small centred' }, helper, t().helperPlaces));
+      h('label', { class: 'toggle' }, helper, t().helperPlaces));
     try {
       const cards = await call('GET', 'cards');
       const onReader = cards.find((c) => c.on_reader);
@@ -287,7 +291,13 @@
     };
     ok.addEventListener('click', submit);
     input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') submit(); });
-    show(h('h2', {}, t().pinTitle), input, msg, h('div', {}, h('button', { class: 'secondary', onclick: identity }, t().back), ok));
+    // Large keys on the screen: many patients cannot use a small keyboard.
+    const key = (label, press) => h('button', { type: 'button', class: 'key', 'data-key': label, onclick: press }, label);
+    const type = (d) => () => { if (input.value.length < 4) input.value += d; input.focus(); };
+    const keypad = h('div', { class: 'keypad' },
+      ...['1', '2', '3', '4', '5', '6', '7', '8', '9'].map((d) => key(d, type(d))),
+      key(t().keyClear, () => { input.value = ''; input.focus(); }), key('0', type('0')), ok);
+    show(h('h2', {}, t().pinTitle), input, msg, keypad, h('div', {}, h('button', { class: 'secondary', onclick: identity }, t().back)));
     input.focus();
   };
 
@@ -313,19 +323,32 @@
     redraw = registration;
     const answer = (accept) => async (ev) => {
       ev.target.disabled = true;
-      try { advance(await call('POST', 'registration', { accept })); } catch (e) { failed(e); }
+      try {
+        const step = await call('POST', 'registration', { accept });
+        // Say that it worked before moving on: the patient asked for something and should know
+        // it was done.
+        if (accept && step.visit.registered) return registered(step);
+        advance(step);
+      } catch (e) { failed(e); }
     };
     show(h('h2', {}, t().regTitle), h('p', {}, t().regAsk), h('div', { class: 'choices' },
       h('button', { onclick: answer(true) }, t().yes), h('button', { class: 'secondary', onclick: answer(false) }, t().no)));
   };
 
-  // Consent per category, with the "helper is operating" switch.
+  const registered = (step) => {
+    redraw = () => registered(step);
+    show(h('h2', { 'data-testid': 'registered' }, t().regDone), h('p', {}, t().regDoneHint),
+      h('button', { 'data-testid': 'registered-next', onclick: () => advance(step) }, t().next));
+  };
+
+  // Consent per category; apart from them, who is operating (the helper switch).
   const consent = () => {
     const box = (name, label) => h('label', {}, h('input', { type: 'checkbox', name, id: 'c_' + name }), label);
     const helper = h('input', { type: 'checkbox', id: 'c_assisted', checked: card && card.placed_by === 'helper' });
     const form = h('div', { class: 'consent' },
-      box('medication', t().medication), box('checkup', t().checkup), box('clinical', t().clinical), box('limit_amount', t().limit),
-      h('label', { class: 'small' }, helper, t().helper));
+      box('medication', t().medication), box('checkup', t().checkup), box('clinical', t().clinical), box('limit_amount', t().limit));
+    const who = h('fieldset', { class: 'operator' }, h('legend', {}, t().operator),
+      h('label', { class: 'toggle' }, helper, t().helper));
     redraw = consent;
     const agree = h('button', { 'data-testid': 'consent-ok' }, t().agree);
     agree.addEventListener('click', async () => {
@@ -339,7 +362,7 @@
         }));
       } catch (e) { agree.disabled = false; failed(e); }
     });
-    show(h('h2', {}, t().consentTitle), h('p', { class: 'small' }, t().consentHint), form, agree);
+    show(h('h2', {}, t().consentTitle), h('p', { class: 'small' }, t().consentHint), form, who, agree);
   };
 
   const done = () => {
