@@ -402,7 +402,14 @@ test('municipal counter: switch kind with the registration prompt; memo 「顔�
   await page.fill('#card_id', 'C00000000004');
   await page.getByRole('button', { name: '表示する' }).click();
   await page.waitForSelector('[data-testid=to-face-auth]');
+  // The card view names its holder; dates read in the era with the ISO date.
+  assert.match(await page.textContent('[data-testid=card-holder]'), /\S+ \S+/);
+  assert.match(await page.textContent('#card'), /(明治|大正|昭和|平成|令和)(\d+|元)年\d+月\d+日（\d{4}-\d\d-\d\d）/);
+  assert.doesNotMatch(await page.textContent('main'), /person id/);
   await page.click('[data-testid=to-face-auth]');
+  // A switch is confirmed once more before it is sent.
+  await page.waitForSelector('[data-testid=confirm-yes]');
+  await page.click('[data-testid=confirm-yes]');
   await page.waitForSelector('[data-testid=register-then-switch]');
   assert.match(await page.textContent('#card'), /切替の前に、登録するかどうかを本人に確認してください/);
   await shot(page, '18-municipal-prompt');
@@ -412,12 +419,30 @@ test('municipal counter: switch kind with the registration prompt; memo 「顔�
   assert.match(await page.textContent('[data-testid=memo]'), /「顔認証」/);
   await page.fill('#new_pin_switch', '12');
   await page.click('[data-testid=to-standard]');
+  await page.click('[data-testid=confirm-yes]');
   await page.waitForSelector('text=暗証番号は数字4桁で入力してください');
   await page.fill('#new_pin_switch', '5678');
   await page.click('[data-testid=to-standard]');
+  await page.click('[data-testid=confirm-yes]');
   await page.waitForSelector('[data-testid=memo] s');
   assert.equal(await page.textContent('[data-testid=memo] s'), '「顔認証」');
   await shot(page, '19-municipal-struck');
+  await page.close();
+});
+
+test('municipal counter: find a resident by birth date and kana, issue to them, the form clears', async () => {
+  const people = await api(server.base, 'GET', '/api/v1/municipal/persons?card_id=C00000000001', 'demo-token-clerk');
+  const holder = people.body[0];
+  const page = await signIn(matchBrowser, server.base, 'staff-clerk', 'demo-clerk');
+  await page.fill('#f_birth', holder.birth_date);
+  await page.fill('#f_name', holder.name_kana.split(' ')[0]);
+  await page.getByRole('button', { name: '表示する' }).click();
+  await page.waitForSelector('[data-testid=found] tr');
+  const found = await page.textContent('[data-testid=found]');
+  assert.match(found, new RegExp(holder.name));
+  // The holder has a card already: the counter opens it instead of offering a second one.
+  assert.match(found, /C00000000001/);
+  await shot(page, '19a-municipal-found');
   await page.close();
 });
 

@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::openapi::base())
         .routes(routes!(municipal::issue_card))
         .routes(routes!(municipal::card_view))
+        .routes(routes!(municipal::find_persons))
         .routes(routes!(municipal::switch_kind))
         .routes(routes!(municipal::register_at_counter))
         .routes(routes!(municipal::reset_pin))

@@ -34,6 +34,104 @@ pub struct CardView {
     pub history: Vec<CardHistoryEntry>,
     pub certificate_serial: String,
     pub expires_on: NaiveDate,
+    /// The holder, as the card's face shows them (the counter's views only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<PersonView>,
+}
+
+/// A resident as the counter finds them.
+#[derive(Serialize, ToSchema)]
+pub struct PersonView {
+    pub person_id: i64,
+    pub name: String,
+    pub name_kana: String,
+    pub birth_date: NaiveDate,
+    /// The birth date in the Japanese era.
+    pub birth_date_wareki: Option<String>,
+    /// Their cards whose certificates are not revoked (one at most).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cards: Vec<String>,
+}
+
+impl PersonView {
+    fn of(q: &kakunin_core::eligibility::QualificationRecord, cards: Vec<String>) -> PersonView {
+        PersonView {
+            person_id: q.person_id,
+            name: q.name.clone(),
+            name_kana: q.name_kana.clone(),
+            birth_date: q.birth_date,
+            birth_date_wareki: kakunin_core::wareki::japanese_date(q.birth_date),
+            cards,
+        }
+    }
+}
+
+/// The counter's view of a card: with its holder.
+async fn counter_view(state: &AppState, r: &CardRecord) -> ApiResult<CardView> {
+    let mut view = CardView::from(r);
+    let q = state.store.qualification_of_person(r.person_id).await?;
+    view.holder = Some(PersonView::of(&q, vec![]));
+    Ok(view)
+}
+
+/// A search of residents: by birth date, narrowed by name (kanji or kana, spaces and width
+/// ignored, a prefix is enough), or by card id.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PersonQuery {
+    pub birth_date: Option<NaiveDate>,
+    pub name: Option<String>,
+    pub card_id: Option<String>,
+}
+
+/// Find residents at the counter (clerks): by card id, or by birth date and name.
+#[utoipa::path(get, path = "/api/v1/municipal/persons", tag = "municipal counter", params(PersonQuery),
+    responses((status = 200, body = [PersonView]), (status = 422, description = "search_too_wide", body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn find_persons(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    axum::extract::Query(q): axum::extract::Query<PersonQuery>,
+) -> ApiResult<Json<Vec<PersonView>>> {
+    staff.require(Permission::CounterOperations)?;
+    let ids: Vec<i64> = if let Some(card) = q.card_id.as_deref().filter(|c| !c.trim().is_empty()) {
+        vec![state.store.card(card.trim()).await?.person_id]
+    } else if let Some(birth) = q.birth_date {
+        let wanted = q
+            .name
+            .as_deref()
+            .map(kakunin_core::declaration::comparable_name)
+            .unwrap_or_default();
+        state
+            .store
+            .persons_born_on(birth, 10_000)
+            .await?
+            .into_iter()
+            .filter(|(_, name, kana)| {
+                wanted.is_empty()
+                    || kakunin_core::declaration::comparable_name(name).starts_with(&wanted)
+                    || kakunin_core::declaration::comparable_name(kana).starts_with(&wanted)
+            })
+            .take(20)
+            .map(|(id, ..)| id)
+            .collect()
+    } else {
+        return Err(ApiError::unprocessable(
+            "search_too_wide",
+            "give the birth date (and the name or kana to narrow it), or the card id",
+        ));
+    };
+    let mut out = vec![];
+    for id in ids {
+        let person = state.store.qualification_of_person(id).await?;
+        let cards = state
+            .store
+            .valid_cards_of_person(id)
+            .await?
+            .into_iter()
+            .map(|c| c.card.id)
+            .collect();
+        out.push(PersonView::of(&person, cards));
+    }
+    Ok(Json(out))
 }
 
 /// PIN status (never the PIN).
@@ -58,6 +156,7 @@ impl From<&CardRecord> for CardView {
             history: r.card.history.clone(),
             certificate_serial: r.cert_serial.clone(),
             expires_on: r.expires_on,
+            holder: None,
         }
     }
 }
@@ -252,7 +351,10 @@ pub async fn issue_card(
             json!({ "op": "issue", "kind": req.kind, "registered": req.register_insurance_use, "replaces": replaced }),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(CardView::from(&record))))
+    Ok((
+        StatusCode::CREATED,
+        Json(counter_view(&state, &record).await?),
+    ))
 }
 
 /// A standard-card holder who asks for a face-auth card keeps their card: it is switched
@@ -285,7 +387,7 @@ async fn switch_instead_of_issuing(
             json!({ "op": "switch", "from": "standard", "to": "face_auth", "registration": choice, "asked": "issue" }),
         )
         .await?;
-    Ok((StatusCode::OK, Json(CardView::from(&record))))
+    Ok((StatusCode::OK, Json(counter_view(state, &record).await?)))
 }
 
 /// A card with its memo field and history.
@@ -297,7 +399,9 @@ pub async fn card_view(
     Path(id): Path<String>,
 ) -> ApiResult<Json<CardView>> {
     let clerk = staff.require(Permission::CounterOperations)?;
-    Ok(Json(CardView::from(&own_card(&state, clerk, &id).await?)))
+    Ok(Json(
+        counter_view(&state, &own_card(&state, clerk, &id).await?).await?,
+    ))
 }
 
 /// Switch kind on the same card (no re-issue).
@@ -334,7 +438,7 @@ pub async fn switch_kind(
             json!({ "op": "switch", "from": from, "to": req.to, "registration": req.registration }),
         )
         .await?;
-    Ok(Json(CardView::from(&record)))
+    Ok(Json(counter_view(&state, &record).await?))
 }
 
 /// Register insurance use at the counter (face-auth cards).
@@ -366,7 +470,7 @@ pub async fn register_at_counter(
             json!({ "channel": "municipal_counter" }),
         )
         .await?;
-    Ok(Json(CardView::from(&record)))
+    Ok(Json(counter_view(&state, &record).await?))
 }
 
 /// Reset a (locked) PIN: only here.
@@ -395,5 +499,5 @@ pub async fn reset_pin(
             json!({ "op": "pin_reset" }),
         )
         .await?;
-    Ok(Json(CardView::from(&record)))
+    Ok(Json(counter_view(&state, &record).await?))
 }
