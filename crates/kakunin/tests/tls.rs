@@ -31,10 +31,9 @@ impl Drop for Server {
     }
 }
 
-#[tokio::test]
-async fn serve_over_tls_with_the_dev_ca() {
-    let dir = tempfile::tempdir().unwrap();
-    let tls = dir.path().join("tls");
+/// `kakunin tls dev-ca` into a new directory of `dir`.
+fn dev_ca(dir: &std::path::Path) -> std::path::PathBuf {
+    let tls = dir.join("tls");
     let out = kakunin()
         .args(["tls", "dev-ca", "--out"])
         .arg(&tls)
@@ -45,52 +44,64 @@ async fn serve_over_tls_with_the_dev_ca() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // The key files are the owner's only.
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(tls.join("server.key"))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o077, 0, "{mode:o}");
+    tls
+}
+
+/// `kakunin serve` over TLS with the dev CA's server certificate and `extra` flags.
+fn serve_tls(
+    dir: &std::path::Path,
+    tls: &std::path::Path,
+    extra: &[&std::ffi::OsStr],
+) -> (Server, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut server = Server(
+    let server = Server(
         kakunin()
             .args(["serve", "--no-kiosk", "--demo-persons", "5", "--bind"])
             .arg(format!("127.0.0.1:{port}"))
             .arg("--database-url")
-            .arg(format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("k.db").display()
-            ))
+            .arg(format!("sqlite://{}?mode=rwc", dir.join("k.db").display()))
             .arg("--tls-cert")
             .arg(tls.join("server.pem"))
             .arg("--tls-key")
             .arg(tls.join("server.key"))
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
+    (server, port)
+}
+
+/// A client trusting the dev CA, optionally presenting its client certificate.
+fn client(tls: &std::path::Path, with_cert: bool) -> reqwest::Client {
     let ca = reqwest::Certificate::from_pem(&std::fs::read(tls.join("ca.pem")).unwrap()).unwrap();
-    let client = reqwest::Client::builder()
+    let mut b = reqwest::Client::builder()
         .use_rustls_tls()
-        .add_root_certificate(ca)
-        .build()
-        .unwrap();
-    let url = format!("https://localhost:{port}/readyz");
+        .add_root_certificate(ca);
+    if with_cert {
+        let mut pem = std::fs::read(tls.join("client.pem")).unwrap();
+        pem.extend(std::fs::read(tls.join("client.key")).unwrap());
+        b = b.identity(reqwest::Identity::from_pem(&pem).unwrap());
+    }
+    b.build().unwrap()
+}
+
+/// Waits until `client` gets a successful answer from `url`.
+async fn wait_ready(server: &mut Server, client: &reqwest::Client, url: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(Some(status)) = server.0.try_wait() {
             panic!("kakunin serve exited: {status}");
         }
-        match client.get(&url).send().await {
+        match client.get(url).send().await {
             Ok(r) => {
                 assert!(r.status().is_success());
-                break;
+                return;
             }
             Err(_) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(200)).await
@@ -98,6 +109,22 @@ async fn serve_over_tls_with_the_dev_ca() {
             Err(e) => panic!("no HTTPS answer: {e}"),
         }
     }
+}
+
+#[tokio::test]
+async fn serve_over_tls_with_the_dev_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = dev_ca(dir.path());
+    // The key files are the owner's only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(tls.join("server.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "{mode:o}");
+    let (mut server, port) = serve_tls(dir.path(), &tls, &[]);
+    let url = format!("https://localhost:{port}/readyz");
+    wait_ready(&mut server, &client(&tls, false), &url).await;
     // Plain HTTP on the TLS port gets no answer, and a client that does not trust the CA is
     // refused by its own TLS check.
     assert!(reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
@@ -117,73 +144,13 @@ async fn serve_over_tls_with_the_dev_ca() {
 #[tokio::test]
 async fn with_client_ca_a_client_needs_its_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let tls = dir.path().join("tls");
-    assert!(kakunin()
-        .args(["tls", "dev-ca", "--out"])
-        .arg(&tls)
-        .output()
-        .unwrap()
-        .status
-        .success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Server(
-        kakunin()
-            .args(["serve", "--no-kiosk", "--demo-persons", "5", "--bind"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--database-url")
-            .arg(format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("k.db").display()
-            ))
-            .arg("--tls-cert")
-            .arg(tls.join("server.pem"))
-            .arg("--tls-key")
-            .arg(tls.join("server.key"))
-            .arg("--client-ca")
-            .arg(tls.join("ca.pem"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let ca =
-        || reqwest::Certificate::from_pem(&std::fs::read(tls.join("ca.pem")).unwrap()).unwrap();
-    let mut pem = std::fs::read(tls.join("client.pem")).unwrap();
-    pem.extend(std::fs::read(tls.join("client.key")).unwrap());
-    let with_cert = reqwest::Client::builder()
-        .use_rustls_tls()
-        .add_root_certificate(ca())
-        .identity(reqwest::Identity::from_pem(&pem).unwrap())
-        .build()
-        .unwrap();
-    let without = reqwest::Client::builder()
-        .use_rustls_tls()
-        .add_root_certificate(ca())
-        .build()
-        .unwrap();
+    let tls = dev_ca(dir.path());
+    let ca = tls.join("ca.pem");
+    let (mut server, port) = serve_tls(dir.path(), &tls, &["--client-ca".as_ref(), ca.as_os_str()]);
     let url = format!("https://localhost:{port}/readyz");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(Some(status)) = server.0.try_wait() {
-            panic!("kakunin serve exited: {status}");
-        }
-        match with_cert.get(&url).send().await {
-            Ok(r) => {
-                assert!(r.status().is_success());
-                break;
-            }
-            Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(200)).await
-            }
-            Err(e) => panic!("no HTTPS answer with a client certificate: {e}"),
-        }
-    }
+    wait_ready(&mut server, &client(&tls, true), &url).await;
     assert!(
-        without.get(&url).send().await.is_err(),
+        client(&tls, false).get(&url).send().await.is_err(),
         "a client without a certificate was served"
     );
 }

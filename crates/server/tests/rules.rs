@@ -65,17 +65,8 @@ async fn person_without_card(h: &common::Harness) -> i64 {
 }
 
 async fn audit_details(h: &common::Harness, subject: &str) -> Vec<String> {
-    let (_, records) = h
-        .call(
-            "GET",
-            "/api/v1/audit?limit=1000",
-            Some("demo-token-admin"),
-            None,
-        )
-        .await;
-    records
-        .as_array()
-        .unwrap()
+    h.audit_records()
+        .await
         .iter()
         .filter(|r| r["subject"] == subject)
         .map(|r| {

@@ -77,17 +77,9 @@ async fn sign_in_use_and_sign_out_and_wrong_logins() {
             "invalid_token",
         );
         // Sign-in, sign-out and each failed sign-in are audited.
-        let (_, records) = h
-            .call(
-                "GET",
-                "/api/v1/audit?limit=1000",
-                Some("demo-token-admin"),
-                None,
-            )
-            .await;
-        let events: Vec<String> = records
-            .as_array()
-            .unwrap()
+        let events: Vec<String> = h
+            .audit_records()
+            .await
             .iter()
             .filter(|r| r["action"] == "sign_in")
             .map(|r| r["detail"].to_string())

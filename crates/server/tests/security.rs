@@ -141,20 +141,7 @@ async fn a_suspended_or_revoked_reader_is_refused_at_once() {
             .unwrap()
             .iter()
             .any(|r| r["id"] == h.reader_id.as_str() && r["status"] == "revoked"));
-        let (_, records) = h
-            .call(
-                "GET",
-                "/api/v1/audit?limit=1000",
-                Some("demo-token-admin"),
-                None,
-            )
-            .await;
-        let changes = records
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["action"] == "reader_status")
-            .count();
+        let changes = h.audit_count("reader_status").await;
         assert_eq!(changes, 3);
     }
 }
@@ -554,20 +541,7 @@ async fn the_operator_manages_staff_and_tokens_through_the_api() {
             StatusCode::UNAUTHORIZED,
             "invalid_token",
         );
-        let (_, records) = h
-            .call(
-                "GET",
-                "/api/v1/audit?limit=1000",
-                Some("demo-token-admin"),
-                None,
-            )
-            .await;
-        let changes = records
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["action"] == "staff_account")
-            .count();
+        let changes = h.audit_count("staff_account").await;
         assert_eq!(changes, 4, "add, passwd, token, revoke");
     }
 }

@@ -13,7 +13,25 @@ pub mod staff;
 pub mod visits;
 pub mod visual;
 
+use crate::error::{ApiError, ApiResult};
 use crate::AppState;
+
+/// Refuses an identifier a client chose (a reader's, a staff member's) unless it is 1–64
+/// letters, digits, '-', '_' or '.': ids end up in logs, audit records and file names.
+pub(crate) fn check_chosen_id(id: &str, what: &str) -> ApiResult<()> {
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_format",
+            format!("{what} must be 1–64 letters, digits, '-', '_' or '.'"),
+        ));
+    }
+    Ok(())
+}
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -76,18 +76,7 @@ pub async fn register_reader(
     }
     state.store.institution(&institution).await?;
     kakunin_evidence::attestation::parse_public_key(&req.public_key)?;
-    if req.id.trim().is_empty()
-        || req.id.len() > 64
-        || !req
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    {
-        return Err(ApiError::unprocessable(
-            "invalid_format",
-            "reader id must be 1–64 letters, digits, '-', '_' or '.'",
-        ));
-    }
+    super::check_chosen_id(&req.id, "a reader id")?;
     if state.store.reader(&req.id).await?.is_some() {
         return Err(ApiError::conflict(
             "reader_exists",

@@ -52,18 +52,7 @@ pub async fn add_staff(
     ApiJson(req): ApiJson<NewStaff>,
 ) -> ApiResult<(StatusCode, Json<Staff>)> {
     let admin = staff.require(kakunin_core::roles::Permission::Administer)?;
-    if req.id.is_empty()
-        || req.id.len() > 64
-        || !req
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    {
-        return Err(ApiError::unprocessable(
-            "invalid_format",
-            "a staff id is 1–64 letters, digits, '-', '_' or '.'",
-        ));
-    }
+    super::check_chosen_id(&req.id, "a staff id")?;
     check_password_rules(&req.password)?;
     state.store.institution(&req.institution_code).await?;
     if state.store.staff(&req.id).await.is_ok() {

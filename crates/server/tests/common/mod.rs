@@ -106,6 +106,29 @@ impl Harness {
         self.send(req).await
     }
 
+    /// The audit log's records (the operator's view), oldest first.
+    pub async fn audit_records(&self) -> Vec<Value> {
+        let (s, records) = self
+            .call(
+                "GET",
+                "/api/v1/audit?limit=1000",
+                Some("demo-token-admin"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{records}");
+        records.as_array().cloned().unwrap_or_default()
+    }
+
+    /// How many audit records have `action`.
+    pub async fn audit_count(&self, action: &str) -> usize {
+        self.audit_records()
+            .await
+            .iter()
+            .filter(|r| r["action"] == action)
+            .count()
+    }
+
     /// A raw-body staff request.
     pub async fn call_raw(&self, path: &str, token: &str, body: &str) -> (StatusCode, Value) {
         let req = Request::builder()
