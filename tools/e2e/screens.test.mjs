@@ -192,6 +192,18 @@ test('face-auth patient is recognised by face and checks in; reception sees only
   // Dates as reception reads them: the era, with the ISO date beside it.
   assert.match(text, /(明治|大正|昭和|平成|令和)(\d+|元)年\d+月\d+日（\d{4}-\d\d-\d\d）/, text);
   await shot(desk, '04-reception-result');
+  // In English: dates, insurance types and punctuation in English form.
+  await desk.getByRole('button', { name: 'English' }).click();
+  await desk.waitForSelector('tr[data-next=done] button');
+  await desk.click('tr[data-next=done] button');
+  await desk.waitForSelector('[data-testid=result]');
+  const english = await desk.textContent('#detail');
+  assert.match(english, /Eligibility result/);
+  assert.match(english, /\d{1,2} [A-Z][a-z]{2} \d{4} \(\d{4}-\d\d-\d\d\)/, english);
+  assert.doesNotMatch(english, /[（）：]/, english);
+  const type = await desk.$eval('[data-testid=result]', (t) => [...t.querySelectorAll('tr')].find((r) => r.textContent.startsWith('Insurance type')).lastChild.textContent);
+  assert.match(type, /^[A-Za-z (),-]+$/, type);
+  await shot(desk, '04b-reception-result-english');
   await desk.close();
 });
 

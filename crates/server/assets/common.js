@@ -146,7 +146,7 @@ K.header = (title) => {
   const en = K.lang() === 'en';
   const bar = K.h('header', { class: 'bar' },
     K.h('h1', {}, title),
-    s ? K.h('span', { 'data-testid': 'signed-in' }, s.name + '（' + s.institution_code + '）') : null,
+    s ? K.h('span', { 'data-testid': 'signed-in' }, s.name + K.paren(s.institution_code)) : null,
     K.h('button', { class: 'secondary', onclick: () => K.setLang(en ? 'ja' : 'en') }, en ? '日本語' : 'English'),
     s ? K.h('button', { class: 'secondary', onclick: K.signOut }, en ? 'Sign out' : 'ログアウト') : null);
   document.body.prepend(bar);
@@ -154,6 +154,16 @@ K.header = (title) => {
 
 K.locale = () => (K.lang() === 'en' ? 'en-GB' : 'ja-JP');
 K.datetime = (iso) => (iso ? new Date(iso).toLocaleString(K.locale(), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }) : '');
+// A parenthesis in the page's language: full width in Japanese, half width with a space in
+// English.
+K.paren = (text) => (K.lang() === 'en' ? ' (' + text + ')' : '（' + text + '）');
+K.colon = () => (K.lang() === 'en' ? ': ' : '：');
+// Insurance types as the eligibility record names them, in English for the English screens.
+K.insuranceType = (t) => (K.lang() === 'en' ? ({
+  '協会けんぽ': 'Japan Health Insurance Association (Kyokai Kenpo)', '健康保険組合': 'Health insurance society',
+  '組合健保': 'Health insurance society', '組合管掌健康保険': 'Health insurance society', '共済組合': 'Mutual aid association', '国民健康保険': 'National Health Insurance',
+  '国保': 'National Health Insurance', '後期高齢者医療': 'Late-stage elderly medical care', '後期高齢者': 'Late-stage elderly medical care',
+}[t] || t) : t);
 K.date = (iso) => iso ? String(iso).replace(/T.*/, '') : '';
 // A date as reception reads it: the Japanese era first, the ISO date beside it
 // (「昭和26年11月10日（1951-11-10）」; in English 「10 Nov 1951 (1951-11-10)」).
@@ -166,6 +176,6 @@ K.dateBoth = (iso) => {
   const local = K.lang() === 'en'
     ? at.toLocaleDateString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' })
     : at.toLocaleDateString('ja-JP-u-ca-japanese', { timeZone: 'UTC', era: 'long', year: 'numeric', month: 'long', day: 'numeric' }).replace(/^(\S{2})1年/, '$1元年');
-  return local + (K.lang() === 'en' ? ' (' + day + ')' : '（' + day + '）');
+  return local + K.paren(day);
 };
 K.time = (iso) => iso ? new Date(iso).toLocaleTimeString(K.locale(), { hour: '2-digit', minute: '2-digit' }) : '';

@@ -58,7 +58,7 @@
         : h('p', { class: 'muted' }, T('該当する住民はいません。', 'No resident matches.')));
     } catch (e) { K.notice(lookupMsg, 'error', K.message(e)); }
   };
-  const residentLine = (p) => p.name + '（' + p.name_kana + '）' + T('　生年月日 ', ', born ') + K.dateBoth(p.birth_date);
+  const residentLine = (p) => p.name + K.paren(p.name_kana) + T('　生年月日 ', ', born ') + K.dateBoth(p.birth_date);
   // A switch or a PIN reset changes the holder's card: the clerk confirms it once more.
   const confirmStep = (where, question, go) => {
     const yes = h('button', { 'data-testid': 'confirm-yes' }, T('はい、実行します', 'Yes, do it'));
@@ -99,8 +99,8 @@
       : [h('li', { class: 'muted' }, T('追記なし', 'No entries'))]);
     const history = h('table', { 'data-testid': 'history' }, c.history.map((e) => h('tr', {},
       h('td', {}, K.dateBoth(e.at) + ' ' + K.time(e.at)), h('td', {}, eventLabel[e.event] || e.event,
-        e.event === 'switched_kind' ? '：' + kindLabel[e.from] + ' → ' + kindLabel[e.to] : '',
-        e.event === 'issued' ? '：' + kindLabel[e.kind] : ''),
+        e.event === 'switched_kind' ? K.colon() + kindLabel[e.from] + ' → ' + kindLabel[e.to] : '',
+        e.event === 'issued' ? K.colon() + kindLabel[e.kind] : ''),
       h('td', { class: 'muted' }, e.place + (e.staff ? ' / ' + e.staff : '')))));
 
     const actions = h('div', {});
@@ -174,7 +174,7 @@
           person_id: resident.person_id, kind: kind.value, pin: kind.value === 'face_auth' ? null : pin.value,
           register_insurance_use: register.checked,
         });
-        K.notice(iMsg, 'ok', T('交付しました: ', 'Issued: ') + c.id + '（' + residentLine(resident) + '）');
+        K.notice(iMsg, 'ok', T('交付しました: ', 'Issued: ') + c.id + K.paren(residentLine(resident)));
         // The next resident starts from an empty form.
         form.reset();
         pinRow.classList.remove('hidden');

@@ -138,7 +138,7 @@
       ? h('div', { class: 'holder', 'data-testid': 'holder' },
           h('p', { class: 'holder-name' }, who.name),
           h('p', { class: 'holder-kana' }, who.name_kana),
-          h('p', { class: 'holder-birth' }, T('生年月日 ', 'Born ') + (who.birth_date_wareki ? who.birth_date_wareki + '（' + who.birth_date + '）' : who.birth_date)
+          h('p', { class: 'holder-birth' }, T('生年月日 ', 'Born ') + (who.birth_date_wareki ? who.birth_date_wareki + K.paren(who.birth_date) : who.birth_date)
             + T('　' + who.age + '歳　', ', age ' + who.age + ', ') + sexLabel))
       : h('p', { class: 'muted' }, T('カードの持ち主の情報がありません。カード券面で確認してください。', 'No holder information; read it from the card.'));
     const decide = (confirmed) => async (ev) => K.once(ev.target, async () => {
@@ -194,9 +194,9 @@
         [T('資格', 'Validity'), validity[q.validity] || q.validity],
         [T('保険者番号', 'Insurer number'), q.insurer_number],
         [T('保険者名', 'Insurer'), q.insurer_name],
-        [T('保険種別', 'Insurance type'), q.insurance_type],
-        [T('記号・番号・枝番', 'Symbol · number · branch'), q.symbol + '・' + q.number + '・' + q.branch],
-        [T('氏名', 'Name'), q.name + '（' + q.name_kana + '）'],
+        [T('保険種別', 'Insurance type'), K.insuranceType(q.insurance_type)],
+        [T('記号・番号・枝番', 'Symbol / number / branch'), [q.symbol, q.number, q.branch].join(T('・', ' / '))],
+        [T('氏名', 'Name'), q.name + K.paren(q.name_kana)],
         [T('生年月日', 'Birth date'), K.dateBoth(q.birth_date)],
         [T('性別', 'Sex'), q.sex === 1 ? T('男', 'male') : T('女', 'female')],
         [T('住所', 'Address'), '〒' + q.post_number + ' ' + q.address],
@@ -328,7 +328,7 @@
         const ok = q.validity === 'valid';
         nMsg.replaceChildren(h('div', { class: 'notice ' + (ok ? 'ok' : 'warn') },
           h('strong', {}, ok ? T('資格は有効です', 'Eligible') : T('資格が確認できません', 'Not eligible')),
-          h('div', {}, q.name + '（' + q.name_kana + '）· ' + T('生年月日 ', 'born ') + K.dateBoth(q.birth_date)),
+          h('div', {}, q.name + K.paren(q.name_kana) + ' · ' + T('生年月日 ', 'born ') + K.dateBoth(q.birth_date)),
           h('div', {}, q.insurer_name + ' · ' + T('負担割合 ', 'copay ') + q.copay_percent / 10 + T('割', '0%')
             + (q.limit_category ? ' · ' + T('限度額適用区分 ', 'limit category ') + q.limit_category : ''))));
       } catch (e) { K.notice(nMsg, 'error', K.message(e)); }
@@ -363,7 +363,7 @@
         });
         pMsg.replaceChildren(h('div', { class: 'notice ' + (q.validity === 'valid' ? 'ok' : 'warn') },
           h('strong', {}, q.validity === 'valid' ? T('資格は有効です', 'Eligible') : T('資格が確認できません', 'Not eligible')),
-          h('div', {}, q.name + '（' + q.name_kana + '）· ' + q.insurer_name + ' · ' + T('負担割合 ', 'copay ') + q.copay_percent / 10 + T('割', '0%'))));
+          h('div', {}, q.name + K.paren(q.name_kana) + ' · ' + q.insurer_name + ' · ' + T('負担割合 ', 'copay ') + q.copay_percent / 10 + T('割', '0%'))));
       } catch (e) { K.notice(pMsg, 'error', K.message(e)); }
     });
   });
