@@ -282,6 +282,8 @@ test('standard card: wrong PIN is explained, the right PIN checks in; a helper o
   await page.waitForSelector('[data-testid=by-pin]');
   await shot(page, '10-kiosk-choose-method');
   await page.click('[data-testid=by-pin]');
+  // The tries left are shown before the first try.
+  await page.waitForSelector('text=あと3回まちがえるとロックされます');
   await page.fill('#pin', '9999');
   await page.click('[data-testid=pin-ok]');
   await page.waitForSelector('text=暗証番号が違います。あと2回');

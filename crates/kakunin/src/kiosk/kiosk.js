@@ -19,6 +19,7 @@
         turned_away: 'カメラの方をまっすぐ見てください',
       },
       pinTitle: '暗証番号（数字4桁）を入力してください', ok: '決定', back: 'もどる',
+      pinTries: (n) => 'あと' + n + '回まちがえるとロックされます（3回でロック）',
       pinWrong: (n) => '暗証番号が違います。あと' + n + '回まちがえるとロックされます',
       pinLocked: '暗証番号がロックされています。顔認証か、受付での確認をお選びください（ロックの解除は市区町村の窓口です）',
       toStaff: '受付へお越しください', toStaffHint: '職員がカードの写真で本人確認をします。カードはそのまま置いておいてください。',
@@ -59,6 +60,7 @@
         too_bright: 'Too bright. Please move a little', turned_away: 'Please look straight at the camera',
       },
       pinTitle: 'Enter your 4-digit PIN', ok: 'OK', back: 'Back',
+      pinTries: (n) => n + ' wrong tries left before the PIN locks (it locks after 3)',
       pinWrong: (n) => 'Wrong PIN. ' + n + ' more wrong tries will lock it',
       pinLocked: 'The PIN is locked. Choose face recognition or the reception staff (the municipal office can unlock it)',
       toStaff: 'Please go to the reception desk', toStaffHint: 'Staff will confirm your identity with the card photo. Leave the card on the reader.',
@@ -274,7 +276,11 @@
   const pinPad = (note) => {
     redraw = () => pinPad(note);
     const input = h('input', { class: 'pin', type: 'password', inputmode: 'numeric', maxlength: 4, autocomplete: 'off', 'aria-label': t().pinTitle, id: 'pin' });
-    const msg = h('p', { role: 'alert' }, typeof note === 'string' ? note : '');
+    const msg = h('p', { role: 'alert', 'data-testid': 'pin-note' }, typeof note === 'string' ? note : '');
+    // Before the first try, say how many the card allows, so nobody locks it unawares.
+    if (typeof note !== 'string') {
+      call('GET', 'pin').then((r) => { if (!msg.textContent) msg.textContent = t().pinTries(r.tries_left); }).catch(() => {});
+    }
     const ok = h('button', { 'data-testid': 'pin-ok' }, t().ok);
     const submit = async () => {
       if (ok.disabled) return;

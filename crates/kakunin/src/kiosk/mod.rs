@@ -201,7 +201,7 @@ pub fn router(kiosk: Arc<Kiosk>, access: guard::Access) -> Router {
             "/kiosk/api/face",
             post(face_frame).layer(axum::extract::DefaultBodyLimit::max(2 * MAX_FRAME)),
         )
-        .route("/kiosk/api/pin", post(pin))
+        .route("/kiosk/api/pin", post(pin).get(pin_tries))
         .route("/kiosk/api/visual", post(to_staff))
         .route("/kiosk/api/registration", post(registration))
         .route("/kiosk/api/consent", post(consent))
@@ -467,6 +467,18 @@ async fn pin(State(k): State<Arc<Kiosk>>, Json(p): Json<PinEntry>) -> KioskResul
         visit: v,
         face: None,
     }))
+}
+
+/// The PIN tries the card has left, read without spending one (shown before the patient types).
+async fn pin_tries(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Value>> {
+    let mut slot = k.slot.lock().await;
+    let s = slot
+        .as_mut()
+        .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
+    if s.face_auth {
+        return Err(CardError::PinNotAvailable.into());
+    }
+    Ok(Json(json!({ "tries_left": s.card.pin_tries_left()? })))
 }
 
 /// Hand the visit to reception for visual confirmation, with the card photo for staff.
