@@ -8,6 +8,7 @@
 
 pub mod align;
 pub mod budget;
+mod describe;
 pub mod detect;
 pub mod dlib_dat;
 pub mod dlib_resnet;

@@ -1,6 +1,7 @@
 //! The `kakunin` command: run the service, seed demo data, migrate, benchmark.
 
 mod bench;
+mod enrol;
 mod face;
 mod kiosk;
 mod reader;
