@@ -457,6 +457,12 @@ test('municipal counter: find a resident by birth date and kana, issue to them, 
   // The holder has a card already: the counter opens it instead of offering a second one.
   assert.match(found, /C00000000001/);
   await shot(page, '19a-municipal-found');
+  // By name alone, in hiragana.
+  await page.fill('#f_birth', '');
+  const kana = holder.name_kana.split(' ')[0].replace(/[ァ-ヶ]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x60));
+  await page.fill('#f_name', kana);
+  await page.getByRole('button', { name: '表示する' }).click();
+  await page.waitForFunction((n) => document.querySelector('[data-testid=found]').textContent.includes(n), holder.name);
   await page.close();
 });
 

@@ -109,6 +109,19 @@ pub fn comparable_name(name: &str) -> String {
         .collect()
 }
 
+/// A family name as the records hold its kana: NFKC (half-width katakana to full width), hiragana
+/// to katakana, no spaces — so 「よしだ」 and 「ﾖｼﾀﾞ」 find 「ヨシダ」.
+pub fn katakana(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfkc()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            'ぁ'..='ゖ' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+            c => c,
+        })
+        .collect()
+}
+
 /// Whether a declared name is the insured person's: the same as their name in kanji, or as
 /// their name in kana, compared with [`comparable_name`].
 pub fn declared_name_matches(declared: &str, name: &str, name_kana: &str) -> bool {
@@ -166,5 +179,7 @@ mod tests {
             );
         }
         assert_eq!(comparable_name("ＡＢＣ１２３"), "abc123");
+        assert_eq!(katakana("よしだ"), "ヨシダ");
+        assert_eq!(katakana("ﾖｼﾀﾞ"), "ヨシダ");
     }
 }

@@ -19,12 +19,12 @@
   const cardSection = document.getElementById('card');
   const idInput = h('input', { id: 'card_id', placeholder: 'C00000000001' });
   const birthInput = h('input', { id: 'f_birth', type: 'date' });
-  const nameInput = h('input', { id: 'f_name', placeholder: T('例: 吉田 美咲 / ヨシダ（前方一致）', 'e.g. 吉田 美咲 or ヨシダ (prefix)') });
+  const nameInput = h('input', { id: 'f_name', placeholder: T('例: 吉田 美咲 / よしだ / ヨシダ ミ', 'e.g. 吉田 美咲, よしだ or ヨシダ ミ') });
   const lookupMsg = h('div');
   const found = h('div', { 'data-testid': 'found' });
   const lookupForm = h('form', {},
     h('label', { for: 'card_id' }, T('カードID', 'Card ID')), idInput,
-    h('p', { class: 'muted' }, T('または、生年月日と氏名（漢字またはカナ）で探す', 'or find the resident by birth date and name (kanji or kana)')),
+    h('p', { class: 'muted' }, T('または、氏名（漢字またはカナ、姓から）か生年月日、その両方で探す', 'or find the resident by name (kanji or kana, family name first), birth date, or both')),
     h('label', { for: 'f_birth' }, T('生年月日', 'Birth date')), birthInput,
     h('label', { for: 'f_name' }, T('氏名・カナ', 'Name or kana')), nameInput,
     h('p', {}, h('button', { type: 'submit' }, T('表示する', 'Show'))));

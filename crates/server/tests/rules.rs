@@ -214,3 +214,74 @@ async fn a_standard_holder_asking_for_face_auth_is_switched_on_the_same_card() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_counter_finds_a_resident_by_name_alone_in_kanji_or_kana() {
+    for h in harnesses().await {
+        let q = h.store.qualification_of_person(3).await.unwrap();
+        let (family_kana, given_kana) = q.name_kana.split_once(' ').unwrap();
+        let hiragana: String = family_kana
+            .chars()
+            .map(|c| match c {
+                'ァ'..='ヶ' => char::from_u32(c as u32 - 0x60).unwrap(),
+                c => c,
+            })
+            .collect();
+        for name in [
+            q.name.clone(),
+            q.name.replace(' ', "\u{3000}"),
+            family_kana.to_owned(),
+            hiragana,
+            format!("{family_kana} {given_kana}"),
+        ] {
+            let (s, found) = h
+                .call(
+                    "GET",
+                    &format!("/api/v1/municipal/persons?name={}", urlencode(&name)),
+                    Some("demo-token-clerk"),
+                    None,
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{found}");
+            assert!(
+                found
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["person_id"] == 3),
+                "{name}: {found}"
+            );
+        }
+        assert_error(
+            &h.call(
+                "GET",
+                "/api/v1/municipal/persons",
+                Some("demo-token-clerk"),
+                None,
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "search_too_wide",
+        );
+        assert_error(
+            &h.call(
+                "GET",
+                "/api/v1/municipal/persons?name=x",
+                Some("demo-token-reception"),
+                None,
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "wrong_role",
+        );
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -133,6 +133,39 @@ impl Store {
             .collect()
     }
 
+    /// Persons whose family name is `family` in kanji or `family_kana` in kana (both exact, both
+    /// indexed): (id, name, name in kana), at most `limit`.
+    pub async fn persons_by_family_name(
+        &self,
+        family: &str,
+        family_kana: &str,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String)>> {
+        let rows = sqlx::query("SELECT id, family_name, given_name, family_kana, given_kana FROM persons WHERE family_name = $1 UNION SELECT id, family_name, given_name, family_kana, given_kana FROM persons WHERE family_kana = $2 ORDER BY id LIMIT $3")
+            .bind(family)
+            .bind(family_kana)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    get(r, "id")?,
+                    format!(
+                        "{} {}",
+                        get::<String>(r, "family_name")?,
+                        get::<String>(r, "given_name")?
+                    ),
+                    format!(
+                        "{} {}",
+                        get::<String>(r, "family_kana")?,
+                        get::<String>(r, "given_kana")?
+                    ),
+                ))
+            })
+            .collect()
+    }
+
     /// Whether an insurer exists.
     pub async fn insurer_exists(&self, number: &str) -> Result<bool> {
         Ok(sqlx::query("SELECT 1 FROM insurers WHERE number = $1")

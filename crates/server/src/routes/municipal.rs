@@ -75,7 +75,8 @@ async fn counter_view(state: &AppState, r: &CardRecord) -> ApiResult<CardView> {
 }
 
 /// A search of residents: by birth date, narrowed by name (kanji or kana, spaces and width
-/// ignored, a prefix is enough), or by card id.
+/// ignored, a prefix is enough); by name alone (the family name exactly, in kanji or kana, then
+/// the given name as a prefix); or by card id.
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct PersonQuery {
     pub birth_date: Option<NaiveDate>,
@@ -83,7 +84,7 @@ pub struct PersonQuery {
     pub card_id: Option<String>,
 }
 
-/// Find residents at the counter (clerks): by card id, or by birth date and name.
+/// Find residents at the counter (clerks): by card id, by birth date (and name), or by name.
 #[utoipa::path(get, path = "/api/v1/municipal/persons", tag = "municipal counter", params(PersonQuery),
     responses((status = 200, body = [PersonView]), (status = 422, description = "search_too_wide", body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn find_persons(
@@ -113,10 +114,32 @@ pub async fn find_persons(
             .take(20)
             .map(|(id, ..)| id)
             .collect()
+    } else if let Some(name) = q.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        // By name alone: the family name (the first word) exactly, in kanji or kana, both
+        // indexed; the given name, when typed, narrows it.
+        let name = name.trim().replace('\u{3000}', " ");
+        let (family, given) = name.split_once(' ').unwrap_or((&name, ""));
+        let wanted = kakunin_core::declaration::comparable_name(&name);
+        let given = kakunin_core::declaration::comparable_name(given);
+        state
+            .store
+            .persons_by_family_name(family, &kakunin_core::declaration::katakana(family), 200)
+            .await?
+            .into_iter()
+            .filter(|(_, n, kana)| {
+                let (n, kana) = (
+                    kakunin_core::declaration::comparable_name(n),
+                    kakunin_core::declaration::comparable_name(kana),
+                );
+                given.is_empty() || n.starts_with(&wanted) || kana.starts_with(&wanted)
+            })
+            .take(20)
+            .map(|(id, ..)| id)
+            .collect()
     } else {
         return Err(ApiError::unprocessable(
             "search_too_wide",
-            "give the birth date (and the name or kana to narrow it), or the card id",
+            "give the name or kana (family name first), the birth date, or the card id",
         ));
     };
     let mut out = vec![];
