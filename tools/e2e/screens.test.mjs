@@ -440,6 +440,11 @@ test('municipal counter: switch kind with the registration prompt; memo 「顔�
   await page.click('[data-testid=confirm-yes]');
   await page.waitForSelector('[data-testid=memo] s');
   assert.equal(await page.textContent('[data-testid=memo] s'), '「顔認証」');
+  // Places and staff by name, not by code.
+  const history = await page.textContent('[data-testid=history]');
+  assert.match(history, /千代田区役所/);
+  assert.match(history, /窓口 三郎/);
+  assert.doesNotMatch(history + await page.textContent('[data-testid=memo]'), /131016|staff-clerk/);
   await shot(page, '19-municipal-struck');
   await page.close();
 });

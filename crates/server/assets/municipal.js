@@ -70,6 +70,8 @@
 
   // ---- one card ---------------------------------------------------------------------------------
   const render = (c) => {
+    // Codes and ids as names: 「千代田区役所 区民課」, not 131016.
+    const named = (code) => (c.names && c.names[code]) || code;
     const msg = h('div', { 'data-testid': 'card-message' });
     const act = (button, path, body, done) => K.once(button, async () => {
       try {
@@ -95,13 +97,13 @@
 
     const memo = h('ul', { class: 'memo', 'data-testid': 'memo' }, c.memo.length
       ? c.memo.map((m) => h('li', {}, m.struck_on ? h('s', { title: T('取消 ', 'struck ') + m.struck_on }, '「' + m.text + '」') : '「' + m.text + '」',
-        ' ', h('span', { class: 'muted' }, K.dateBoth(m.entered_on) + ' ' + m.municipality + (m.struck_on ? T('（' + K.dateBoth(m.struck_on) + ' 取消線）', ' (struck ' + K.dateBoth(m.struck_on) + ')') : ''))))
+        ' ', h('span', { class: 'muted' }, K.dateBoth(m.entered_on) + ' ' + named(m.municipality) + (m.struck_on ? T('（' + K.dateBoth(m.struck_on) + ' 取消線）', ' (struck ' + K.dateBoth(m.struck_on) + ')') : ''))))
       : [h('li', { class: 'muted' }, T('追記なし', 'No entries'))]);
     const history = h('table', { 'data-testid': 'history' }, c.history.map((e) => h('tr', {},
       h('td', {}, K.dateBoth(e.at) + ' ' + K.time(e.at)), h('td', {}, eventLabel[e.event] || e.event,
         e.event === 'switched_kind' ? K.colon() + kindLabel[e.from] + ' → ' + kindLabel[e.to] : '',
         e.event === 'issued' ? K.colon() + kindLabel[e.kind] : ''),
-      h('td', { class: 'muted' }, e.place + (e.staff ? ' / ' + e.staff : '')))));
+      h('td', { class: 'muted' }, named(e.place) + (e.staff ? ' / ' + named(e.staff) : '')))));
 
     const actions = h('div', {});
     if (c.kind === 'standard') {

@@ -37,6 +37,10 @@ pub struct CardView {
     /// The holder, as the card's face shows them (the counter's views only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holder: Option<PersonView>,
+    /// Names of the municipalities and institutions (by code) and of the staff (by id) that the
+    /// memo and history mention, so the counter shows names, not bare codes.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub names: std::collections::BTreeMap<String, String>,
 }
 
 /// A resident as the counter finds them.
@@ -71,6 +75,26 @@ async fn counter_view(state: &AppState, r: &CardRecord) -> ApiResult<CardView> {
     let mut view = CardView::from(r);
     let q = state.store.qualification_of_person(r.person_id).await?;
     view.holder = Some(PersonView::of(&q, vec![]));
+    let places = r
+        .card
+        .memo
+        .iter()
+        .map(|m| m.municipality.clone())
+        .chain(r.card.history.iter().map(|e| e.place.clone()));
+    for code in places {
+        if !view.names.contains_key(&code) {
+            if let Ok(i) = state.store.institution(&code).await {
+                view.names.insert(code, i.name);
+            }
+        }
+    }
+    for id in r.card.history.iter().filter_map(|e| e.staff.clone()) {
+        if !view.names.contains_key(&id) {
+            if let Ok(s) = state.store.staff(&id).await {
+                view.names.insert(id, s.name);
+            }
+        }
+    }
     Ok(view)
 }
 
@@ -180,6 +204,7 @@ impl From<&CardRecord> for CardView {
             certificate_serial: r.cert_serial.clone(),
             expires_on: r.expires_on,
             holder: None,
+            names: Default::default(),
         }
     }
 }
