@@ -246,6 +246,10 @@ async fn main() -> Result<()> {
                 println!("New database: generating {demo_persons} demo persons…");
                 seed_with_progress(&store, demo_persons).await?;
             }
+            if ta.is_none() {
+                // A demo database from before API tokens: the demo kiosk enrols with one.
+                store.ensure_demo_api_tokens().await?;
+            }
             let config = Config {
                 session_ttl: chrono::Duration::seconds(session_seconds.max(1)),
                 visit_expiry: chrono::Duration::minutes(visit_expiry_minutes.max(1)),

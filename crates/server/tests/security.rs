@@ -545,3 +545,35 @@ async fn the_operator_manages_staff_and_tokens_through_the_api() {
         assert_eq!(changes, 4, "add, passwd, token, revoke");
     }
 }
+
+#[tokio::test]
+async fn demo_tokens_are_added_to_an_old_demo_database_but_a_revoked_one_stays_revoked() {
+    for h in harnesses().await {
+        // A database from before API tokens has none for the clerk.
+        sqlx::query("DELETE FROM api_tokens WHERE staff_id = 'staff-clerk'")
+            .execute(&h.store.pool)
+            .await
+            .unwrap();
+        assert!(h
+            .store
+            .staff_by_token("demo-token-clerk")
+            .await
+            .unwrap()
+            .is_none());
+        let tokens = h.store.api_tokens(Some("staff-admin")).await.unwrap();
+        h.store.revoke_api_token(&tokens[0].id).await.unwrap();
+        h.store.ensure_demo_api_tokens().await.unwrap();
+        assert!(h
+            .store
+            .staff_by_token("demo-token-admin")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(h
+            .store
+            .staff_by_token("demo-token-clerk")
+            .await
+            .unwrap()
+            .is_some());
+    }
+}

@@ -271,6 +271,17 @@ impl Store {
         Ok((token.to_owned(), record))
     }
 
+    /// Whether an API token with this value was ever issued (revoked or expired included).
+    pub async fn api_token_exists(&self, token: &str) -> Result<bool> {
+        Ok(
+            sqlx::query("SELECT 1 FROM api_tokens WHERE token_hash = $1")
+                .bind(token_hash(token))
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
+        )
+    }
+
     /// API tokens of `staff_id`, or of everyone (`None`), newest first.
     pub async fn api_tokens(&self, staff_id: Option<&str>) -> Result<Vec<ApiToken>> {
         let sql = "SELECT id, staff_id, role, institution_code, label, created_at, expires_at, revoked_at FROM api_tokens \

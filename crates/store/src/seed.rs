@@ -320,6 +320,21 @@ impl Store {
         Ok(())
     }
 
+    /// Gives the demo staff their documented API tokens where a demo database from before API
+    /// tokens lacks them (the demo kiosk enrols with one). Demo databases only: the caller runs
+    /// it only with the demo CA.
+    pub async fn ensure_demo_api_tokens(&self) -> Result<()> {
+        let years = chrono::Utc::now() + Duration::days(3650);
+        for (id, token) in DEMO_API_TOKENS {
+            // A token revoked by the operator stays revoked: only a missing one is added.
+            if self.staff(id).await.is_err() || self.api_token_exists(token).await? {
+                continue;
+            }
+            self.issue_api_token_value(id, "demo", years, token).await?;
+        }
+        Ok(())
+    }
+
     /// Adds `count` persons after the highest existing id, calling `progress(done)` as it goes.
     /// Large seeds drop the indexes whose keys arrive in random order (certificate serials,
     /// names, birth dates, kana) and build them once at the end: inserting 10⁷ random keys into a B-tree larger than
