@@ -114,23 +114,7 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    get(r, "id")?,
-                    format!(
-                        "{} {}",
-                        get::<String>(r, "family_name")?,
-                        get::<String>(r, "given_name")?
-                    ),
-                    format!(
-                        "{} {}",
-                        get::<String>(r, "family_kana")?,
-                        get::<String>(r, "given_kana")?
-                    ),
-                ))
-            })
-            .collect()
+        rows.iter().map(id_and_names).collect()
     }
 
     /// Persons whose family name is `family` in kanji or `family_kana` in kana (both exact, both
@@ -147,23 +131,7 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    get(r, "id")?,
-                    format!(
-                        "{} {}",
-                        get::<String>(r, "family_name")?,
-                        get::<String>(r, "given_name")?
-                    ),
-                    format!(
-                        "{} {}",
-                        get::<String>(r, "family_kana")?,
-                        get::<String>(r, "given_kana")?
-                    ),
-                ))
-            })
-            .collect()
+        rows.iter().map(id_and_names).collect()
     }
 
     /// Whether an insurer exists.
@@ -243,4 +211,21 @@ impl Store {
             "n",
         )
     }
+}
+
+/// (id, name, name in kana) of a person row.
+fn id_and_names(r: &AnyRow) -> Result<(i64, String, String)> {
+    Ok((
+        get(r, "id")?,
+        format!(
+            "{} {}",
+            get::<String>(r, "family_name")?,
+            get::<String>(r, "given_name")?
+        ),
+        format!(
+            "{} {}",
+            get::<String>(r, "family_kana")?,
+            get::<String>(r, "given_kana")?
+        ),
+    ))
 }
