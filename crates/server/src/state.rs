@@ -201,6 +201,19 @@ impl AppState {
             .await?)
     }
 
+    /// Appends an audit record by staff member `by`, at their institution, and waits for its
+    /// commit.
+    pub async fn audit_by(
+        &self,
+        by: &Staff,
+        action: AuditAction,
+        subject: &str,
+        detail: serde_json::Value,
+    ) -> ApiResult<i64> {
+        self.audit(&by.id, Some(&by.institution_code), action, subject, detail)
+            .await
+    }
+
     /// Checks a user-authentication certificate: chain, expiry and revocation.
     pub async fn verify_certificate(&self, der: &[u8]) -> ApiResult<VerifiedCertificate> {
         // Parse and check the signature first, then ask the revocation list for that serial.

@@ -116,17 +116,8 @@ async fn face_auth_patient_by_face_with_consent_and_information_views() {
             .await;
         assert_eq!(s, StatusCode::OK);
         assert!(report["broken"].is_null(), "{report}");
-        let (_, records) = h
-            .call(
-                "GET",
-                "/api/v1/audit?limit=1000",
-                Some("demo-token-admin"),
-                None,
-            )
-            .await;
+        let records = h.audit_records().await;
         let actions: Vec<&str> = records
-            .as_array()
-            .unwrap()
             .iter()
             .map(|r| r["action"].as_str().unwrap())
             .collect();

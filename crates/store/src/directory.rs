@@ -309,16 +309,20 @@ impl Store {
             .collect()
     }
 
+    /// The staff member who holds unrevoked API token `id`, if any.
+    pub async fn api_token_owner(&self, id: &str) -> Result<Option<String>> {
+        sqlx::query("SELECT staff_id FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| get(&r, "staff_id"))
+            .transpose()
+    }
+
     /// Revokes API token `id`; answers its staff member's id, or `None` when no unrevoked
     /// token has that id.
     pub async fn revoke_api_token(&self, id: &str) -> Result<Option<String>> {
-        let staff: Option<String> =
-            sqlx::query("SELECT staff_id FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?
-                .map(|r| get(&r, "staff_id"))
-                .transpose()?;
+        let staff = self.api_token_owner(id).await?;
         if staff.is_some() {
             sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
                 .bind(ts(crate::now()))

@@ -444,16 +444,22 @@ struct PinEntry {
     pin: String,
 }
 
-/// PIN path (standard cards only): the card checks the PIN and signs the server's nonce.
-async fn pin(State(k): State<Arc<Kiosk>>, Json(p): Json<PinEntry>) -> KioskResult<Json<Step>> {
-    let mut slot = k.slot.lock().await;
+/// The standard card on the reader, for the PIN steps: a face-auth card has no PIN (the
+/// screen shows no PIN pad for one; refused here anyway).
+fn standard_card(slot: &mut Option<Session>) -> KioskResult<&mut Session> {
     let s = slot
         .as_mut()
         .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
     if s.face_auth {
-        // Never reached from the screen (it shows no PIN pad for these cards): refused anyway.
         return Err(CardError::PinNotAvailable.into());
     }
+    Ok(s)
+}
+
+/// PIN path (standard cards only): the card checks the PIN and signs the server's nonce.
+async fn pin(State(k): State<Arc<Kiosk>>, Json(p): Json<PinEntry>) -> KioskResult<Json<Step>> {
+    let mut slot = k.slot.lock().await;
+    let s = standard_card(&mut slot)?;
     let id = s.visit.clone();
     let nonce = k.nonce(&id).await?;
     let sig = s.card.sign_with_pin(&p.pin, nonce.as_bytes(), false)?;
@@ -472,12 +478,7 @@ async fn pin(State(k): State<Arc<Kiosk>>, Json(p): Json<PinEntry>) -> KioskResul
 /// The PIN tries the card has left, read without spending one (shown before the patient types).
 async fn pin_tries(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Value>> {
     let mut slot = k.slot.lock().await;
-    let s = slot
-        .as_mut()
-        .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
-    if s.face_auth {
-        return Err(CardError::PinNotAvailable.into());
-    }
+    let s = standard_card(&mut slot)?;
     Ok(Json(json!({ "tries_left": s.card.pin_tries_left()? })))
 }
 

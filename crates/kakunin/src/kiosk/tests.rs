@@ -30,6 +30,21 @@ pub(crate) async fn running_server() -> (tempfile::TempDir, String) {
     (dir, base)
 }
 
+/// A kiosk agent with its key at `key`, enrolled by the demo operator with the demo clinic.
+async fn demo_kiosk_agent(
+    base: &str,
+    key: &std::path::Path,
+) -> anyhow::Result<crate::reader::Agent> {
+    connect(
+        reqwest::Client::new(),
+        base,
+        key,
+        "demo-token-admin",
+        Some(&kakunin_store::seed::demo_institution_codes().0),
+    )
+    .await
+}
+
 /// The same, and the server's base URL.
 pub(crate) async fn kiosk_and_server(
     engine: Option<Arc<FaceEngine>>,
@@ -44,15 +59,9 @@ async fn kiosk_with_photo(
     photo: Vec<u8>,
 ) -> (Router, tempfile::TempDir, String) {
     let (dir, base) = running_server().await;
-    let agent = connect(
-        reqwest::Client::new(),
-        &base,
-        &dir.path().join("kiosk.key"),
-        "demo-token-admin",
-        Some(&kakunin_store::seed::demo_institution_codes().0),
-    )
-    .await
-    .unwrap();
+    let agent = demo_kiosk_agent(&base, &dir.path().join("kiosk.key"))
+        .await
+        .unwrap();
     let k = Kiosk::with_demo_cards(agent, engine, photo).unwrap();
     (router(Arc::new(k), Default::default()), dir, base)
 }
@@ -419,15 +428,9 @@ async fn an_unreachable_server_is_named_and_the_card_stays_usable() {
 async fn a_card_on_a_pcsc_reader_checks_in_by_pin() {
     use std::sync::atomic::{AtomicBool, Ordering};
     let (_, dir, base) = kiosk_and_server(None).await;
-    let agent = connect(
-        reqwest::Client::new(),
-        &base,
-        &dir.path().join("pcsc-kiosk.key"),
-        "demo-token-admin",
-        Some(&kakunin_store::seed::demo_institution_codes().0),
-    )
-    .await
-    .unwrap();
+    let agent = demo_kiosk_agent(&base, &dir.path().join("pcsc-kiosk.key"))
+        .await
+        .unwrap();
     let app = router(
         Arc::new(Kiosk::new(
             agent,

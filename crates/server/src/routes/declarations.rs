@@ -80,9 +80,8 @@ pub async fn submit_declaration(
     };
     state.store.insert_declaration(&record).await?;
     state
-        .audit(
-            &s.id,
-            Some(&s.institution_code),
+        .audit_by(
+            s,
             AuditAction::Declaration,
             &record.id,
             json!({ "missing": record.missing }),

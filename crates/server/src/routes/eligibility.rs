@@ -57,9 +57,8 @@ pub async fn visit_result(
     let consent = v.visit.consent.unwrap_or_default();
     let result = EligibilityResult::new(&q, chrono::Utc::now().date_naive(), Some(&consent));
     state
-        .audit(
-            &s.id,
-            Some(&s.institution_code),
+        .audit_by(
+            s,
             AuditAction::EligibilityCheck,
             &id,
             json!({ "by": "card", "person": person, "validity": result.validity }),
@@ -109,9 +108,8 @@ pub async fn information_view(
     let person = consent.map(|c| c.person_id).unwrap_or_default();
     let items = state.store.medical_information(person, category).await?;
     state
-        .audit(
-            &s.id,
-            Some(&s.institution_code),
+        .audit_by(
+            s,
             AuditAction::InformationView,
             &id,
             json!({ "category": category, "person": person, "items": items.len() }),
@@ -182,10 +180,7 @@ pub async fn check_by_numbers(
     });
     let result = EligibilityResult::new(&q, chrono::Utc::now().date_naive(), consent.as_ref());
     state
-        .audit(
-            &s.id,
-            Some(&s.institution_code),
-            AuditAction::EligibilityCheck,
+        .audit_by(s, AuditAction::EligibilityCheck,
             &q.person_id.to_string(),
             json!({ "by": "numbers", "validity": result.validity, "limit_consent": req.limit_consent }),
         )
@@ -217,9 +212,8 @@ pub async fn proxy_pickup(
     let q = lookup(&state, &req.numbers).await?;
     let result = EligibilityResult::new(&q, chrono::Utc::now().date_naive(), None);
     state
-        .audit(
-            &s.id,
-            Some(&s.institution_code),
+        .audit_by(
+            s,
             AuditAction::ProxyPickup,
             &q.person_id.to_string(),
             json!({ "document": document, "validity": result.validity }),

@@ -381,20 +381,14 @@ pub async fn issue_card(
                 .await?;
         }
         state
-            .audit(
-                &clerk.id,
-                Some(&clerk.institution_code),
-                AuditAction::CardChange,
+            .audit_by(clerk, AuditAction::CardChange,
                 &old.card.id,
                 json!({ "op": "revoke", "reason": "reissued", "new_card": id, "serial": old.cert_serial }),
             )
             .await?;
     }
     state
-        .audit(
-            &clerk.id,
-            Some(&clerk.institution_code),
-            AuditAction::CardChange,
+        .audit_by(clerk, AuditAction::CardChange,
             &id,
             json!({ "op": "issue", "kind": req.kind, "registered": req.register_insurance_use, "replaces": replaced }),
         )
@@ -427,10 +421,7 @@ async fn switch_instead_of_issuing(
     })
     .await?;
     state
-        .audit(
-            &clerk.id,
-            Some(&clerk.institution_code),
-            AuditAction::CardChange,
+        .audit_by(clerk, AuditAction::CardChange,
             &old.card.id,
             json!({ "op": "switch", "from": "standard", "to": "face_auth", "registration": choice, "asked": "issue" }),
         )
@@ -478,9 +469,8 @@ pub async fn switch_kind(
     })
     .await?;
     state
-        .audit(
-            &clerk.id,
-            Some(&clerk.institution_code),
+        .audit_by(
+            clerk,
             AuditAction::CardChange,
             &id,
             json!({ "op": "switch", "from": from, "to": req.to, "registration": req.registration }),
@@ -510,9 +500,8 @@ pub async fn register_at_counter(
     })
     .await?;
     state
-        .audit(
-            &clerk.id,
-            Some(&clerk.institution_code),
+        .audit_by(
+            clerk,
             AuditAction::Registration,
             &id,
             json!({ "channel": "municipal_counter" }),
@@ -539,9 +528,8 @@ pub async fn reset_pin(
     })
     .await?;
     state
-        .audit(
-            &clerk.id,
-            Some(&clerk.institution_code),
+        .audit_by(
+            clerk,
             AuditAction::CardChange,
             &id,
             json!({ "op": "pin_reset" }),

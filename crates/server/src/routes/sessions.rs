@@ -113,9 +113,8 @@ pub async fn sign_in(
         .insert_session(&staff.id, &token, expires_at)
         .await?;
     state
-        .audit(
-            &staff.id,
-            Some(&staff.institution_code),
+        .audit_by(
+            &staff,
             AuditAction::SignIn,
             &staff.id,
             json!({ "event": "sign_in", "expires_at": expires_at }),

@@ -114,9 +114,8 @@ pub async fn change_password(
     }
     state.store.set_password(&id, &req.new_password).await?;
     state
-        .audit(
-            &actor.id,
-            Some(&actor.institution_code),
+        .audit_by(
+            actor,
             AuditAction::StaffAccount,
             &id,
             json!({ "op": if actor.id == id { "passwd" } else { "reset" } }),
@@ -193,11 +192,8 @@ pub async fn revoke_token(
 ) -> ApiResult<StatusCode> {
     let owner = state
         .store
-        .api_tokens(None)
+        .api_token_owner(&token_id)
         .await?
-        .into_iter()
-        .find(|t| t.id == token_id && t.revoked_at.is_none())
-        .map(|t| t.staff_id)
         .ok_or_else(|| {
             ApiError::not_found(
                 "unknown_token",
@@ -209,9 +205,8 @@ pub async fn revoke_token(
     // The cache is keyed by the token itself, which is not stored: forget them all (a cache).
     state.forget_all_tokens();
     state
-        .audit(
-            &actor.id,
-            Some(&actor.institution_code),
+        .audit_by(
+            actor,
             AuditAction::StaffAccount,
             &owner,
             json!({ "op": "revoke_token", "token_id": token_id }),

@@ -157,9 +157,8 @@ pub async fn visual_confirmation(
     .await?;
     state.drop_photo(&id);
     state
-        .audit(
-            &s.id,
-            Some(&s.institution_code),
+        .audit_by(
+            &s,
             AuditAction::VisualConfirmation,
             &id,
             json!({ "confirmed": req.confirmed, "staff": s.id }),
