@@ -29,6 +29,9 @@ pub enum AuditAction {
     ReaderStatus,
     /// A staff account or an API token was created, changed or revoked.
     StaffAccount,
+    /// A visit moved on by a step no other action records (the answer to the registration
+    /// offer, a hand-over to staff, the service reported down).
+    VisitStep,
 }
 
 impl AuditAction {
@@ -49,6 +52,7 @@ impl AuditAction {
             AuditAction::SignIn => "sign_in",
             AuditAction::ReaderStatus => "reader_status",
             AuditAction::StaffAccount => "staff_account",
+            AuditAction::VisitStep => "visit_step",
         }
     }
 }

@@ -3,10 +3,10 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use kakunin_core::audit::{AuditAction, AuditEvent};
+use kakunin_core::audit::AuditAction;
 use kakunin_core::roles::Role;
 use kakunin_store::directory::{new_token, Staff};
-use kakunin_store::Store;
+use kakunin_store::{Store, Tx};
 use std::io::BufRead;
 
 /// Staff commands.
@@ -71,18 +71,17 @@ fn read_password() -> Result<String> {
     Ok(password)
 }
 
-async fn audit(store: &Store, staff: &str, detail: serde_json::Value) -> Result<()> {
-    let writer = kakunin_store::audit::AuditWriter::start(store.clone()).await?;
-    writer
-        .append(AuditEvent {
-            at: kakunin_store::now(),
-            actor: "operator-cli".into(),
-            institution: None,
-            action: AuditAction::StaffAccount,
-            subject: staff.to_owned(),
-            detail: detail.to_string(),
-        })
-        .await?;
+/// Queues the operator's audit record of a change to `staff`'s account and commits it with the
+/// change.
+async fn commit(mut tx: Tx, staff: &str, detail: serde_json::Value) -> Result<()> {
+    tx.audit(
+        "operator-cli",
+        None,
+        AuditAction::StaffAccount,
+        staff,
+        detail,
+    );
+    tx.commit().await?;
     Ok(())
 }
 
@@ -106,27 +105,31 @@ pub async fn run(store: &Store, cmd: StaffCommand) -> Result<()> {
                 name,
                 role,
             };
-            store.insert_staff(&staff, &password).await?;
-            audit(store, &id, serde_json::json!({ "op": "add", "role": role })).await?;
+            let mut tx = store.transaction().await?;
+            tx.insert_staff(&staff, &password).await?;
+            commit(tx, &id, serde_json::json!({ "op": "add", "role": role })).await?;
             println!("added {id} ({})", role.as_str());
         }
         StaffCommand::Passwd { id } => {
             let password = read_password()?;
-            store.set_password(&id, &password).await?;
-            audit(store, &id, serde_json::json!({ "op": "passwd" })).await?;
+            let mut tx = store.transaction().await?;
+            tx.set_password(&id, &password).await?;
+            commit(tx, &id, serde_json::json!({ "op": "passwd" })).await?;
             println!("password of {id} changed");
         }
         StaffCommand::Reset { id } => {
             let password = new_token("")[..20].to_owned();
-            store.set_password(&id, &password).await?;
-            audit(store, &id, serde_json::json!({ "op": "reset" })).await?;
+            let mut tx = store.transaction().await?;
+            tx.set_password(&id, &password).await?;
+            commit(tx, &id, serde_json::json!({ "op": "reset" })).await?;
             println!("new password of {id} (shown once): {password}");
         }
         StaffCommand::Token { id, label, days } => {
             let expires = chrono::Utc::now() + chrono::Duration::days(days.clamp(1, 3650));
-            let (token, record) = store.issue_api_token(&id, &label, expires).await?;
-            audit(
-                store,
+            let mut tx = store.transaction().await?;
+            let (token, record) = tx.issue_api_token(&id, &label, expires).await?;
+            commit(
+                tx,
                 &id,
                 serde_json::json!({ "op": "token", "token_id": record.id, "label": label }),
             )
@@ -157,18 +160,23 @@ pub async fn run(store: &Store, cmd: StaffCommand) -> Result<()> {
                 );
             }
         }
-        StaffCommand::RevokeToken { token_id } => match store.revoke_api_token(&token_id).await? {
-            Some(staff) => {
-                audit(
-                    store,
-                    &staff,
-                    serde_json::json!({ "op": "revoke_token", "token_id": token_id }),
-                )
-                .await?;
-                println!("revoked token {token_id} of {staff}");
+        StaffCommand::RevokeToken { token_id } => {
+            let mut tx = store.transaction().await?;
+            match tx.revoke_api_token(&token_id).await? {
+                Some(staff) => {
+                    commit(
+                        tx,
+                        &staff,
+                        serde_json::json!({ "op": "revoke_token", "token_id": token_id }),
+                    )
+                    .await?;
+                    println!("revoked token {token_id} of {staff}");
+                }
+                None => {
+                    bail!("no unrevoked API token has id {token_id}; see `kakunin staff tokens`")
+                }
             }
-            None => bail!("no unrevoked API token has id {token_id}; see `kakunin staff tokens`"),
-        },
+        }
     }
     Ok(())
 }

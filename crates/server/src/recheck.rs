@@ -60,19 +60,16 @@ pub async fn recheck_declarations(state: &AppState) -> ApiResult<RecheckSummary>
                 }
             };
             let pid = person.map(|q| q.person_id);
-            state
-                .store
-                .set_declaration_status(&d.id, status, pid)
-                .await?;
-            state
-                .audit(
-                    "system",
-                    Some(&d.institution_code),
-                    AuditAction::Declaration,
-                    &d.id,
-                    json!({ "recheck": status, "person": pid }),
-                )
-                .await?;
+            let mut tx = state.store.transaction().await?;
+            tx.set_declaration_status(&d.id, status, pid).await?;
+            tx.audit(
+                "system",
+                Some(&d.institution_code),
+                AuditAction::Declaration,
+                &d.id,
+                json!({ "recheck": status, "person": pid }),
+            );
+            tx.commit().await?;
             s.checked += 1;
             match status {
                 DeclarationStatus::Confirmed => s.confirmed += 1,

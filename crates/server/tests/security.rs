@@ -210,8 +210,8 @@ async fn a_password_is_never_a_bearer_token() {
 #[tokio::test]
 async fn api_tokens_are_scoped_expire_and_can_be_revoked() {
     for h in harnesses().await {
-        let (token, record) = h
-            .store
+        let mut tx = h.store.transaction().await.unwrap();
+        let (token, record) = tx
             .issue_api_token(
                 "staff-reception",
                 "terminal",
@@ -219,6 +219,7 @@ async fn api_tokens_are_scoped_expire_and_can_be_revoked() {
             )
             .await
             .unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
         assert_eq!(
             record.institution_code,
             kakunin_store::seed::demo_institution_codes().0
@@ -231,10 +232,12 @@ async fn api_tokens_are_scoped_expire_and_can_be_revoked() {
             StatusCode::FORBIDDEN,
             "wrong_role",
         );
-        h.store.revoke_api_token(&record.id).await.unwrap();
+        let mut tx = h.store.transaction().await.unwrap();
+        tx.revoke_api_token(&record.id).await.unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
         assert!(h.store.staff_by_token(&token).await.unwrap().is_none());
-        let (expired, _) = h
-            .store
+        let mut tx = h.store.transaction().await.unwrap();
+        let (expired, _) = tx
             .issue_api_token(
                 "staff-reception",
                 "old",
@@ -242,6 +245,7 @@ async fn api_tokens_are_scoped_expire_and_can_be_revoked() {
             )
             .await
             .unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
         assert_error(
             &h.call("GET", "/api/v1/visits", Some(&expired), None).await,
             StatusCode::UNAUTHORIZED,
@@ -314,20 +318,21 @@ async fn a_clerk_of_another_municipality_gets_403() {
             })
             .await
             .unwrap();
-        h.store
-            .insert_staff(
-                &kakunin_store::directory::Staff {
-                    id: "osaka-clerk".into(),
-                    institution_code: "271004".into(),
-                    name: "窓口 六郎".into(),
-                    role: kakunin_core::roles::Role::MunicipalClerk,
-                },
-                "osaka-password-1",
-            )
-            .await
-            .unwrap();
-        let (token, _) = h
-            .store
+        let mut tx = h.store.transaction().await.unwrap();
+        tx.insert_staff(
+            &kakunin_store::directory::Staff {
+                id: "osaka-clerk".into(),
+                institution_code: "271004".into(),
+                name: "窓口 六郎".into(),
+                role: kakunin_core::roles::Role::MunicipalClerk,
+            },
+            "osaka-password-1",
+        )
+        .await
+        .unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
+        let mut tx = h.store.transaction().await.unwrap();
+        let (token, _) = tx
             .issue_api_token(
                 "osaka-clerk",
                 "test",
@@ -335,6 +340,7 @@ async fn a_clerk_of_another_municipality_gets_403() {
             )
             .await
             .unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
         let card = kakunin_store::seed::demo_card_id(1);
         for (method, path, body) in [
             ("GET", format!("/api/v1/municipal/cards/{card}"), None),
@@ -561,7 +567,9 @@ async fn demo_tokens_are_added_to_an_old_demo_database_but_a_revoked_one_stays_r
             .unwrap()
             .is_none());
         let tokens = h.store.api_tokens(Some("staff-admin")).await.unwrap();
-        h.store.revoke_api_token(&tokens[0].id).await.unwrap();
+        let mut tx = h.store.transaction().await.unwrap();
+        tx.revoke_api_token(&tokens[0].id).await.unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
         h.store.ensure_demo_api_tokens().await.unwrap();
         assert!(h
             .store

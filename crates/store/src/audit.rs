@@ -100,53 +100,8 @@ impl Store {
     /// Appends `events` after the chain head in one transaction; returns the first new seq.
     async fn append_audit_batch(&self, events: &[AuditEvent]) -> Result<i64> {
         let mut tx = self.pool.begin().await?;
-        // Lock the head first (before any read), so concurrent writers queue here.
-        sqlx::query("UPDATE audit_head SET id = id WHERE id = 1")
-            .execute(&mut *tx)
-            .await?;
-        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let head: String = get(&row, "hash")?;
-        let mut hash: [u8; 32] = hex::decode(&head)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| StoreError::Corrupt("audit head hash".into()))?;
-        let first: i64 = get::<i64>(&row, "seq")? + 1;
-        let records: Vec<AuditRecord> = events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let (r, h) = chain(&hash, first + i as i64, e.clone());
-                hash = h;
-                r
-            })
-            .collect();
-        for chunk in records.chunks(ROWS_PER_INSERT) {
-            let sql = format!(
-                "INSERT INTO audit_log (seq, at, actor, institution, action, subject, detail, prev_hash, hash) VALUES {}",
-                self.values_clause(chunk.len(), 9)
-            );
-            let mut q = sqlx::query(&sql);
-            for r in chunk {
-                q = q
-                    .bind(r.seq)
-                    .bind(ts(r.event.at))
-                    .bind(&r.event.actor)
-                    .bind(&r.event.institution)
-                    .bind(r.event.action.as_str())
-                    .bind(&r.event.subject)
-                    .bind(&r.event.detail)
-                    .bind(&r.prev_hash)
-                    .bind(&r.hash);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(first + records.len() as i64 - 1)
-            .bind(hex::encode(hash))
-            .execute(&mut *tx)
-            .await?;
+        lock_head(&mut tx).await?;
+        let first = append_events(&mut tx, self.engine, events).await?;
         tx.commit().await?;
         Ok(first)
     }
@@ -211,4 +166,65 @@ impl Store {
             }
         }
     }
+}
+
+/// Locks the chain head (before any read), so concurrent writers queue here.
+pub(crate) async fn lock_head(conn: &mut sqlx::AnyConnection) -> Result<()> {
+    sqlx::query("UPDATE audit_head SET id = id WHERE id = 1")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Chains `events` after the head (locked by [`lock_head`] in the same transaction), inserts
+/// them and moves the head; returns the first new seq.
+pub(crate) async fn append_events(
+    conn: &mut sqlx::AnyConnection,
+    engine: crate::Engine,
+    events: &[AuditEvent],
+) -> Result<i64> {
+    let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    let head: String = get(&row, "hash")?;
+    let mut hash: [u8; 32] = hex::decode(&head)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| StoreError::Corrupt("audit head hash".into()))?;
+    let first: i64 = get::<i64>(&row, "seq")? + 1;
+    let records: Vec<AuditRecord> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let (r, h) = chain(&hash, first + i as i64, e.clone());
+            hash = h;
+            r
+        })
+        .collect();
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor, institution, action, subject, detail, prev_hash, hash) VALUES {}",
+            crate::values_clause(engine, chunk.len(), 9)
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(r.seq)
+                .bind(ts(r.event.at))
+                .bind(&r.event.actor)
+                .bind(&r.event.institution)
+                .bind(r.event.action.as_str())
+                .bind(&r.event.subject)
+                .bind(&r.event.detail)
+                .bind(&r.prev_hash)
+                .bind(&r.hash);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(first + records.len() as i64 - 1)
+        .bind(hex::encode(hash))
+        .execute(&mut *conn)
+        .await?;
+    Ok(first)
 }

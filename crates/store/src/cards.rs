@@ -27,33 +27,6 @@ pub struct CardRecord {
 const CARD_SELECT: &str = "SELECT id, person_id, kind, cert_serial, registered, pin_salt, pin_hash, pin_failures, expires_on, security_code, version, municipality_code FROM cards";
 
 impl Store {
-    /// Stores a newly issued card with its memo and history.
-    pub async fn insert_card(&self, r: &CardRecord) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let (salt, hash, failures) = pin_columns(&r.card.pin);
-        sqlx::query(
-            "INSERT INTO cards (id, person_id, kind, cert_serial, registered, pin_salt, pin_hash, pin_failures, expires_on, security_code, version, updated_at, municipality_code) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12)",
-        )
-        .bind(&r.card.id)
-        .bind(r.person_id)
-        .bind(r.card.kind.as_str())
-        .bind(&r.cert_serial)
-        .bind(r.card.registered as i64)
-        .bind(salt)
-        .bind(hash)
-        .bind(failures)
-        .bind(r.expires_on.to_string())
-        .bind(&r.security_code)
-        .bind(ts(crate::now()))
-        .bind(&r.municipality_code)
-        .execute(&mut *tx)
-        .await?;
-        write_children(&mut tx, &r.card, 0, 0).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// A card by id.
     pub async fn card(&self, id: &str) -> Result<CardRecord> {
         self.card_where("id", id)
@@ -160,12 +133,82 @@ impl Store {
             version: get(&row, "version")?,
         }))
     }
+}
+
+fn pin_columns(pin: &Option<PinState>) -> (Option<String>, Option<String>, i64) {
+    match pin {
+        Some(p) => (
+            Some(p.salt.clone()),
+            Some(p.hash.clone()),
+            i64::from(p.failures),
+        ),
+        None => (None, None, 0),
+    }
+}
+
+async fn write_children(
+    tx: &mut sqlx::AnyConnection,
+    card: &Card,
+    memo_from: usize,
+    history_from: usize,
+) -> Result<()> {
+    for (seq, m) in card.memo.iter().enumerate().skip(memo_from) {
+        sqlx::query("INSERT INTO card_memo (card_id, seq, text, entered_on, municipality, struck_on) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&card.id)
+            .bind(seq as i64)
+            .bind(&m.text)
+            .bind(m.entered_on.to_string())
+            .bind(&m.municipality)
+            .bind(m.struck_on.map(|d| d.to_string()))
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (seq, h) in card.history.iter().enumerate().skip(history_from) {
+        sqlx::query("INSERT INTO card_history (card_id, seq, at, place, staff, event) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&card.id)
+            .bind(seq as i64)
+            .bind(ts(h.at))
+            .bind(&h.place)
+            .bind(&h.staff)
+            .bind(serde_json::to_string(&h.event).expect("card event serialises"))
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl crate::Tx {
+    /// Stores a newly issued card with its memo and history.
+    pub async fn insert_card(&mut self, r: &CardRecord) -> Result<()> {
+        let tx = self.conn();
+        let (salt, hash, failures) = pin_columns(&r.card.pin);
+        sqlx::query(
+            "INSERT INTO cards (id, person_id, kind, cert_serial, registered, pin_salt, pin_hash, pin_failures, expires_on, security_code, version, updated_at, municipality_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12)",
+        )
+        .bind(&r.card.id)
+        .bind(r.person_id)
+        .bind(r.card.kind.as_str())
+        .bind(&r.cert_serial)
+        .bind(r.card.registered as i64)
+        .bind(salt)
+        .bind(hash)
+        .bind(failures)
+        .bind(r.expires_on.to_string())
+        .bind(&r.security_code)
+        .bind(ts(crate::now()))
+        .bind(&r.municipality_code)
+        .execute(&mut *tx)
+        .await?;
+        write_children(tx, &r.card, 0, 0).await?;
+        Ok(())
+    }
 
     /// Writes back a card loaded with [`Store::card`] and changed by the domain. New memo entries
     /// and history lines are appended; existing memo entries only gain their strike date.
     /// Returns [`StoreError::CardChanged`] if the card changed since it was loaded.
-    pub async fn save_card(&self, before: &CardRecord, after: &Card) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+    pub async fn save_card(&mut self, before: &CardRecord, after: &Card) -> Result<()> {
+        let tx = self.conn();
         let (salt, hash, failures) = pin_columns(&after.pin);
         let done = sqlx::query(
             "UPDATE cards SET kind = $1, registered = $2, pin_salt = $3, pin_hash = $4, pin_failures = $5, version = version + 1, updated_at = $6 \
@@ -194,56 +237,6 @@ impl Store {
                     .await?;
             }
         }
-        write_children(
-            &mut tx,
-            after,
-            before.card.memo.len(),
-            before.card.history.len(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        write_children(tx, after, before.card.memo.len(), before.card.history.len()).await
     }
-}
-
-fn pin_columns(pin: &Option<PinState>) -> (Option<String>, Option<String>, i64) {
-    match pin {
-        Some(p) => (
-            Some(p.salt.clone()),
-            Some(p.hash.clone()),
-            i64::from(p.failures),
-        ),
-        None => (None, None, 0),
-    }
-}
-
-async fn write_children(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    card: &Card,
-    memo_from: usize,
-    history_from: usize,
-) -> Result<()> {
-    for (seq, m) in card.memo.iter().enumerate().skip(memo_from) {
-        sqlx::query("INSERT INTO card_memo (card_id, seq, text, entered_on, municipality, struck_on) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&card.id)
-            .bind(seq as i64)
-            .bind(&m.text)
-            .bind(m.entered_on.to_string())
-            .bind(&m.municipality)
-            .bind(m.struck_on.map(|d| d.to_string()))
-            .execute(&mut **tx)
-            .await?;
-    }
-    for (seq, h) in card.history.iter().enumerate().skip(history_from) {
-        sqlx::query("INSERT INTO card_history (card_id, seq, at, place, staff, event) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&card.id)
-            .bind(seq as i64)
-            .bind(ts(h.at))
-            .bind(&h.place)
-            .bind(&h.staff)
-            .bind(serde_json::to_string(&h.event).expect("card event serialises"))
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
 }

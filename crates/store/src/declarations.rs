@@ -47,26 +47,6 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<DeclarationRecord> {
 }
 
 impl Store {
-    /// Stores a declaration as far as it was filled in.
-    pub async fn insert_declaration(&self, d: &DeclarationRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO declarations (id, institution_code, visit_id, form, missing, status, matched_person_id, created_at, rechecked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&d.id)
-        .bind(&d.institution_code)
-        .bind(&d.visit_id)
-        .bind(serde_json::to_string(&d.form).expect("form serialises"))
-        .bind(d.missing.join(","))
-        .bind(d.status.as_str())
-        .bind(d.matched_person_id)
-        .bind(ts(d.created_at))
-        .bind(d.rechecked_at.map(ts))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// A declaration by id.
     pub async fn declaration(&self, id: &str) -> Result<DeclarationRecord> {
         let sql = format!("{SELECT} WHERE id = $1");
@@ -87,10 +67,32 @@ impl Store {
         let rows = sqlx::query(&sql).bind(limit).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
+}
+
+impl crate::Tx {
+    /// Stores a declaration as far as it was filled in.
+    pub async fn insert_declaration(&mut self, d: &DeclarationRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO declarations (id, institution_code, visit_id, form, missing, status, matched_person_id, created_at, rechecked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&d.id)
+        .bind(&d.institution_code)
+        .bind(&d.visit_id)
+        .bind(serde_json::to_string(&d.form).expect("form serialises"))
+        .bind(d.missing.join(","))
+        .bind(d.status.as_str())
+        .bind(d.matched_person_id)
+        .bind(ts(d.created_at))
+        .bind(d.rechecked_at.map(ts))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
 
     /// Records the re-check outcome.
     pub async fn set_declaration_status(
-        &self,
+        &mut self,
         id: &str,
         status: DeclarationStatus,
         person: Option<i64>,
@@ -100,7 +102,7 @@ impl Store {
             .bind(person)
             .bind(ts(crate::now()))
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.conn())
             .await?;
         Ok(())
     }

@@ -180,36 +180,6 @@ impl Store {
         })
     }
 
-    /// Adds a staff member who signs in with `password` (stored as argon2id).
-    pub async fn insert_staff(&self, s: &Staff, password: &str) -> Result<()> {
-        sqlx::query("INSERT INTO staff (id, institution_code, name, role, token_hash, password_hash) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&s.id)
-            .bind(&s.institution_code)
-            .bind(&s.name)
-            .bind(s.role.as_str())
-            .bind(token_hash(&new_token("unused-")))
-            .bind(hash_password(password))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Sets a staff member's password (argon2id, new salt).
-    pub async fn set_password(&self, staff_id: &str, password: &str) -> Result<()> {
-        let done = sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
-            .bind(hash_password(password))
-            .bind(staff_id)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                what: "staff member",
-                id: staff_id.to_owned(),
-            });
-        }
-        Ok(())
-    }
-
     /// The staff member holding API token `token`, if it is known, unrevoked and unexpired, and
     /// its scope (role, institution) is still the staff member's.
     pub async fn staff_by_token(&self, token: &str) -> Result<Option<Staff>> {
@@ -223,52 +193,6 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| staff_from_row(&r)).transpose()
-    }
-
-    /// Issues an API token for `staff_id` with its present role and institution, valid until
-    /// `expires_at`; answers the token (shown once) and its record.
-    pub async fn issue_api_token(
-        &self,
-        staff_id: &str,
-        label: &str,
-        expires_at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(String, ApiToken)> {
-        self.issue_api_token_value(staff_id, label, expires_at, &new_token("kkt_"))
-            .await
-    }
-
-    /// Like [`Store::issue_api_token`] with a given token value (the demo database's
-    /// documented tokens).
-    pub async fn issue_api_token_value(
-        &self,
-        staff_id: &str,
-        label: &str,
-        expires_at: chrono::DateTime<chrono::Utc>,
-        token: &str,
-    ) -> Result<(String, ApiToken)> {
-        let staff = self.staff(staff_id).await?;
-        let record = ApiToken {
-            id: new_token("tok-")[..16].to_owned(),
-            staff_id: staff.id.clone(),
-            role: staff.role,
-            institution_code: staff.institution_code.clone(),
-            label: label.to_owned(),
-            created_at: crate::now(),
-            expires_at,
-            revoked_at: None,
-        };
-        sqlx::query("INSERT INTO api_tokens (id, token_hash, staff_id, role, institution_code, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(&record.id)
-            .bind(token_hash(token))
-            .bind(&record.staff_id)
-            .bind(record.role.as_str())
-            .bind(&record.institution_code)
-            .bind(&record.label)
-            .bind(ts(record.created_at))
-            .bind(ts(record.expires_at))
-            .execute(&self.pool)
-            .await?;
-        Ok((token.to_owned(), record))
     }
 
     /// Whether an API token with this value was ever issued (revoked or expired included).
@@ -319,20 +243,6 @@ impl Store {
             .transpose()
     }
 
-    /// Revokes API token `id`; answers its staff member's id, or `None` when no unrevoked
-    /// token has that id.
-    pub async fn revoke_api_token(&self, id: &str) -> Result<Option<String>> {
-        let staff = self.api_token_owner(id).await?;
-        if staff.is_some() {
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
-                .bind(ts(crate::now()))
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(staff)
-    }
-
     /// A staff member by id.
     pub async fn staff(&self, id: &str) -> Result<Staff> {
         let row = sqlx::query("SELECT id, institution_code, name, role FROM staff WHERE id = $1")
@@ -368,7 +278,12 @@ impl Store {
                 let legacy: String = get(&row, "token_hash")?;
                 let right = legacy == token_hash(password);
                 if right {
-                    self.set_password(id, password).await?;
+                    // A storage-format upgrade, not a staff action: not audited.
+                    sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
+                        .bind(hash_password(password))
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?;
                 }
                 right
             }
@@ -400,29 +315,6 @@ impl Store {
         rows.iter().map(staff_from_row).collect()
     }
 
-    /// Stores a sign-in session for `staff_id` ending at `expires_at`; removes sessions that have
-    /// already ended, so the table stays small.
-    pub async fn insert_session(
-        &self,
-        staff_id: &str,
-        token: &str,
-        expires_at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<()> {
-        let now = crate::now();
-        sqlx::query("DELETE FROM staff_sessions WHERE expires_at < $1")
-            .bind(ts(now))
-            .execute(&self.pool)
-            .await?;
-        sqlx::query("INSERT INTO staff_sessions (token_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash(token))
-            .bind(staff_id)
-            .bind(ts(now))
-            .bind(ts(expires_at))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// The staff member of session `token` and when the session ends (possibly already).
     pub async fn session(
         &self,
@@ -437,59 +329,6 @@ impl Store {
             Ok((staff_from_row(&r)?, crate::parse_ts(&ends)?))
         })
         .transpose()
-    }
-
-    /// Ends session `token` (sign-out).
-    pub async fn delete_session(&self, token: &str) -> Result<()> {
-        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
-            .bind(token_hash(token))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Registers a reader's public key, in `r.status` (pending when a clinic asked for it,
-    /// active when an operator enrolled it).
-    pub async fn insert_reader(&self, r: &Reader, registered_by: &str) -> Result<()> {
-        let now = ts(crate::now());
-        sqlx::query("INSERT INTO readers (id, institution_code, public_key, registered_at, registered_by, status, status_changed_at, status_changed_by) VALUES ($1, $2, $3, $4, $5, $6, $4, $5)")
-            .bind(&r.id)
-            .bind(&r.institution_code)
-            .bind(&r.public_key)
-            .bind(now)
-            .bind(registered_by)
-            .bind(r.status.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Moves reader `id` from one of `from` to `to`; answers false when it is in none of them.
-    pub async fn set_reader_status(
-        &self,
-        id: &str,
-        from: &[ReaderStatus],
-        to: ReaderStatus,
-        by: &str,
-    ) -> Result<bool> {
-        let Some(r) = self.reader(id).await? else {
-            return Err(StoreError::NotFound {
-                what: "reader",
-                id: id.to_owned(),
-            });
-        };
-        if !from.contains(&r.status) {
-            return Ok(false);
-        }
-        let done = sqlx::query("UPDATE readers SET status = $1, status_changed_at = $2, status_changed_by = $3 WHERE id = $4 AND status = $5")
-            .bind(to.as_str())
-            .bind(ts(crate::now()))
-            .bind(by)
-            .bind(id)
-            .bind(r.status.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// A registered reader, if any.
@@ -543,19 +382,6 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Adds `serial` (hex) to the revocation list.
-    pub async fn revoke_certificate(&self, serial: &str, reason: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO revoked_certificates (serial, revoked_at, reason) VALUES ($1, $2, $3)",
-        )
-        .bind(serial)
-        .bind(ts(crate::now()))
-        .bind(reason)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// Whether `serial` is revoked.
     pub async fn is_revoked(&self, serial: &str) -> Result<bool> {
         Ok(
@@ -590,4 +416,205 @@ fn staff_from_row(r: &sqlx::any::AnyRow) -> Result<Staff> {
         role: Role::parse(&role)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
     })
+}
+
+impl crate::Tx {
+    /// Adds a staff member who signs in with `password` (stored as argon2id).
+    pub async fn insert_staff(&mut self, s: &Staff, password: &str) -> Result<()> {
+        sqlx::query("INSERT INTO staff (id, institution_code, name, role, token_hash, password_hash) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&s.id)
+            .bind(&s.institution_code)
+            .bind(&s.name)
+            .bind(s.role.as_str())
+            .bind(token_hash(&new_token("unused-")))
+            .bind(hash_password(password))
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a staff member's password (argon2id, new salt).
+    pub async fn set_password(&mut self, staff_id: &str, password: &str) -> Result<()> {
+        let done = sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
+            .bind(hash_password(password))
+            .bind(staff_id)
+            .execute(self.conn())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "staff member",
+                id: staff_id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Issues an API token for `staff_id` with its present role and institution, valid until
+    /// `expires_at`; answers the token (shown once) and its record.
+    pub async fn issue_api_token(
+        &mut self,
+        staff_id: &str,
+        label: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(String, ApiToken)> {
+        self.issue_api_token_value(staff_id, label, expires_at, &new_token("kkt_"))
+            .await
+    }
+
+    /// Like [`Store::issue_api_token`] with a given token value (the demo database's
+    /// documented tokens).
+    pub async fn issue_api_token_value(
+        &mut self,
+        staff_id: &str,
+        label: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+        token: &str,
+    ) -> Result<(String, ApiToken)> {
+        let row = sqlx::query("SELECT id, institution_code, name, role FROM staff WHERE id = $1")
+            .bind(staff_id)
+            .fetch_optional(self.conn())
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "staff member",
+                id: staff_id.to_owned(),
+            })?;
+        let staff = staff_from_row(&row)?;
+        let record = ApiToken {
+            id: new_token("tok-")[..16].to_owned(),
+            staff_id: staff.id.clone(),
+            role: staff.role,
+            institution_code: staff.institution_code.clone(),
+            label: label.to_owned(),
+            created_at: crate::now(),
+            expires_at,
+            revoked_at: None,
+        };
+        sqlx::query("INSERT INTO api_tokens (id, token_hash, staff_id, role, institution_code, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(&record.id)
+            .bind(token_hash(token))
+            .bind(&record.staff_id)
+            .bind(record.role.as_str())
+            .bind(&record.institution_code)
+            .bind(&record.label)
+            .bind(ts(record.created_at))
+            .bind(ts(record.expires_at))
+            .execute(self.conn())
+            .await?;
+        Ok((token.to_owned(), record))
+    }
+
+    /// Revokes API token `id`; answers its staff member's id, or `None` when no unrevoked
+    /// token has that id.
+    pub async fn revoke_api_token(&mut self, id: &str) -> Result<Option<String>> {
+        let staff: Option<String> =
+            sqlx::query("SELECT staff_id FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .fetch_optional(self.conn())
+                .await?
+                .map(|r| get(&r, "staff_id"))
+                .transpose()?;
+        if staff.is_some() {
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
+                .bind(ts(crate::now()))
+                .bind(id)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(staff)
+    }
+
+    /// Stores a sign-in session for `staff_id` ending at `expires_at`; removes sessions that have
+    /// already ended, so the table stays small.
+    pub async fn insert_session(
+        &mut self,
+        staff_id: &str,
+        token: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let now = crate::now();
+        sqlx::query("DELETE FROM staff_sessions WHERE expires_at < $1")
+            .bind(ts(now))
+            .execute(self.conn())
+            .await?;
+        sqlx::query("INSERT INTO staff_sessions (token_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash(token))
+            .bind(staff_id)
+            .bind(ts(now))
+            .bind(ts(expires_at))
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Ends session `token` (sign-out).
+    pub async fn delete_session(&mut self, token: &str) -> Result<()> {
+        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Registers a reader's public key, in `r.status` (pending when a clinic asked for it,
+    /// active when an operator enrolled it).
+    pub async fn insert_reader(&mut self, r: &Reader, registered_by: &str) -> Result<()> {
+        let now = ts(crate::now());
+        sqlx::query("INSERT INTO readers (id, institution_code, public_key, registered_at, registered_by, status, status_changed_at, status_changed_by) VALUES ($1, $2, $3, $4, $5, $6, $4, $5)")
+            .bind(&r.id)
+            .bind(&r.institution_code)
+            .bind(&r.public_key)
+            .bind(now)
+            .bind(registered_by)
+            .bind(r.status.as_str())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Moves reader `id` from one of `from` to `to`; answers false when it is in none of them.
+    pub async fn set_reader_status(
+        &mut self,
+        id: &str,
+        from: &[ReaderStatus],
+        to: ReaderStatus,
+        by: &str,
+    ) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT id, institution_code, public_key, status FROM readers WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.conn())
+        .await?;
+        let Some(r) = row.as_ref().map(reader_from_row).transpose()? else {
+            return Err(StoreError::NotFound {
+                what: "reader",
+                id: id.to_owned(),
+            });
+        };
+        if !from.contains(&r.status) {
+            return Ok(false);
+        }
+        let done = sqlx::query("UPDATE readers SET status = $1, status_changed_at = $2, status_changed_by = $3 WHERE id = $4 AND status = $5")
+            .bind(to.as_str())
+            .bind(ts(crate::now()))
+            .bind(by)
+            .bind(id)
+            .bind(r.status.as_str())
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Adds `serial` (hex) to the revocation list.
+    pub async fn revoke_certificate(&mut self, serial: &str, reason: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO revoked_certificates (serial, revoked_at, reason) VALUES ($1, $2, $3)",
+        )
+        .bind(serial)
+        .bind(ts(crate::now()))
+        .bind(reason)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
 }

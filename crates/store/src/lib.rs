@@ -12,7 +12,10 @@ pub mod directory;
 pub mod persons;
 pub mod seed;
 pub mod testing;
+pub mod tx;
 pub mod visits;
+
+pub use tx::Tx;
 
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -40,6 +43,8 @@ pub enum StoreError {
     VisitChanged(String),
     #[error("the audit writer has stopped; restart the server")]
     AuditWriterStopped,
+    #[error("a transaction that writes must carry its audit record; nothing was committed")]
+    Unaudited,
 }
 
 /// Result alias.
@@ -113,31 +118,37 @@ impl Store {
 }
 
 impl Store {
-    /// `(…),(…)` placeholders for a multi-row INSERT of `rows` × `cols` values: `?` on SQLite
-    /// (whose lookup of numbered parameters is linear per parameter, so `$n` makes large
-    /// statements quadratic), `$n` on PostgreSQL.
+    /// `(…),(…)` placeholders for a multi-row INSERT of `rows` × `cols` values (see
+    /// [`values_clause`]).
     pub fn values_clause(&self, rows: usize, cols: usize) -> String {
-        let mut sql = String::with_capacity(rows * cols * 6);
-        let mut n = 0;
-        for r in 0..rows {
-            sql.push_str(if r == 0 { "(" } else { ",(" });
-            for c in 0..cols {
-                if c > 0 {
-                    sql.push(',');
-                }
-                match self.engine {
-                    Engine::Sqlite => sql.push('?'),
-                    Engine::Postgres => {
-                        n += 1;
-                        sql.push('$');
-                        sql.push_str(&n.to_string());
-                    }
+        values_clause(self.engine, rows, cols)
+    }
+}
+
+/// `(…),(…)` placeholders for a multi-row INSERT of `rows` × `cols` values: `?` on SQLite
+/// (whose lookup of numbered parameters is linear per parameter, so `$n` makes large
+/// statements quadratic), `$n` on PostgreSQL.
+pub fn values_clause(engine: Engine, rows: usize, cols: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 6);
+    let mut n = 0;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ",(" });
+        for c in 0..cols {
+            if c > 0 {
+                sql.push(',');
+            }
+            match engine {
+                Engine::Sqlite => sql.push('?'),
+                Engine::Postgres => {
+                    n += 1;
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
                 }
             }
-            sql.push(')');
         }
-        sql
+        sql.push(')');
     }
+    sql
 }
 
 /// The SQLite URL for a file path, created if missing.

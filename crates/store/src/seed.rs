@@ -314,10 +314,11 @@ impl Store {
         staff.flush(self, &mut tx).await?;
         tx.commit().await?;
         let years = chrono::Utc::now() + Duration::days(3650);
+        let mut tx = self.transaction().await?;
         for (id, token) in DEMO_API_TOKENS {
-            self.issue_api_token_value(id, "demo", years, token).await?;
+            tx.issue_api_token_value(id, "demo", years, token).await?;
         }
-        Ok(())
+        tx.commit_setup().await
     }
 
     /// Gives the demo staff their documented API tokens where a demo database from before API
@@ -330,7 +331,9 @@ impl Store {
             if self.staff(id).await.is_err() || self.api_token_exists(token).await? {
                 continue;
             }
-            self.issue_api_token_value(id, "demo", years, token).await?;
+            let mut tx = self.transaction().await?;
+            tx.issue_api_token_value(id, "demo", years, token).await?;
+            tx.commit_setup().await?;
         }
         Ok(())
     }

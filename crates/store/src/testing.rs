@@ -19,6 +19,15 @@ pub async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
 
 /// A new, empty PostgreSQL database on the server at `url`, migrated.
 pub async fn fresh_postgres(url: &str) -> Store {
+    let store = Store::connect(&fresh_postgres_url(url).await)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+/// Creates a new, empty PostgreSQL database on the server at `url` and answers its URL.
+pub async fn fresh_postgres_url(url: &str) -> String {
     use sqlx::Executor;
     sqlx::any::install_default_drivers();
     let admin = sqlx::AnyPool::connect(url)
@@ -30,7 +39,18 @@ pub async fn fresh_postgres(url: &str) -> Store {
         .await
         .unwrap();
     let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(url);
-    let store = Store::connect(&format!("{base}/{name}")).await.unwrap();
-    store.migrate().await.unwrap();
-    store
+    format!("{base}/{name}")
+}
+
+/// Commits a test's own setup writes with an audit record naming the test as their actor (a
+/// transaction that writes is always audited).
+pub async fn commit_setup(mut tx: crate::Tx) {
+    tx.audit(
+        "test-setup",
+        None,
+        kakunin_core::audit::AuditAction::StaffAccount,
+        "test",
+        serde_json::json!({ "op": "test_setup" }),
+    );
+    tx.commit().await.expect("test setup commits");
 }

@@ -48,25 +48,6 @@ fn visit_from_row(r: &sqlx::any::AnyRow) -> Result<VisitRecord> {
 }
 
 impl Store {
-    /// Stores a new visit.
-    pub async fn insert_visit(&self, v: &VisitRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO visits (id, institution_code, reader_id, card_id, person_id, state, visit, started_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&v.id)
-        .bind(&v.institution_code)
-        .bind(&v.reader_id)
-        .bind(&v.card_id)
-        .bind(v.person_id)
-        .bind(v.visit.state.as_str())
-        .bind(serde_json::to_string(&v.visit).expect("visit serialises"))
-        .bind(ts(v.started_at))
-        .bind(ts(v.updated_at))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// A visit by id.
     pub async fn visit(&self, id: &str) -> Result<VisitRecord> {
         let sql = format!("{VISIT_SELECT} WHERE id = $1");
@@ -79,24 +60,6 @@ impl Store {
                 id: id.to_owned(),
             })?;
         visit_from_row(&row)
-    }
-
-    /// Writes back a visit changed by the domain. Refused with [`StoreError::VisitChanged`] if
-    /// another request changed it since `before` was loaded.
-    pub async fn save_visit(&self, before: &VisitRecord, after: &Visit) -> Result<DateTime<Utc>> {
-        let now = crate::now().max(before.updated_at + chrono::Duration::microseconds(1));
-        let done = sqlx::query("UPDATE visits SET state = $1, visit = $2, updated_at = $3 WHERE id = $4 AND updated_at = $5")
-            .bind(after.state.as_str())
-            .bind(serde_json::to_string(after).expect("visit serialises"))
-            .bind(ts(now))
-            .bind(&before.id)
-            .bind(ts(before.updated_at))
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::VisitChanged(before.id.clone()));
-        }
-        Ok(now)
     }
 
     /// The latest visits of an institution (the reception queue), newest first.
@@ -146,28 +109,6 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Stores a consent.
-    pub async fn insert_consent(&self, c: &ConsentRecord) -> Result<()> {
-        let s = &c.selection;
-        sqlx::query(
-            "INSERT INTO consents (id, visit_id, institution_code, person_id, medication, checkup, clinical, limit_amount, assisted, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(crate::new_id("c"))
-        .bind(&c.visit_id)
-        .bind(&c.institution_code)
-        .bind(c.person_id)
-        .bind(s.medication as i64)
-        .bind(s.checkup as i64)
-        .bind(s.clinical as i64)
-        .bind(s.limit_amount as i64)
-        .bind(c.assisted as i64)
-        .bind(ts(c.at))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// The consent given in a visit, if any.
     pub async fn consent_of_visit(&self, visit_id: &str) -> Result<Option<ConsentRecord>> {
         let row = sqlx::query(
@@ -193,5 +134,70 @@ impl Store {
             })
         })
         .transpose()
+    }
+}
+
+impl crate::Tx {
+    /// Stores a new visit.
+    pub async fn insert_visit(&mut self, v: &VisitRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO visits (id, institution_code, reader_id, card_id, person_id, state, visit, started_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&v.id)
+        .bind(&v.institution_code)
+        .bind(&v.reader_id)
+        .bind(&v.card_id)
+        .bind(v.person_id)
+        .bind(v.visit.state.as_str())
+        .bind(serde_json::to_string(&v.visit).expect("visit serialises"))
+        .bind(ts(v.started_at))
+        .bind(ts(v.updated_at))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Writes back a visit changed by the domain. Refused with [`StoreError::VisitChanged`] if
+    /// another request changed it since `before` was loaded.
+    pub async fn save_visit(
+        &mut self,
+        before: &VisitRecord,
+        after: &Visit,
+    ) -> Result<DateTime<Utc>> {
+        let now = crate::now().max(before.updated_at + chrono::Duration::microseconds(1));
+        let done = sqlx::query("UPDATE visits SET state = $1, visit = $2, updated_at = $3 WHERE id = $4 AND updated_at = $5")
+            .bind(after.state.as_str())
+            .bind(serde_json::to_string(after).expect("visit serialises"))
+            .bind(ts(now))
+            .bind(&before.id)
+            .bind(ts(before.updated_at))
+            .execute(self.conn())
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::VisitChanged(before.id.clone()));
+        }
+        Ok(now)
+    }
+
+    /// Stores a consent.
+    pub async fn insert_consent(&mut self, c: &ConsentRecord) -> Result<()> {
+        let s = &c.selection;
+        sqlx::query(
+            "INSERT INTO consents (id, visit_id, institution_code, person_id, medication, checkup, clinical, limit_amount, assisted, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(crate::new_id("c"))
+        .bind(&c.visit_id)
+        .bind(&c.institution_code)
+        .bind(c.person_id)
+        .bind(s.medication as i64)
+        .bind(s.checkup as i64)
+        .bind(s.clinical as i64)
+        .bind(s.limit_amount as i64)
+        .bind(c.assisted as i64)
+        .bind(ts(c.at))
+        .execute(self.conn())
+        .await?;
+        Ok(())
     }
 }

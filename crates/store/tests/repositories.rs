@@ -86,15 +86,19 @@ async fn card_changes_round_trip_and_conflicts_are_refused() {
         for _ in 0..3 {
             let _ = card.verify_pin("0000", "clinic", kakunin_store::now());
         }
-        store.save_card(&before, &card).await.unwrap();
+        let mut tx = store.transaction().await.unwrap();
+        tx.save_card(&before, &card).await.unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
         let locked = store.card(&demo_card_id(1)).await.unwrap();
         assert!(locked.card.pin.as_ref().unwrap().locked());
         assert_eq!(locked.card.history.len(), before.card.history.len() + 1);
         // A second writer holding the old version is refused.
+        let mut tx = store.transaction().await.unwrap();
         assert!(matches!(
-            store.save_card(&before, &card).await,
+            tx.save_card(&before, &card).await,
             Err(StoreError::CardChanged(_))
         ));
+        drop(tx);
 
         let ctx = CounterContext {
             municipality: "131016".into(),
@@ -104,7 +108,9 @@ async fn card_changes_round_trip_and_conflicts_are_refused() {
         let mut c = locked.card.clone();
         c.switch_kind(CardKind::FaceAuth, None, RegistrationChoice::NotAsked, &ctx)
             .unwrap();
-        store.save_card(&locked, &c).await.unwrap();
+        let mut tx = store.transaction().await.unwrap();
+        tx.save_card(&locked, &c).await.unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
         let face = store.card(&demo_card_id(1)).await.unwrap();
         let mut c = face.card.clone();
         c.switch_kind(
@@ -114,7 +120,9 @@ async fn card_changes_round_trip_and_conflicts_are_refused() {
             &ctx,
         )
         .unwrap();
-        store.save_card(&face, &c).await.unwrap();
+        let mut tx = store.transaction().await.unwrap();
+        tx.save_card(&face, &c).await.unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
         let back = store.card(&demo_card_id(1)).await.unwrap();
         assert_eq!(
             back.card, c,
@@ -194,18 +202,19 @@ async fn visits_nonces_consents_declarations() {
         store.seed_persons(2, |_| {}).await.unwrap();
         let (clinic, _, _) = demo_institution_codes();
         let key = kakunin_evidence::attestation::ReaderKey::generate();
-        store
-            .insert_reader(
-                &kakunin_store::directory::Reader {
-                    id: "r1".into(),
-                    institution_code: clinic.clone(),
-                    public_key: key.public_key_b64(),
-                    status: kakunin_store::directory::ReaderStatus::Active,
-                },
-                "staff-admin",
-            )
-            .await
-            .unwrap();
+        let mut tx = store.transaction().await.unwrap();
+        tx.insert_reader(
+            &kakunin_store::directory::Reader {
+                id: "r1".into(),
+                institution_code: clinic.clone(),
+                public_key: key.public_key_b64(),
+                status: kakunin_store::directory::ReaderStatus::Active,
+            },
+            "staff-admin",
+        )
+        .await
+        .unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
         let now = kakunin_store::now();
         let v = VisitRecord {
             id: new_id("v"),
@@ -217,19 +226,25 @@ async fn visits_nonces_consents_declarations() {
             started_at: now,
             updated_at: now,
         };
-        store.insert_visit(&v).await.unwrap();
+        let mut tx = store.transaction().await.unwrap();
+        tx.insert_visit(&v).await.unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
         let mut changed = v.visit.clone();
         changed
             .apply(kakunin_core::visit::VisitEvent::CertificateChecked { ok: true })
             .unwrap();
-        store.save_visit(&v, &changed).await.unwrap();
+        let mut tx = store.transaction().await.unwrap();
+        tx.save_visit(&v, &changed).await.unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
+        let mut tx = store.transaction().await.unwrap();
         assert!(
             matches!(
-                store.save_visit(&v, &changed).await,
+                tx.save_visit(&v, &changed).await,
                 Err(StoreError::VisitChanged(_))
             ),
             "stale visit refused"
         );
+        drop(tx);
         assert_eq!(store.visit(&v.id).await.unwrap().visit, changed);
         assert_eq!(
             store
@@ -273,17 +288,18 @@ async fn visits_nonces_consents_declarations() {
             clinical: true,
             limit_amount: false,
         };
-        store
-            .insert_consent(&ConsentRecord {
-                visit_id: v.id.clone(),
-                institution_code: clinic.clone(),
-                person_id: 2,
-                selection: sel,
-                assisted: true,
-                at: now,
-            })
-            .await
-            .unwrap();
+        let mut tx = store.transaction().await.unwrap();
+        tx.insert_consent(&ConsentRecord {
+            visit_id: v.id.clone(),
+            institution_code: clinic.clone(),
+            person_id: 2,
+            selection: sel,
+            assisted: true,
+            at: now,
+        })
+        .await
+        .unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
         let c = store.consent_of_visit(&v.id).await.unwrap().unwrap();
         assert_eq!((c.selection, c.assisted), (sel, true));
 
@@ -306,15 +322,18 @@ async fn visits_nonces_consents_declarations() {
             created_at: now,
             rechecked_at: None,
         };
-        store.insert_declaration(&d).await.unwrap();
+        let mut tx = store.transaction().await.unwrap();
+        tx.insert_declaration(&d).await.unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
         assert_eq!(
             store.pending_declarations(10).await.unwrap(),
             vec![d.clone()]
         );
-        store
-            .set_declaration_status(&d.id, DeclarationStatus::NotFound, None)
+        let mut tx = store.transaction().await.unwrap();
+        tx.set_declaration_status(&d.id, DeclarationStatus::NotFound, None)
             .await
             .unwrap();
+        kakunin_store::testing::commit_setup(tx).await;
         assert!(store.pending_declarations(10).await.unwrap().is_empty());
         assert_eq!(
             store.declaration(&d.id).await.unwrap().status,
@@ -350,5 +369,62 @@ async fn two_audit_writers_on_one_database_keep_one_chain() {
         ta.await.unwrap();
         let report = store.verify_audit_chain().await.unwrap();
         assert_eq!((report.records, report.broken), (60, None));
+    }
+}
+
+#[tokio::test]
+async fn a_transaction_commits_its_rows_with_its_audit_record_or_nothing() {
+    for (store, _dir) in stores().await {
+        store.seed_persons(1, |_| {}).await.unwrap();
+        let before = store.verify_audit_chain().await.unwrap().records;
+        let expires = chrono::Utc::now() + chrono::Duration::days(1);
+        // Without an audit record nothing is committed.
+        let mut tx = store.transaction().await.unwrap();
+        let (_, unaudited) = tx
+            .issue_api_token("staff-reception", "unaudited", expires)
+            .await
+            .unwrap();
+        assert!(matches!(tx.commit().await, Err(StoreError::Unaudited)));
+        // Dropped before commit: rolled back, rows and record alike.
+        let mut tx = store.transaction().await.unwrap();
+        let (_, dropped) = tx
+            .issue_api_token("staff-reception", "dropped", expires)
+            .await
+            .unwrap();
+        tx.audit(
+            "test",
+            None,
+            kakunin_core::audit::AuditAction::StaffAccount,
+            "staff-reception",
+            serde_json::json!({ "op": "token" }),
+        );
+        drop(tx);
+        // Committed: both, the record chained.
+        let mut tx = store.transaction().await.unwrap();
+        let (_, kept) = tx
+            .issue_api_token("staff-reception", "kept", expires)
+            .await
+            .unwrap();
+        tx.audit(
+            "test",
+            None,
+            kakunin_core::audit::AuditAction::StaffAccount,
+            "staff-reception",
+            serde_json::json!({ "op": "token", "token_id": kept.id }),
+        );
+        let seqs = tx.commit().await.unwrap();
+        assert_eq!(seqs, vec![before + 1]);
+        let ids: Vec<String> = store
+            .api_tokens(Some("staff-reception"))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        assert!(ids.contains(&kept.id));
+        assert!(!ids.contains(&unaudited.id) && !ids.contains(&dropped.id));
+        let report = store.verify_audit_chain().await.unwrap();
+        assert!(report.broken.is_none());
+        assert_eq!(report.records, before + 1);
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::auth::{ApiJson, StaffAuth};
 use crate::error::ApiResult;
+use crate::workflow::audit_by;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -78,15 +79,16 @@ pub async fn submit_declaration(
         created_at: kakunin_store::now(),
         rechecked_at: None,
     };
-    state.store.insert_declaration(&record).await?;
-    state
-        .audit_by(
-            s,
-            AuditAction::Declaration,
-            &record.id,
-            json!({ "missing": record.missing }),
-        )
-        .await?;
+    let mut tx = state.store.transaction().await?;
+    tx.insert_declaration(&record).await?;
+    audit_by(
+        &mut tx,
+        s,
+        AuditAction::Declaration,
+        &record.id,
+        json!({ "missing": record.missing }),
+    );
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(record.into())))
 }
 

@@ -2,6 +2,7 @@
 
 use crate::auth::{ApiJson, StaffAuth};
 use crate::error::{ApiError, ApiResult};
+use crate::workflow::{audit_by, change_card, issue_replacing, CardOutcome};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,7 +16,6 @@ use kakunin_core::roles::Permission;
 use kakunin_core::DomainError;
 use kakunin_store::cards::CardRecord;
 use kakunin_store::directory::Staff;
-use kakunin_store::StoreError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -273,37 +273,6 @@ fn pin_with_salt(pin: Option<&str>) -> Result<Option<(Pin, [u8; 16])>, DomainErr
         .transpose()
 }
 
-/// Loads a card, lets `change` modify it, and saves whatever changed even if `change` refused
-/// (a wrong PIN still counts). Retries when another request changed the card in between.
-pub(crate) async fn update_card<T>(
-    state: &AppState,
-    id: &str,
-    mut change: impl FnMut(&mut Card) -> Result<T, DomainError>,
-) -> ApiResult<(CardRecord, T)> {
-    for _ in 0..3 {
-        let before = state.store.card(id).await?;
-        let mut card = before.card.clone();
-        let outcome = change(&mut card);
-        if card != before.card {
-            match state.store.save_card(&before, &card).await {
-                Err(StoreError::CardChanged(_)) => continue,
-                other => other?,
-            }
-        }
-        let value = outcome?;
-        let after = CardRecord {
-            card,
-            version: before.version + 1,
-            ..before
-        };
-        return Ok((after, value));
-    }
-    Err(ApiError::conflict(
-        "concurrent_change",
-        "the card is being changed by another request; retry",
-    ))
-}
-
 /// Issue a card (standard with PIN, or face-auth).
 #[utoipa::path(post, path = "/api/v1/municipal/cards", tag = "municipal counter", request_body = IssueCard,
     responses((status = 201, body = CardView), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
@@ -365,34 +334,10 @@ pub async fn issue_card(
         version: 0,
         municipality_code: Some(clerk.institution_code.clone()),
     };
-    state.store.insert_card(&record).await?;
-    let replaced: Vec<String> = held.iter().map(|c| c.card.id.clone()).collect();
     for old in &held {
         own_card(&state, clerk, &old.card.id).await?;
-        update_card(&state, &old.card.id, |card| {
-            card.retire_for_reissue(&id, &ctx);
-            Ok(())
-        })
-        .await?;
-        if !state.store.is_revoked(&old.cert_serial).await? {
-            state
-                .store
-                .revoke_certificate(&old.cert_serial, &format!("reissued as {id}"))
-                .await?;
-        }
-        state
-            .audit_by(clerk, AuditAction::CardChange,
-                &old.card.id,
-                json!({ "op": "revoke", "reason": "reissued", "new_card": id, "serial": old.cert_serial }),
-            )
-            .await?;
     }
-    state
-        .audit_by(clerk, AuditAction::CardChange,
-            &id,
-            json!({ "op": "issue", "kind": req.kind, "registered": req.register_insurance_use, "replaces": replaced }),
-        )
-        .await?;
+    issue_replacing(&state, clerk, &record, &held, &ctx).await?;
     Ok((
         StatusCode::CREATED,
         Json(counter_view(&state, &record).await?),
@@ -416,16 +361,16 @@ async fn switch_instead_of_issuing(
     } else {
         RegistrationChoice::Declined
     };
-    let (record, ()) = update_card(state, &old.card.id, |card| {
-        card.switch_kind(CardKind::FaceAuth, None, choice, &ctx)
-    })
+    let (record, ()) = change_card(
+        state,
+        &old.card.id,
+        |card| card.switch_kind(CardKind::FaceAuth, None, choice, &ctx),
+        |tx, _| {
+            audit_by(tx, clerk, AuditAction::CardChange, &old.card.id,
+                json!({ "op": "switch", "from": "standard", "to": "face_auth", "registration": choice, "asked": "issue" }))
+        },
+    )
     .await?;
-    state
-        .audit_by(clerk, AuditAction::CardChange,
-            &old.card.id,
-            json!({ "op": "switch", "from": "standard", "to": "face_auth", "registration": choice, "asked": "issue" }),
-        )
-        .await?;
     Ok((StatusCode::OK, Json(counter_view(state, &record).await?)))
 }
 
@@ -457,25 +402,27 @@ pub async fn switch_kind(
     let pin = pin_with_salt(req.new_pin.as_deref())?;
     own_card(&state, clerk, &id).await?;
     let ctx = counter(clerk);
-    let (record, from) = update_card(&state, &id, |card| {
-        let from = card.kind;
-        card.switch_kind(
-            req.to,
-            pin.as_ref().map(|(p, s)| (p, *s)),
-            req.registration,
-            &ctx,
-        )
-        .map(|_| from)
-    })
+    let (record, _) = change_card(
+        &state,
+        &id,
+        |card| {
+            let from = card.kind;
+            card.switch_kind(
+                req.to,
+                pin.as_ref().map(|(p, s)| (p, *s)),
+                req.registration,
+                &ctx,
+            )
+            .map(|_| from)
+        },
+        |tx, outcome| {
+            if let CardOutcome::Done(from) = outcome {
+                audit_by(tx, clerk, AuditAction::CardChange, &id,
+                    json!({ "op": "switch", "from": from, "to": req.to, "registration": req.registration }));
+            }
+        },
+    )
     .await?;
-    state
-        .audit_by(
-            clerk,
-            AuditAction::CardChange,
-            &id,
-            json!({ "op": "switch", "from": from, "to": req.to, "registration": req.registration }),
-        )
-        .await?;
     Ok(Json(counter_view(&state, &record).await?))
 }
 
@@ -489,24 +436,29 @@ pub async fn register_at_counter(
 ) -> ApiResult<Json<CardView>> {
     let clerk = staff.require(Permission::CounterOperations)?;
     own_card(&state, clerk, &id).await?;
-    let (record, ()) = update_card(&state, &id, |card| {
-        card.register(
-            kakunin_core::matrix::RegistrationChannel::MunicipalCounter,
-            None,
-            &clerk.institution_code,
-            Some(clerk.id.clone()),
-            kakunin_store::now(),
-        )
-    })
+    let (record, ()) = change_card(
+        &state,
+        &id,
+        |card| {
+            card.register(
+                kakunin_core::matrix::RegistrationChannel::MunicipalCounter,
+                None,
+                &clerk.institution_code,
+                Some(clerk.id.clone()),
+                kakunin_store::now(),
+            )
+        },
+        |tx, _| {
+            audit_by(
+                tx,
+                clerk,
+                AuditAction::Registration,
+                &id,
+                json!({ "channel": "municipal_counter" }),
+            )
+        },
+    )
     .await?;
-    state
-        .audit_by(
-            clerk,
-            AuditAction::Registration,
-            &id,
-            json!({ "channel": "municipal_counter" }),
-        )
-        .await?;
     Ok(Json(counter_view(&state, &record).await?))
 }
 
@@ -523,17 +475,20 @@ pub async fn reset_pin(
     let pin = Pin::parse(&req.new_pin)?;
     own_card(&state, clerk, &id).await?;
     let ctx = counter(clerk);
-    let (record, ()) = update_card(&state, &id, |card| {
-        card.reset_pin_at_counter(&pin, rand::random(), &ctx)
-    })
+    let (record, ()) = change_card(
+        &state,
+        &id,
+        |card| card.reset_pin_at_counter(&pin, rand::random(), &ctx),
+        |tx, _| {
+            audit_by(
+                tx,
+                clerk,
+                AuditAction::CardChange,
+                &id,
+                json!({ "op": "pin_reset" }),
+            )
+        },
+    )
     .await?;
-    state
-        .audit_by(
-            clerk,
-            AuditAction::CardChange,
-            &id,
-            json!({ "op": "pin_reset" }),
-        )
-        .await?;
     Ok(Json(counter_view(&state, &record).await?))
 }

@@ -92,16 +92,16 @@ pub async fn register_reader(
         public_key: req.public_key,
         status,
     };
-    state.store.insert_reader(&reader, &staff.0.id).await?;
-    state
-        .audit(
-            &staff.0.id,
-            Some(&institution),
-            AuditAction::ReaderRegistered,
-            &req.id,
-            json!({ "status": status }),
-        )
-        .await?;
+    let mut tx = state.store.transaction().await?;
+    tx.insert_reader(&reader, &staff.0.id).await?;
+    tx.audit(
+        &staff.0.id,
+        Some(&institution),
+        AuditAction::ReaderRegistered,
+        &req.id,
+        json!({ "status": status }),
+    );
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(ReaderView::from(&reader))))
 }
 
@@ -185,11 +185,8 @@ pub async fn change_reader_status(
         ReaderAction::Resume => (&[Suspended], Active),
         ReaderAction::Revoke => (&[Pending, Active, Suspended], Revoked),
     };
-    if !state
-        .store
-        .set_reader_status(&id, from, to, &staff.0.id)
-        .await?
-    {
+    let mut tx = state.store.transaction().await?;
+    if !tx.set_reader_status(&id, from, to, &staff.0.id).await? {
         return Err(ApiError::conflict(
             "reader_status_conflict",
             format!(
@@ -200,15 +197,14 @@ pub async fn change_reader_status(
             .to_lowercase(),
         ));
     }
-    state
-        .audit(
-            &staff.0.id,
-            Some(&reader.institution_code),
-            AuditAction::ReaderStatus,
-            &id,
-            json!({ "action": req.action, "from": reader.status, "to": to, "reason": req.reason }),
-        )
-        .await?;
+    tx.audit(
+        &staff.0.id,
+        Some(&reader.institution_code),
+        AuditAction::ReaderStatus,
+        &id,
+        json!({ "action": req.action, "from": reader.status, "to": to, "reason": req.reason }),
+    );
+    tx.commit().await?;
     Ok(Json(ReaderView {
         status: to,
         ..ReaderView::from(&reader)
@@ -239,17 +235,18 @@ pub async fn revoke_certificate(
         ));
     }
     let serial = req.serial.to_ascii_lowercase();
-    if !state.store.is_revoked(&serial).await? {
-        state.store.revoke_certificate(&serial, &req.reason).await?;
+    let revoked = state.store.is_revoked(&serial).await?;
+    let mut tx = state.store.transaction().await?;
+    if !revoked {
+        tx.revoke_certificate(&serial, &req.reason).await?;
     }
-    state
-        .audit(
-            &admin.id,
-            None,
-            AuditAction::CardChange,
-            &serial,
-            json!({ "op": "revoke", "reason": req.reason }),
-        )
-        .await?;
+    tx.audit(
+        &admin.id,
+        None,
+        AuditAction::CardChange,
+        &serial,
+        json!({ "op": "revoke", "reason": req.reason }),
+    );
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,7 +3,8 @@
 
 use crate::auth::{ApiJson, StaffAuth};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::municipal::{update_card, CardView};
+use crate::routes::municipal::CardView;
+use crate::workflow::{change_card, CardOutcome};
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -46,42 +47,39 @@ pub async fn register_by_channel(
         ));
     }
     let place = format!("{:?}", req.channel).to_lowercase();
-    let outcome = update_card(&state, &req.card_id, |card| {
-        registration_allowed(req.channel, card.kind, Some(IdentityMethod::Pin))?;
-        card.verify_pin(&req.pin, &place, kakunin_store::now())?;
-        card.register(
-            req.channel,
-            Some(IdentityMethod::Pin),
-            &place,
-            None,
-            kakunin_store::now(),
-        )
-    })
-    .await;
-    // A wrong PIN changed the card (its counter, perhaps its lock) even though the request is
-    // refused: every card change is audited, refused attempts included.
-    if let Err(e) = &outcome {
-        if matches!(e.code, "pin_wrong" | "pin_locked") {
-            state
-                .audit(
-                    &gateway.id,
-                    None,
-                    AuditAction::CardChange,
-                    &req.card_id,
-                    json!({ "op": "pin_attempt", "channel": req.channel, "outcome": e.code }),
-                )
-                .await?;
-        }
-    }
-    let (record, ()) = outcome?;
-    state
-        .audit(
-            &gateway.id,
-            None,
-            AuditAction::Registration,
-            &req.card_id,
-            json!({ "channel": req.channel }),
-        )
-        .await?;
+    let (record, ()) = change_card(
+        &state,
+        &req.card_id,
+        |card| {
+            registration_allowed(req.channel, card.kind, Some(IdentityMethod::Pin))?;
+            card.verify_pin(&req.pin, &place, kakunin_store::now())?;
+            card.register(
+                req.channel,
+                Some(IdentityMethod::Pin),
+                &place,
+                None,
+                kakunin_store::now(),
+            )
+        },
+        // A wrong PIN changed the card (its counter, perhaps its lock) even though the request
+        // is refused: every card change is audited, refused attempts included.
+        |tx, outcome| match outcome {
+            CardOutcome::Done(..) => tx.audit(
+                &gateway.id,
+                None,
+                AuditAction::Registration,
+                &req.card_id,
+                json!({ "channel": req.channel }),
+            ),
+            CardOutcome::RefusedButChanged(e) => tx.audit(
+                &gateway.id,
+                None,
+                AuditAction::CardChange,
+                &req.card_id,
+                json!({ "op": "pin_attempt", "channel": req.channel, "outcome": e.code.as_str() }),
+            ),
+        },
+    )
+    .await?;
     Ok(Json(CardView::from(&record)))
 }

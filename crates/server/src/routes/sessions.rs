@@ -4,6 +4,7 @@
 use crate::auth::{ApiJson, StaffAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::limits::Throttled;
+use crate::workflow::audit_by;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -108,18 +109,16 @@ pub async fn sign_in(
     rand::thread_rng().fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
     let expires_at = Utc::now() + state.config.session_ttl;
-    state
-        .store
-        .insert_session(&staff.id, &token, expires_at)
-        .await?;
-    state
-        .audit_by(
-            &staff,
-            AuditAction::SignIn,
-            &staff.id,
-            json!({ "event": "sign_in", "expires_at": expires_at }),
-        )
-        .await?;
+    let mut tx = state.store.transaction().await?;
+    tx.insert_session(&staff.id, &token, expires_at).await?;
+    audit_by(
+        &mut tx,
+        &staff,
+        AuditAction::SignIn,
+        &staff.id,
+        json!({ "event": "sign_in", "expires_at": expires_at }),
+    );
+    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(SessionView {
@@ -145,18 +144,21 @@ pub async fn sign_out(
     staff: StaffAuth,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    if let Some(token) = crate::auth::bearer_token(&headers) {
-        state.store.delete_session(token).await?;
+    let mut tx = state.store.transaction().await?;
+    let token = crate::auth::bearer_token(&headers);
+    if let Some(token) = token {
+        tx.delete_session(token).await?;
+    }
+    audit_by(
+        &mut tx,
+        &staff.0,
+        AuditAction::SignIn,
+        &staff.0.id,
+        json!({ "event": "sign_out" }),
+    );
+    tx.commit().await?;
+    if let Some(token) = token {
         state.forget_token(token);
     }
-    state
-        .audit(
-            &staff.0.id,
-            Some(&staff.0.institution_code),
-            AuditAction::SignIn,
-            &staff.0.id,
-            json!({ "event": "sign_out" }),
-        )
-        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,6 +3,7 @@
 
 use crate::auth::{ApiJson, StaffAuth};
 use crate::error::{ApiError, ApiResult};
+use crate::workflow::audit_by;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -67,16 +68,16 @@ pub async fn add_staff(
         name: req.name,
         role: req.role,
     };
-    state.store.insert_staff(&new, &req.password).await?;
-    state
-        .audit(
-            &admin.id,
-            Some(&new.institution_code),
-            AuditAction::StaffAccount,
-            &new.id,
-            json!({ "op": "add", "role": new.role }),
-        )
-        .await?;
+    let mut tx = state.store.transaction().await?;
+    tx.insert_staff(&new, &req.password).await?;
+    tx.audit(
+        &admin.id,
+        Some(&new.institution_code),
+        AuditAction::StaffAccount,
+        &new.id,
+        json!({ "op": "add", "role": new.role }),
+    );
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(new)))
 }
 
@@ -112,15 +113,16 @@ pub async fn change_password(
             ));
         }
     }
-    state.store.set_password(&id, &req.new_password).await?;
-    state
-        .audit_by(
-            actor,
-            AuditAction::StaffAccount,
-            &id,
-            json!({ "op": if actor.id == id { "passwd" } else { "reset" } }),
-        )
-        .await?;
+    let mut tx = state.store.transaction().await?;
+    tx.set_password(&id, &req.new_password).await?;
+    audit_by(
+        &mut tx,
+        actor,
+        AuditAction::StaffAccount,
+        &id,
+        json!({ "op": if actor.id == id { "passwd" } else { "reset" } }),
+    );
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -157,16 +159,16 @@ pub async fn issue_token(
     let actor = operator_or_self(&staff, &id)?;
     let label: String = req.label.chars().take(100).collect();
     let expires = chrono::Utc::now() + chrono::Duration::days(req.days.clamp(1, 3650));
-    let (token, record) = state.store.issue_api_token(&id, &label, expires).await?;
-    state
-        .audit(
-            &actor.id,
-            Some(&record.institution_code),
-            AuditAction::StaffAccount,
-            &id,
-            json!({ "op": "token", "token_id": record.id, "label": label }),
-        )
-        .await?;
+    let mut tx = state.store.transaction().await?;
+    let (token, record) = tx.issue_api_token(&id, &label, expires).await?;
+    tx.audit(
+        &actor.id,
+        Some(&record.institution_code),
+        AuditAction::StaffAccount,
+        &id,
+        json!({ "op": "token", "token_id": record.id, "label": label }),
+    );
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(IssuedToken { token, record })))
 }
 
@@ -201,16 +203,17 @@ pub async fn revoke_token(
             )
         })?;
     let actor = operator_or_self(&staff, &owner)?;
-    state.store.revoke_api_token(&token_id).await?;
+    let mut tx = state.store.transaction().await?;
+    tx.revoke_api_token(&token_id).await?;
+    audit_by(
+        &mut tx,
+        actor,
+        AuditAction::StaffAccount,
+        &owner,
+        json!({ "op": "revoke_token", "token_id": token_id }),
+    );
+    tx.commit().await?;
     // The cache is keyed by the token itself, which is not stored: forget them all (a cache).
     state.forget_all_tokens();
-    state
-        .audit_by(
-            actor,
-            AuditAction::StaffAccount,
-            &owner,
-            json!({ "op": "revoke_token", "token_id": token_id }),
-        )
-        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

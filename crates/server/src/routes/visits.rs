@@ -3,6 +3,7 @@
 
 use crate::auth::{SignedReader, StaffAuth};
 use crate::error::{ApiError, ApiResult};
+use crate::workflow::{answer_registration, apply_visit, audit_reader, give_consent};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -11,7 +12,7 @@ use chrono::{DateTime, Utc};
 use kakunin_core::audit::AuditAction;
 use kakunin_core::card::CardKind;
 use kakunin_core::consent::ConsentSelection;
-use kakunin_core::matrix::{identity_methods, IdentityMethod, RegistrationChannel};
+use kakunin_core::matrix::{identity_methods, IdentityMethod};
 use kakunin_core::roles::Permission;
 use kakunin_core::visit::{
     fallback_for, AttemptOutcome, Fallback, FallbackReason, PatientHas, PlacedBy, Visit,
@@ -22,8 +23,7 @@ use kakunin_evidence::attestation::{
 };
 use kakunin_evidence::{challenge::verify_card_signature, unb64};
 use kakunin_store::directory::Reader;
-use kakunin_store::visits::{ConsentRecord, VisitRecord};
-use kakunin_store::StoreError;
+use kakunin_store::visits::VisitRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -152,37 +152,6 @@ pub fn fallback_options(kind: Option<CardKind>) -> Vec<Fallback> {
     v
 }
 
-/// Loads a visit, checks who may touch it, applies `event`, saves (retrying on a concurrent
-/// change) and returns the new record.
-pub(crate) async fn apply(
-    state: &AppState,
-    id: &str,
-    may: impl Fn(&VisitRecord) -> ApiResult<()>,
-    event: VisitEvent,
-) -> ApiResult<VisitRecord> {
-    for _ in 0..3 {
-        let before = state.store.visit(id).await?;
-        may(&before)?;
-        let mut visit: Visit = before.visit.clone();
-        visit.apply(event.clone())?;
-        match state.store.save_visit(&before, &visit).await {
-            Ok(updated_at) => {
-                return Ok(VisitRecord {
-                    visit,
-                    updated_at,
-                    ..before
-                })
-            }
-            Err(StoreError::VisitChanged(_)) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::conflict(
-        "concurrent_change",
-        "the visit is being changed by another request; retry",
-    ))
-}
-
 pub(crate) fn own_reader(reader: &Reader) -> impl Fn(&VisitRecord) -> ApiResult<()> + '_ {
     move |v| {
         if v.reader_id.as_deref() == Some(reader.id.as_str()) {
@@ -250,16 +219,16 @@ pub async fn start_visit(
         started_at: now,
         updated_at: now,
     };
-    state.store.insert_visit(&record).await?;
-    state
-        .audit(
-            &reader.id,
-            Some(&reader.institution_code),
-            AuditAction::VisitStarted,
-            &record.id,
-            json!({ "card": card.card.id, "placed_by": req.body.placed_by }),
-        )
-        .await?;
+    let mut tx = state.store.transaction().await?;
+    tx.insert_visit(&record).await?;
+    audit_reader(
+        &mut tx,
+        reader,
+        AuditAction::VisitStarted,
+        &record.id,
+        json!({ "card": card.card.id, "placed_by": req.body.placed_by }),
+    );
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(VisitView::from(&record))))
 }
 
@@ -453,33 +422,38 @@ pub async fn identity_evidence(
             )
         }
     };
-    let visual = matches!(event, VisitEvent::VisualDecision { .. });
-    let after = apply(&state, &id, own_reader(reader), event).await?;
-    let action = if visual {
-        AuditAction::VisualConfirmation
-    } else {
-        AuditAction::IdentityVerification
-    };
-    state
-        .audit(
-            &reader.id,
-            Some(&reader.institution_code),
-            action,
+    let after = apply_visit(&state, &id, own_reader(reader), event, |tx, _| {
+        audit_reader(
+            tx,
+            reader,
+            AuditAction::IdentityVerification,
             &id,
-            detail,
+            detail.clone(),
         )
-        .await?;
+    })
+    .await?;
     Ok(Json(VisitView::from(&after)))
 }
 
-/// A body-less reader step: apply `event` to the reader's own visit and answer its new view.
+/// A body-less reader step: apply `event` to the reader's own visit, audited as step `step`,
+/// and answer its new view.
 pub(crate) async fn reader_event(
     state: &AppState,
     id: &str,
     reader: &Reader,
     event: VisitEvent,
+    step: &str,
 ) -> ApiResult<Json<VisitView>> {
-    let after = apply(state, id, own_reader(reader), event).await?;
+    let after = apply_visit(state, id, own_reader(reader), event, |tx, _| {
+        audit_reader(
+            tx,
+            reader,
+            AuditAction::VisitStep,
+            id,
+            json!({ "step": step }),
+        )
+    })
+    .await?;
     Ok(Json(VisitView::from(&after)))
 }
 
@@ -497,40 +471,7 @@ pub async fn registration_answer(
     Path(id): Path<String>,
     req: SignedReader<RegistrationAnswer>,
 ) -> ApiResult<Json<VisitView>> {
-    let reader = &req.reader;
-    let after = apply(
-        &state,
-        &id,
-        own_reader(reader),
-        VisitEvent::RegistrationAnswer {
-            accept: req.body.accept,
-        },
-    )
-    .await?;
-    if req.body.accept {
-        let card_id = after.card_id.clone().unwrap_or_default();
-        let method = after.visit.identity;
-        let staff = after.visit.visual_staff.clone();
-        crate::routes::municipal::update_card(&state, &card_id, |card| {
-            card.register(
-                RegistrationChannel::CardReader,
-                method,
-                &reader.institution_code,
-                staff.clone(),
-                kakunin_store::now(),
-            )
-        })
-        .await?;
-        state
-            .audit(
-                &reader.id,
-                Some(&reader.institution_code),
-                AuditAction::Registration,
-                &card_id,
-                json!({ "channel": "card_reader", "method": method, "visit": id }),
-            )
-            .await?;
-    }
+    let after = answer_registration(&state, &id, &req.reader, req.body.accept).await?;
     Ok(Json(VisitView::from(&after)))
 }
 
@@ -552,35 +493,14 @@ pub async fn consent(
     Path(id): Path<String>,
     req: SignedReader<ConsentRequest>,
 ) -> ApiResult<Json<VisitView>> {
-    let reader = &req.reader;
-    let event = VisitEvent::ConsentGiven {
-        selection: req.body.selection,
-        assisted: req.body.assisted,
-    };
-    let after = apply(&state, &id, own_reader(reader), event).await?;
-    let person_id = after
-        .person_id
-        .ok_or_else(|| ApiError::conflict("invalid_transition", "the visit has no person"))?;
-    state
-        .store
-        .insert_consent(&ConsentRecord {
-            visit_id: id.clone(),
-            institution_code: after.institution_code.clone(),
-            person_id,
-            selection: req.body.selection,
-            assisted: req.body.assisted,
-            at: kakunin_store::now(),
-        })
-        .await?;
-    state
-        .audit(
-            &reader.id,
-            Some(&reader.institution_code),
-            AuditAction::Consent,
-            &id,
-            json!({ "selection": req.body.selection, "assisted": req.body.assisted }),
-        )
-        .await?;
+    let after = give_consent(
+        &state,
+        &id,
+        &req.reader,
+        req.body.selection,
+        req.body.assisted,
+    )
+    .await?;
     Ok(Json(VisitView::from(&after)))
 }
 
@@ -591,5 +511,12 @@ pub async fn service_down(
     Path(id): Path<String>,
     req: SignedReader<serde_json::Value>,
 ) -> ApiResult<Json<VisitView>> {
-    reader_event(&state, &id, &req.reader, VisitEvent::ServiceDown).await
+    reader_event(
+        &state,
+        &id,
+        &req.reader,
+        VisitEvent::ServiceDown,
+        "service_down",
+    )
+    .await
 }

@@ -2,10 +2,11 @@
 //! staff of the same institution see the photo and confirm or reject. The photo is held in memory
 //! only, until staff decide or [`crate::limits::PHOTO_TTL`] passes.
 
-use super::visits::{apply, own_reader, reader_event, VisitView};
+use super::visits::{own_reader, reader_event, VisitView};
 use crate::auth::{ApiJson, SignedReader, StaffAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::limits::PhotoLookup;
+use crate::workflow::{apply_visit, audit_by};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -52,7 +53,14 @@ pub async fn request_visual(
         }
         None => None,
     };
-    let view = reader_event(&state, &id, &req.reader, VisitEvent::VisualRequested).await?;
+    let view = reader_event(
+        &state,
+        &id,
+        &req.reader,
+        VisitEvent::VisualRequested,
+        "visual_requested",
+    )
+    .await?;
     if let Some(p) = photo {
         state.hold_photo(&id, &req.reader.id, p);
     }
@@ -148,21 +156,22 @@ pub async fn visual_confirmation(
         staff: s.id.clone(),
         holder_present: req.holder_present,
     };
-    let after = apply(
+    let after = apply_visit(
         &state,
         &id,
         |v| staff.same_institution(&v.institution_code),
         event,
+        |tx, _| {
+            audit_by(
+                tx,
+                &s,
+                AuditAction::VisualConfirmation,
+                &id,
+                json!({ "confirmed": req.confirmed, "staff": s.id }),
+            )
+        },
     )
     .await?;
     state.drop_photo(&id);
-    state
-        .audit_by(
-            &s,
-            AuditAction::VisualConfirmation,
-            &id,
-            json!({ "confirmed": req.confirmed, "staff": s.id }),
-        )
-        .await?;
     Ok(Json(VisitView::from(&after)))
 }
