@@ -120,10 +120,12 @@ pub fn chain(prev: &[u8; 32], seq: i64, event: AuditEvent) -> (AuditRecord, [u8;
 }
 
 /// Where verification of a chain stopped.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChainBreak {
+    /// The first record that does not verify.
     pub seq: i64,
-    pub reason: &'static str,
+    /// Why it does not.
+    pub reason: String,
 }
 
 /// Verifies records in order, starting after `prev` at `expected_seq`. Returns the last hash.
@@ -136,20 +138,20 @@ pub fn verify<'a>(
         if r.seq != expected_seq {
             return Err(ChainBreak {
                 seq: r.seq,
-                reason: "sequence gap: a record is missing",
+                reason: "sequence gap: a record is missing".into(),
             });
         }
         if r.prev_hash != hex::encode(prev) {
             return Err(ChainBreak {
                 seq: r.seq,
-                reason: "previous hash does not match",
+                reason: "previous hash does not match".into(),
             });
         }
         let h = chain_hash(&prev, r.seq, &r.event);
         if r.hash != hex::encode(h) {
             return Err(ChainBreak {
                 seq: r.seq,
-                reason: "record was altered",
+                reason: "record was altered".into(),
             });
         }
         prev = h;
@@ -195,7 +197,7 @@ mod tests {
             verify(GENESIS, 1, &edited).unwrap_err(),
             ChainBreak {
                 seq: 3,
-                reason: "record was altered"
+                reason: "record was altered".into()
             }
         );
 

@@ -7,6 +7,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use kakunin_api::ApiCode;
 use kakunin_core::roles::Permission;
 use kakunin_evidence::attestation::{
     parse_public_key, valid_request_id, verify_request, HEADER_READER, HEADER_REQUEST_ID,
@@ -28,7 +29,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::unprocessable(
-                "wrong_types",
+                ApiCode::WrongTypes,
                 format!(
                     "{}; see /api/openapi.json for the expected fields",
                     e.body_text()
@@ -36,22 +37,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             )),
             Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "malformed_json",
+                ApiCode::MalformedJson,
                 format!("{}; send a valid JSON document", e.body_text()),
             )),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "json_required",
+                ApiCode::JsonRequired,
                 "send the body as JSON with Content-Type: application/json",
             )),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
+                ApiCode::BodyTooLarge,
                 "the request body is larger than the server accepts; send a smaller body",
             )),
             Err(e) => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "bad_body",
+                ApiCode::BadBody,
                 e.body_text(),
             )),
         }
@@ -61,12 +62,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => ApiError::unprocessable(
-            "wrong_types",
+            ApiCode::WrongTypes,
             format!("{e}; see /api/openapi.json for the expected fields"),
         ),
         _ => ApiError::new(
             StatusCode::BAD_REQUEST,
-            "malformed_json",
+            ApiCode::MalformedJson,
             format!("{e}; send a valid JSON document"),
         ),
     })
@@ -95,7 +96,7 @@ impl StaffAuth {
         } else {
             Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "wrong_role",
+                ApiCode::WrongRole,
                 format!(
                     "the role {} may not do this; sign in with a staff account that may",
                     self.0.role.as_str()
@@ -111,7 +112,7 @@ impl StaffAuth {
         } else {
             Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "other_institution",
+                ApiCode::OtherInstitution,
                 "this belongs to another institution; only its own staff may see or change it",
             ))
         }
@@ -124,18 +125,18 @@ impl FromRequestParts<AppState> for StaffAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Some(token) = bearer_token(&parts.headers) else {
             return Err(ApiError::unauthorized(
-                "missing_token",
+                ApiCode::MissingToken,
                 "send Authorization: Bearer <token> with a session or API token (a password is never a token)",
             ));
         };
         match state.staff_for_token(token).await? {
             TokenStatus::Valid(s) => Ok(StaffAuth(s)),
             TokenStatus::Expired => Err(ApiError::unauthorized(
-                "session_expired",
+                ApiCode::SessionExpired,
                 "the sign-in session has ended; sign in again",
             )),
             TokenStatus::Unknown => Err(ApiError::unauthorized(
-                "invalid_token",
+                ApiCode::InvalidToken,
                 "the token is not valid; sign in again",
             )),
         }
@@ -167,26 +168,26 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SignedReader<T> {
             header(HEADER_SIGNATURE),
         ) else {
             return Err(ApiError::unauthorized(
-                "missing_reader_signature",
+                ApiCode::MissingReaderSignature,
                 format!("reader requests need the {HEADER_READER}, {HEADER_TIMESTAMP}, {HEADER_REQUEST_ID} and {HEADER_SIGNATURE} headers"),
             ));
         };
         if !valid_request_id(&request_id) {
             return Err(ApiError::unauthorized(
-                "bad_request_id",
+                ApiCode::BadRequestId,
                 format!("{HEADER_REQUEST_ID} must be 16–64 letters, digits, '-' or '_', new for every request"),
             ));
         }
         let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
+                ApiCode::BodyTooLarge,
                 "the request body is larger than 1 MiB",
             )
         })?;
         let Some(reader) = state.store.reader(&reader_id).await? else {
             return Err(ApiError::unauthorized(
-                "unknown_reader",
+                ApiCode::UnknownReader,
                 format!(
                     "reader {reader_id} is not registered; ask the operator to enrol it (POST /api/v1/readers)"
                 ),
@@ -197,23 +198,26 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SignedReader<T> {
             ReaderStatus::Pending => {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
-                    "reader_pending",
+                    ApiCode::ReaderPending,
                     format!("reader {reader_id} waits for the operator's approval; ask the operator to approve it"),
                 ))
             }
             ReaderStatus::Suspended | ReaderStatus::Revoked => {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
-                    "reader_disabled",
+                    ApiCode::ReaderDisabled,
                     format!("reader {reader_id} is {}; ask the operator", reader.status.as_str()),
                 ))
             }
         }
         let ts: i64 = timestamp.parse().map_err(|_| {
-            ApiError::unauthorized("stale_request", "the timestamp header must be unix seconds")
+            ApiError::unauthorized(
+                ApiCode::StaleRequest,
+                "the timestamp header must be unix seconds",
+            )
         })?;
         if (chrono::Utc::now().timestamp() - ts).abs() > MAX_CLOCK_SKEW_SECS {
-            return Err(ApiError::unauthorized("stale_request", "the request time is more than 5 minutes off the server's clock; check the reader's clock"));
+            return Err(ApiError::unauthorized(ApiCode::StaleRequest, "the request time is more than 5 minutes off the server's clock; check the reader's clock"));
         }
         let key = parse_public_key(&reader.public_key)?;
         let path = parts
@@ -238,7 +242,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SignedReader<T> {
             .await?
         {
             return Err(ApiError::conflict(
-                "request_replayed",
+                ApiCode::RequestReplayed,
                 "this signed request was already received (a replay); send each request with a new request id",
             ));
         }

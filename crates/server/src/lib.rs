@@ -11,6 +11,7 @@ mod recheck;
 mod routes;
 pub mod screens;
 mod state;
+mod views;
 mod workflow;
 
 pub use openapi::api_doc;

@@ -1,8 +1,8 @@
 //! Automatic re-check of self-declarations once the online check works again (SPEC §6).
 
 use crate::error::ApiResult;
-use crate::routes::declarations::RecheckSummary;
 use crate::AppState;
+use kakunin_api::declarations::RecheckSummary;
 use kakunin_core::audit::AuditAction;
 use kakunin_core::declaration::{declared_name_matches, DeclarationStatus};
 use serde_json::json;
@@ -93,7 +93,10 @@ pub fn spawn(state: AppState) {
                     "re-checked self-declarations"
                 ),
                 Ok(_) => {}
-                Err(e) => tracing::warn!(code = e.code, "declaration re-check failed; will retry"),
+                Err(e) => tracing::warn!(
+                    code = e.code.as_str(),
+                    "declaration re-check failed; will retry"
+                ),
             }
         }
     });

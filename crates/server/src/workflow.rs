@@ -7,6 +7,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
+use kakunin_api::ApiCode;
 use kakunin_core::audit::AuditAction;
 use kakunin_core::card::{Card, CounterContext};
 use kakunin_core::consent::ConsentSelection;
@@ -22,7 +23,7 @@ const ATTEMPTS: usize = 3;
 
 fn concurrent_change(what: &str) -> ApiError {
     ApiError::conflict(
-        "concurrent_change",
+        ApiCode::ConcurrentChange,
         format!("the {what} is being changed by another request; retry"),
     )
 }
@@ -269,10 +270,9 @@ pub(crate) async fn give_consent(
     };
     for _ in 0..ATTEMPTS {
         let step = visit_step(state, id, &may, &event).await?;
-        let person_id = step
-            .before
-            .person_id
-            .ok_or_else(|| ApiError::conflict("invalid_transition", "the visit has no person"))?;
+        let person_id = step.before.person_id.ok_or_else(|| {
+            ApiError::conflict(ApiCode::InvalidTransition, "the visit has no person")
+        })?;
         let mut tx = state.store.transaction().await?;
         let Some(after) = step.save(&mut tx).await? else {
             continue;

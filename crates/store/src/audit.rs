@@ -7,10 +7,7 @@
 //! process is killed right after; and several processes can share one chain, taking turns.
 
 use crate::{get, parse_ts, ts, Result, Store, StoreError};
-use kakunin_core::audit::{
-    chain, verify, AuditAction, AuditEvent, AuditRecord, ChainBreak, GENESIS,
-};
-use serde::Serialize;
+use kakunin_core::audit::{chain, verify, AuditAction, AuditEvent, AuditRecord, GENESIS};
 use tokio::sync::{mpsc, oneshot};
 
 const MAX_BATCH: usize = 2048;
@@ -83,18 +80,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// The outcome of verifying the whole chain.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ChainReport {
-    /// Records checked.
-    pub records: i64,
-    /// The last good sequence number.
-    pub last_seq: i64,
-    /// Hash of the last good record.
-    pub head: String,
-    /// Where the chain broke, if it did.
-    pub broken: Option<ChainBreak>,
-}
+pub use kakunin_api::audit::ChainReport;
 
 impl Store {
     /// Appends `events` after the chain head in one transaction; returns the first new seq.

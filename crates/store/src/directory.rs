@@ -16,14 +16,7 @@ pub struct Institution {
     pub kind: String,
 }
 
-/// A staff member as authenticated.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Staff {
-    pub id: String,
-    pub institution_code: String,
-    pub name: String,
-    pub role: Role,
-}
+pub use kakunin_api::staff::{ApiToken, Staff};
 
 /// A registered card reader.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -41,55 +34,11 @@ fn active() -> ReaderStatus {
     ReaderStatus::Active
 }
 
-/// Where a reader is in its enrolment: asked for by a clinic, approved by an operator,
-/// suspended or revoked. Only an active reader's signature is accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReaderStatus {
-    /// Requested by clinic staff; waits for an operator's approval.
-    Pending,
-    Active,
-    /// Refused until an operator resumes it.
-    Suspended,
-    /// Refused for good.
-    Revoked,
-}
+pub use kakunin_api::readers::ReaderStatus;
 
-impl ReaderStatus {
-    /// Code name, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReaderStatus::Pending => "pending",
-            ReaderStatus::Active => "active",
-            ReaderStatus::Suspended => "suspended",
-            ReaderStatus::Revoked => "revoked",
-        }
-    }
-
-    fn parse(s: &str) -> Result<ReaderStatus> {
-        [
-            ReaderStatus::Pending,
-            ReaderStatus::Active,
-            ReaderStatus::Suspended,
-            ReaderStatus::Revoked,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
+fn parse_reader_status(s: &str) -> Result<ReaderStatus> {
+    ReaderStatus::parse(s)
         .ok_or_else(|| StoreError::Corrupt(format!("unknown reader status {s:?}")))
-    }
-}
-
-/// An API token of a machine client, as listed (never the token itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ApiToken {
-    pub id: String,
-    pub staff_id: String,
-    pub role: Role,
-    pub institution_code: String,
-    pub label: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub expires_at: chrono::DateTime<chrono::Utc>,
-    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What a staff member's stored password was checked against.
@@ -403,7 +352,7 @@ fn reader_from_row(r: &sqlx::any::AnyRow) -> Result<Reader> {
         id: get(r, "id")?,
         institution_code: get(r, "institution_code")?,
         public_key: get(r, "public_key")?,
-        status: ReaderStatus::parse(&get::<String>(r, "status")?)?,
+        status: parse_reader_status(&get::<String>(r, "status")?)?,
     })
 }
 

@@ -5,7 +5,6 @@ use crate::{get, parse_date, Result, Store, StoreError};
 use chrono::NaiveDate;
 use kakunin_core::consent::InfoCategory;
 use kakunin_core::eligibility::QualificationRecord;
-use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 
 const RECORD_SELECT: &str = "SELECT q.person_id, q.insurer_number, i.name AS insurer_name, i.insurance_type, q.symbol, q.number, q.branch, \
@@ -41,13 +40,7 @@ fn record(row: &AnyRow) -> Result<QualificationRecord> {
     })
 }
 
-/// One item of medical information.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct MedicalItem {
-    pub category: InfoCategory,
-    pub recorded_on: NaiveDate,
-    pub content: serde_json::Value,
-}
+pub use kakunin_api::eligibility::MedicalItem;
 
 impl Store {
     /// The person's latest qualification (by start date).

@@ -5,19 +5,10 @@ use crate::error::ApiResult;
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::Json;
+use kakunin_api::audit::AuditQuery;
 use kakunin_core::audit::AuditRecord;
 use kakunin_core::roles::Permission;
 use kakunin_store::audit::ChainReport;
-use serde::Deserialize;
-
-/// Paging.
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct AuditQuery {
-    /// Records with a sequence number above this (default 0).
-    pub after: Option<i64>,
-    /// At most this many (default 100, max 1000).
-    pub limit: Option<i64>,
-}
 
 /// Audit records, oldest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = Vec<AuditRecord>)), security(("bearer" = [])))]

@@ -3,53 +3,18 @@
 
 use crate::auth::{ApiJson, StaffAuth};
 use crate::error::ApiResult;
+use crate::views::declaration_view;
 use crate::workflow::audit_by;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use kakunin_api::declarations::{DeclarationView, RecheckSummary, SubmitDeclaration};
 use kakunin_core::audit::AuditAction;
-use kakunin_core::declaration::{DeclarationStatus, SelfDeclaration};
+use kakunin_core::declaration::DeclarationStatus;
 use kakunin_core::roles::Permission;
 use kakunin_store::declarations::DeclarationRecord;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
-
-/// A submitted form.
-#[derive(Deserialize, ToSchema)]
-pub struct SubmitDeclaration {
-    /// The visit that fell back to the form, if any.
-    pub visit_id: Option<String>,
-    pub form: SelfDeclaration,
-}
-
-/// Where a declaration stands.
-#[derive(Serialize, ToSchema)]
-pub struct DeclarationView {
-    pub id: String,
-    pub status: DeclarationStatus,
-    /// Fields left empty; non-empty means the form is flagged for staff.
-    pub missing: Vec<String>,
-    pub flagged: bool,
-    pub form: SelfDeclaration,
-    pub matched_person_id: Option<i64>,
-    pub rechecked_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl From<DeclarationRecord> for DeclarationView {
-    fn from(d: DeclarationRecord) -> Self {
-        DeclarationView {
-            id: d.id,
-            status: d.status,
-            flagged: !d.missing.is_empty(),
-            missing: d.missing,
-            form: d.form,
-            matched_person_id: d.matched_person_id,
-            rechecked_at: d.rechecked_at,
-        }
-    }
-}
 
 /// Store a self-declaration form, however far it was filled in.
 #[utoipa::path(post, path = "/api/v1/declarations", tag = "declarations", request_body = SubmitDeclaration,
@@ -89,7 +54,7 @@ pub async fn submit_declaration(
         json!({ "missing": record.missing }),
     );
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(record.into())))
+    Ok((StatusCode::CREATED, Json(declaration_view(record))))
 }
 
 /// A declaration and its re-check status.
@@ -102,16 +67,7 @@ pub async fn declaration_status(
     staff.require(Permission::Reception)?;
     let d = state.store.declaration(&id).await?;
     staff.same_institution(&d.institution_code)?;
-    Ok(Json(d.into()))
-}
-
-/// Outcome of a re-check run.
-#[derive(Serialize, ToSchema)]
-pub struct RecheckSummary {
-    pub checked: usize,
-    pub confirmed: usize,
-    pub mismatch: usize,
-    pub not_found: usize,
+    Ok(Json(declaration_view(d)))
 }
 
 /// Re-check pending declarations now (it also runs by itself every 30 s).

@@ -6,29 +6,16 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
+use kakunin_api::eligibility::{NumbersCheck, ProxyPickup, VisitResult};
+use kakunin_api::ApiCode;
 use kakunin_core::audit::AuditAction;
 use kakunin_core::consent::{ConsentSelection, InfoCategory};
 use kakunin_core::eligibility::{EligibilityResult, QualificationRecord};
 use kakunin_core::numbers::{InsuredNumbers, InsurerNumber};
 use kakunin_core::roles::Permission;
-use kakunin_core::visit::{proxy_pickup_basis, ProxyDocument};
+use kakunin_core::visit::proxy_pickup_basis;
 use kakunin_store::persons::MedicalItem;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
-
-/// A visit's result as reception sees it.
-#[derive(Serialize, ToSchema)]
-pub struct VisitResult {
-    pub visit_id: String,
-    pub result: EligibilityResult,
-    pub consent: ConsentSelection,
-    /// The categories of medical information this institution may view for this visit.
-    pub viewable: Vec<InfoCategory>,
-    pub consent_assisted: bool,
-    /// When the consent was given (the visit's completion).
-    pub consented_at: chrono::DateTime<chrono::Utc>,
-}
 
 /// The eligibility result of a completed visit (only consented information).
 #[utoipa::path(get, path = "/api/v1/visits/{id}/result", tag = "eligibility",
@@ -43,7 +30,7 @@ pub async fn visit_result(
     staff.same_institution(&v.institution_code)?;
     if !v.visit.result_ready() {
         return Err(ApiError::conflict(
-            "result_not_ready",
+            ApiCode::ResultNotReady,
             format!(
                 "the visit is {}; the result is ready after consent selection",
                 v.visit.state.as_str()
@@ -52,7 +39,7 @@ pub async fn visit_result(
     }
     let person = v
         .person_id
-        .ok_or_else(|| ApiError::conflict("result_not_ready", "the visit has no person"))?;
+        .ok_or_else(|| ApiError::conflict(ApiCode::ResultNotReady, "the visit has no person"))?;
     let q = state.store.qualification_of_person(person).await?;
     let consent = v.visit.consent.unwrap_or_default();
     let result = EligibilityResult::new(&q, chrono::Utc::now().date_naive(), Some(&consent));
@@ -88,7 +75,7 @@ pub async fn information_view(
     let s = staff.require(Permission::ViewMedicalInformation)?;
     let category = InfoCategory::parse(&category).ok_or_else(|| {
         ApiError::not_found(
-            "unknown_category",
+            ApiCode::UnknownCategory,
             "category must be medication, checkup or clinical",
         )
     })?;
@@ -101,7 +88,7 @@ pub async fn information_view(
     if !allowed {
         return Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
-            "consent_missing",
+            ApiCode::ConsentMissing,
             format!("the patient did not consent to sharing {} information with this institution in this visit", category.as_str()),
         ));
     }
@@ -116,22 +103,6 @@ pub async fn information_view(
         )
         .await?;
     Ok(Json(items))
-}
-
-/// 保険者番号・記号・番号・枝番 from an eligibility certificate (or insurance card, prescription).
-#[derive(Deserialize, ToSchema)]
-pub struct NumbersCheck {
-    pub insurer_number: String,
-    #[serde(default)]
-    pub symbol: String,
-    pub number: String,
-    pub branch: String,
-    /// When given, must match the person's birth date.
-    pub birth_date: Option<chrono::NaiveDate>,
-    /// The patient consented at the desk to limit-amount information (限度額適用認定証情報の
-    /// 提供に同意): the limit category is then included. Ignored for proxy pickups.
-    #[serde(default)]
-    pub limit_consent: bool,
 }
 
 async fn lookup(state: &AppState, req: &NumbersCheck) -> ApiResult<QualificationRecord> {
@@ -154,10 +125,10 @@ async fn lookup(state: &AppState, req: &NumbersCheck) -> ApiResult<Qualification
     match found {
         Some(q) if req.birth_date.is_none_or(|b| b == q.birth_date) => Ok(q),
         _ if !state.store.insurer_exists(numbers.insurer.as_str()).await? => Err(ApiError::not_found(
-            "unknown_insurer",
+            ApiCode::UnknownInsurer,
             format!("insurer {} is not known to the service; check the insurer number", numbers.insurer),
         )),
-        _ => Err(ApiError::not_found("qualification_not_found", "no qualification matches these numbers; check them against the certificate, or use the self-declaration form")),
+        _ => Err(ApiError::not_found(ApiCode::QualificationNotFound, "no qualification matches these numbers; check them against the certificate, or use the self-declaration form")),
     }
 }
 
@@ -186,15 +157,6 @@ pub async fn check_by_numbers(
         )
         .await?;
     Ok(Json(result))
-}
-
-/// A proxy collecting medicine for an absent holder.
-#[derive(Deserialize, ToSchema)]
-pub struct ProxyPickup {
-    /// What the proxy brought; without one the check is refused.
-    pub document: Option<ProxyDocument>,
-    #[serde(flatten)]
-    pub numbers: NumbersCheck,
 }
 
 /// Pharmacy proxy pickup: no visual confirmation possible, so the check uses the prescription's

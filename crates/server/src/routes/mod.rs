@@ -15,6 +15,7 @@ pub mod visual;
 
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
+use kakunin_api::ApiCode;
 
 /// Refuses an identifier a client chose (a reader's, a staff member's) unless it is 1–64
 /// letters, digits, '-', '_' or '.': ids end up in logs, audit records and file names.
@@ -26,7 +27,7 @@ pub(crate) fn check_chosen_id(id: &str, what: &str) -> ApiResult<()> {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
     {
         return Err(ApiError::unprocessable(
-            "invalid_format",
+            ApiCode::InvalidFormat,
             format!("{what} must be 1–64 letters, digits, '-', '_' or '.'"),
         ));
     }

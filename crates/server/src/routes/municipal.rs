@@ -2,79 +2,28 @@
 
 use crate::auth::{ApiJson, StaffAuth};
 use crate::error::{ApiError, ApiResult};
+use crate::views::{card_record_view, person_view};
 use crate::workflow::{audit_by, change_card, issue_replacing, CardOutcome};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{Datelike, NaiveDate};
+use kakunin_api::municipal::{CardView, IssueCard, PersonQuery, PersonView, ResetPin, SwitchKind};
+use kakunin_api::ApiCode;
 use kakunin_core::audit::AuditAction;
-use kakunin_core::card::{
-    Card, CardHistoryEntry, CardKind, CounterContext, MemoEntry, Pin, RegistrationChoice,
-};
+use kakunin_core::card::{Card, CardKind, CounterContext, Pin, RegistrationChoice};
 use kakunin_core::roles::Permission;
 use kakunin_core::DomainError;
 use kakunin_store::cards::CardRecord;
 use kakunin_store::directory::Staff;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
-
-/// A card as the counter shows it: kind, PIN status, memo field and history.
-#[derive(Serialize, ToSchema)]
-pub struct CardView {
-    pub id: String,
-    pub person_id: i64,
-    pub kind: CardKind,
-    pub registered: bool,
-    /// Absent on face-auth cards.
-    pub pin: Option<PinView>,
-    /// 追記欄: struck entries stay, with `struck_on`.
-    pub memo: Vec<MemoEntry>,
-    pub history: Vec<CardHistoryEntry>,
-    pub certificate_serial: String,
-    pub expires_on: NaiveDate,
-    /// The holder, as the card's face shows them (the counter's views only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub holder: Option<PersonView>,
-    /// Names of the municipalities and institutions (by code) and of the staff (by id) that the
-    /// memo and history mention, so the counter shows names, not bare codes.
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub names: std::collections::BTreeMap<String, String>,
-}
-
-/// A resident as the counter finds them.
-#[derive(Serialize, ToSchema)]
-pub struct PersonView {
-    pub person_id: i64,
-    pub name: String,
-    pub name_kana: String,
-    pub birth_date: NaiveDate,
-    /// The birth date in the Japanese era.
-    pub birth_date_wareki: Option<String>,
-    /// Their cards whose certificates are not revoked (one at most).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub cards: Vec<String>,
-}
-
-impl PersonView {
-    fn of(q: &kakunin_core::eligibility::QualificationRecord, cards: Vec<String>) -> PersonView {
-        PersonView {
-            person_id: q.person_id,
-            name: q.name.clone(),
-            name_kana: q.name_kana.clone(),
-            birth_date: q.birth_date,
-            birth_date_wareki: kakunin_core::wareki::japanese_date(q.birth_date),
-            cards,
-        }
-    }
-}
 
 /// The counter's view of a card: with its holder.
 async fn counter_view(state: &AppState, r: &CardRecord) -> ApiResult<CardView> {
-    let mut view = CardView::from(r);
+    let mut view = card_record_view(r);
     let q = state.store.qualification_of_person(r.person_id).await?;
-    view.holder = Some(PersonView::of(&q, vec![]));
+    view.holder = Some(person_view(&q, vec![]));
     let places = r
         .card
         .memo
@@ -96,16 +45,6 @@ async fn counter_view(state: &AppState, r: &CardRecord) -> ApiResult<CardView> {
         }
     }
     Ok(view)
-}
-
-/// A search of residents: by birth date, narrowed by name (kanji or kana, spaces and width
-/// ignored, a prefix is enough); by name alone (the family name exactly, in kanji or kana, then
-/// the given name as a prefix); or by card id.
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct PersonQuery {
-    pub birth_date: Option<NaiveDate>,
-    pub name: Option<String>,
-    pub card_id: Option<String>,
 }
 
 /// Find residents at the counter (clerks): by card id, by birth date (and name), or by name.
@@ -162,7 +101,7 @@ pub async fn find_persons(
             .collect()
     } else {
         return Err(ApiError::unprocessable(
-            "search_too_wide",
+            ApiCode::SearchTooWide,
             "give the name or kana (family name first), the birth date, or the card id",
         ));
     };
@@ -176,73 +115,9 @@ pub async fn find_persons(
             .into_iter()
             .map(|c| c.card.id)
             .collect();
-        out.push(PersonView::of(&person, cards));
+        out.push(person_view(&person, cards));
     }
     Ok(Json(out))
-}
-
-/// PIN status (never the PIN).
-#[derive(Serialize, ToSchema)]
-pub struct PinView {
-    pub locked: bool,
-    pub tries_left: u8,
-}
-
-impl From<&CardRecord> for CardView {
-    fn from(r: &CardRecord) -> Self {
-        CardView {
-            id: r.card.id.clone(),
-            person_id: r.person_id,
-            kind: r.card.kind,
-            registered: r.card.registered,
-            pin: r.card.pin.as_ref().map(|p| PinView {
-                locked: p.locked(),
-                tries_left: p.tries_left(),
-            }),
-            memo: r.card.memo.clone(),
-            history: r.card.history.clone(),
-            certificate_serial: r.cert_serial.clone(),
-            expires_on: r.expires_on,
-            holder: None,
-            names: Default::default(),
-        }
-    }
-}
-
-/// Issue request.
-#[derive(Deserialize, ToSchema)]
-pub struct IssueCard {
-    pub person_id: i64,
-    pub kind: CardKind,
-    /// 4 digits; required for standard cards, refused for face-auth cards.
-    pub pin: Option<String>,
-    /// Register insurance use at issuance (face-auth cards, on the holder's request).
-    #[serde(default)]
-    pub register_insurance_use: bool,
-    /// Re-issue: the person holds a card already (lost, damaged); the new card replaces it and
-    /// the old card's certificates are revoked. Without it, a holder is refused
-    /// (`already_holds_card`) — or, asking for a face-auth card while holding a standard one,
-    /// switched on the same card (seed §1(2)).
-    #[serde(default)]
-    pub reissue: bool,
-}
-
-/// Switch request.
-#[derive(Deserialize, ToSchema)]
-pub struct SwitchKind {
-    pub to: CardKind,
-    /// The new PIN when switching to standard.
-    pub new_pin: Option<String>,
-    /// For an unregistered card switching to face-auth: what the holder chose when offered
-    /// registration. `not_asked` is refused with `register_before_switch`.
-    #[serde(default)]
-    pub registration: RegistrationChoice,
-}
-
-/// PIN reset request.
-#[derive(Deserialize, ToSchema)]
-pub struct ResetPin {
-    pub new_pin: String,
 }
 
 fn counter(staff: &Staff) -> CounterContext {
@@ -262,7 +137,7 @@ async fn own_card(state: &AppState, clerk: &Staff, id: &str) -> ApiResult<CardRe
     } else {
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "other_municipality",
+            ApiCode::OtherMunicipality,
             "this card was issued by another municipality; only its own counter may see or change it",
         ))
     }
@@ -288,7 +163,7 @@ pub async fn issue_card(
         .await
         .map_err(|_| {
             ApiError::not_found(
-                "unknown_person",
+                ApiCode::UnknownPerson,
                 format!(
                     "insured person {} not found; check the person id",
                     req.person_id
@@ -301,7 +176,7 @@ pub async fn issue_card(
             return switch_instead_of_issuing(&state, clerk, old, req.register_insurance_use).await;
         }
         return Err(ApiError::conflict(
-            "already_holds_card",
+            ApiCode::AlreadyHoldsCard,
             format!(
                 "this person already holds card {} ({}); one person holds one valid card: switch its kind, or re-issue it (reissue: true) if it was lost or damaged",
                 old.card.id,

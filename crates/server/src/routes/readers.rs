@@ -4,46 +4,19 @@
 
 use crate::auth::{ApiJson, StaffAuth};
 use crate::error::{ApiError, ApiResult};
+use crate::views::reader_view;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use kakunin_api::readers::{
+    ReaderAction, ReaderQuery, ReaderStatusChange, ReaderView, RegisterReader, Revoke,
+};
+use kakunin_api::ApiCode;
 use kakunin_core::audit::AuditAction;
 use kakunin_core::roles::{Permission, Role};
 use kakunin_store::directory::{Reader, ReaderStatus};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
-
-/// Reader enrolment.
-#[derive(Deserialize, ToSchema)]
-pub struct RegisterReader {
-    /// Reader id chosen by the reader (e.g. its serial number).
-    pub id: String,
-    /// Ed25519 public key, base64 of 32 bytes.
-    pub public_key: String,
-    /// The operator names the institution; clinic staff ask for readers of their own.
-    pub institution_code: Option<String>,
-}
-
-/// A reader and where it is in its enrolment.
-#[derive(Serialize, ToSchema)]
-pub struct ReaderView {
-    pub id: String,
-    pub institution_code: String,
-    /// `pending` until the operator approves it; only `active` readers may sign requests.
-    pub status: ReaderStatus,
-}
-
-impl From<&Reader> for ReaderView {
-    fn from(r: &Reader) -> Self {
-        ReaderView {
-            id: r.id.clone(),
-            institution_code: r.institution_code.clone(),
-            status: r.status,
-        }
-    }
-}
 
 /// Enrol a reader. The operator (admin) enrols it for a named institution, active at once;
 /// clinic or pharmacy staff ask for one of their own institution, which stays `pending` — its
@@ -59,7 +32,7 @@ pub async fn register_reader(
         Role::Admin => (
             req.institution_code.clone().ok_or_else(|| {
                 ApiError::unprocessable(
-                    "institution_required",
+                    ApiCode::InstitutionRequired,
                     "name the reader's institution_code",
                 )
             })?,
@@ -79,7 +52,7 @@ pub async fn register_reader(
     super::check_chosen_id(&req.id, "a reader id")?;
     if state.store.reader(&req.id).await?.is_some() {
         return Err(ApiError::conflict(
-            "reader_exists",
+            ApiCode::ReaderExists,
             format!(
                 "reader {} is already registered; keep its key file or choose another id",
                 req.id
@@ -102,7 +75,7 @@ pub async fn register_reader(
         json!({ "status": status }),
     );
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(ReaderView::from(&reader))))
+    Ok((StatusCode::CREATED, Json(reader_view(&reader))))
 }
 
 /// Readers: all of them for the operator (or one institution's with `?institution=`), the own
@@ -122,34 +95,7 @@ pub async fn list_readers(
         }
     };
     let readers = state.store.readers(institution.as_deref()).await?;
-    Ok(Json(readers.iter().map(ReaderView::from).collect()))
-}
-
-/// The listing's filter.
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct ReaderQuery {
-    pub institution: Option<String>,
-}
-
-/// A change of a reader's status.
-#[derive(Deserialize, ToSchema)]
-pub struct ReaderStatusChange {
-    /// `approve` (pending → active), `suspend` (→ suspended), `resume` (suspended → active) or
-    /// `revoke` (for good).
-    pub action: ReaderAction,
-    /// Why (kept in the audit record).
-    #[serde(default)]
-    pub reason: String,
-}
-
-/// What to do with a reader.
-#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ReaderAction {
-    Approve,
-    Suspend,
-    Resume,
-    Revoke,
+    Ok(Json(readers.iter().map(reader_view).collect()))
 }
 
 /// Approve, suspend, resume or revoke a reader, with effect on its next request. The operator
@@ -165,7 +111,10 @@ pub async fn change_reader_status(
     ApiJson(req): ApiJson<ReaderStatusChange>,
 ) -> ApiResult<Json<ReaderView>> {
     let reader = state.store.reader(&id).await?.ok_or_else(|| {
-        ApiError::not_found("unknown_reader", format!("reader {id} is not registered"))
+        ApiError::not_found(
+            ApiCode::UnknownReader,
+            format!("reader {id} is not registered"),
+        )
     })?;
     if staff.0.role != Role::Admin {
         staff.require(Permission::Reception)?;
@@ -173,7 +122,7 @@ pub async fn change_reader_status(
         if req.action != ReaderAction::Suspend {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "wrong_role",
+                ApiCode::WrongRole,
                 "only the operator approves, resumes or revokes readers; clinic staff may suspend their own",
             ));
         }
@@ -188,7 +137,7 @@ pub async fn change_reader_status(
     let mut tx = state.store.transaction().await?;
     if !tx.set_reader_status(&id, from, to, &staff.0.id).await? {
         return Err(ApiError::conflict(
-            "reader_status_conflict",
+            ApiCode::ReaderStatusConflict,
             format!(
                 "reader {id} is {}; it cannot be {:?}d from there",
                 reader.status.as_str(),
@@ -207,16 +156,8 @@ pub async fn change_reader_status(
     tx.commit().await?;
     Ok(Json(ReaderView {
         status: to,
-        ..ReaderView::from(&reader)
+        ..reader_view(&reader)
     }))
-}
-
-/// Revocation request.
-#[derive(Deserialize, ToSchema)]
-pub struct Revoke {
-    /// Certificate serial, lower-case hex.
-    pub serial: String,
-    pub reason: String,
 }
 
 /// Add a certificate to the revocation list (admin).
@@ -230,7 +171,7 @@ pub async fn revoke_certificate(
     let admin = staff.require(Permission::Administer)?;
     if req.serial.is_empty() || !req.serial.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::unprocessable(
-            "invalid_format",
+            ApiCode::InvalidFormat,
             "serial must be hex",
         ));
     }

@@ -3,26 +3,18 @@
 
 use crate::auth::{ApiJson, StaffAuth};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::municipal::CardView;
+use crate::views::card_record_view;
 use crate::workflow::{change_card, CardOutcome};
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
+use kakunin_api::municipal::CardView;
+use kakunin_api::municipal::ChannelRegistration;
+use kakunin_api::ApiCode;
 use kakunin_core::audit::AuditAction;
 use kakunin_core::matrix::{registration_allowed, IdentityMethod, RegistrationChannel};
 use kakunin_core::roles::Permission;
-use serde::Deserialize;
 use serde_json::json;
-use utoipa::ToSchema;
-
-/// Registration request from a PIN channel.
-#[derive(Deserialize, ToSchema)]
-pub struct ChannelRegistration {
-    pub card_id: String,
-    /// `smartphone` or `atm` (the reader and the counter have their own endpoints).
-    pub channel: RegistrationChannel,
-    pub pin: String,
-}
 
 /// Register through a PIN channel. The PIN counts: the third wrong entry locks it.
 ///
@@ -42,7 +34,7 @@ pub async fn register_by_channel(
         RegistrationChannel::CardReader | RegistrationChannel::MunicipalCounter
     ) {
         return Err(ApiError::unprocessable(
-            "use_other_endpoint",
+            ApiCode::UseOtherEndpoint,
             "card-reader registration happens in a visit (POST /api/v1/visits/{id}/registration); counter registration at /api/v1/municipal/cards/{id}/registration",
         ));
     }
@@ -81,5 +73,5 @@ pub async fn register_by_channel(
         },
     )
     .await?;
-    Ok(Json(CardView::from(&record)))
+    Ok(Json(card_record_view(&record)))
 }

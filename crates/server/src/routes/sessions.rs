@@ -9,21 +9,13 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
+use kakunin_api::staff::{SessionView, SignIn};
+use kakunin_api::ApiCode;
 use kakunin_core::audit::AuditAction;
 use kakunin_store::directory::{PasswordCheck, Staff};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
-
-/// Sign-in request.
-#[derive(Deserialize, ToSchema)]
-pub struct SignIn {
-    pub staff_id: String,
-    /// The staff member's password (stored as argon2id; never usable as a bearer token).
-    pub password: String,
-}
 
 /// The client's address, when the server was started with connection info (`serve`); the
 /// sign-in throttle counts failures per source with it.
@@ -45,15 +37,6 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Source {
     }
 }
 
-/// A started session.
-#[derive(Serialize, ToSchema)]
-pub struct SessionView {
-    /// Bearer token for the session.
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-    pub staff: Staff,
-}
-
 /// Sign in: answers a session token, or 401 `wrong_login` without saying which part was wrong.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = SignIn,
     responses((status = 201, body = SessionView), (status = 401, description = "wrong_login", body = crate::error::ErrorBody), (status = 429, description = "too_many_sign_ins", body = crate::error::ErrorBody)))]
@@ -65,7 +48,7 @@ pub async fn sign_in(
     let id = req.staff_id.trim();
     if id.is_empty() || id.len() > 64 || req.password.len() > 1024 {
         return Err(ApiError::unauthorized(
-            "wrong_login",
+            ApiCode::WrongLogin,
             "the staff id or the password is wrong; check both and try again",
         ));
     }
@@ -77,7 +60,7 @@ pub async fn sign_in(
         tracing::warn!(staff = id, source = ?source, "sign-in throttled");
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "too_many_sign_ins",
+            ApiCode::TooManySignIns,
             format!(
                 "too many failed sign-ins from {whose}; try again in {} seconds, or sign in from the computer you usually use",
                 wait.as_secs().max(1)
@@ -101,7 +84,7 @@ pub async fn sign_in(
             )
             .await?;
         return Err(ApiError::unauthorized(
-            "wrong_login",
+            ApiCode::WrongLogin,
             "the staff id or the password is wrong; check both and try again",
         ));
     };

@@ -8,16 +8,16 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use kakunin_api::staff::{IssuedToken, NewStaff, NewToken, PasswordChange};
+use kakunin_api::ApiCode;
 use kakunin_core::audit::AuditAction;
 use kakunin_core::roles::Role;
 use kakunin_store::directory::{ApiToken, PasswordCheck, Staff};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 
 fn check_password_rules(password: &str) -> ApiResult<()> {
     kakunin_store::directory::password_acceptable(password)
-        .map_err(|why| ApiError::unprocessable("weak_password", why))
+        .map_err(|why| ApiError::unprocessable(ApiCode::WeakPassword, why))
 }
 
 /// Refuses unless the caller is the operator or staff member `id` themself.
@@ -27,21 +27,10 @@ fn operator_or_self<'a>(staff: &'a StaffAuth, id: &str) -> ApiResult<&'a Staff> 
     } else {
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "wrong_role",
+            ApiCode::WrongRole,
             "only the operator or the staff member themself may do this",
         ))
     }
-}
-
-/// A new staff account.
-#[derive(Deserialize, ToSchema)]
-pub struct NewStaff {
-    pub id: String,
-    pub name: String,
-    pub role: Role,
-    pub institution_code: String,
-    /// The first password (12 characters or more); the staff member changes it after.
-    pub password: String,
 }
 
 /// Add a staff member (operator).
@@ -58,7 +47,7 @@ pub async fn add_staff(
     state.store.institution(&req.institution_code).await?;
     if state.store.staff(&req.id).await.is_ok() {
         return Err(ApiError::conflict(
-            "staff_exists",
+            ApiCode::StaffExists,
             format!("staff id {} is taken; choose another", req.id),
         ));
     }
@@ -81,15 +70,6 @@ pub async fn add_staff(
     Ok((StatusCode::CREATED, Json(new)))
 }
 
-/// A password change: the staff member gives their current password; the operator resets
-/// without it.
-#[derive(Deserialize, ToSchema)]
-pub struct PasswordChange {
-    #[serde(default)]
-    pub current_password: Option<String>,
-    pub new_password: String,
-}
-
 /// Change a password (the staff member, with the current one) or reset it (operator).
 #[utoipa::path(post, path = "/api/v1/staff/{id}/password", tag = "staff", request_body = PasswordChange,
     responses((status = 204), (status = 401, description = "wrong_login", body = crate::error::ErrorBody)), security(("bearer" = [])))]
@@ -108,7 +88,7 @@ pub async fn change_password(
             PasswordCheck::Right(_)
         ) {
             return Err(ApiError::unauthorized(
-                "wrong_login",
+                ApiCode::WrongLogin,
                 "the current password is wrong; type it again",
             ));
         }
@@ -124,27 +104,6 @@ pub async fn change_password(
     );
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A new API token.
-#[derive(Deserialize, ToSchema)]
-pub struct NewToken {
-    /// What it is for (e.g. `terminal reception-pc-1`).
-    pub label: String,
-    /// Days until it expires (1–3650).
-    #[serde(default = "year")]
-    pub days: i64,
-}
-
-fn year() -> i64 {
-    365
-}
-
-/// An issued token: shown once.
-#[derive(Serialize, ToSchema)]
-pub struct IssuedToken {
-    pub token: String,
-    pub record: ApiToken,
 }
 
 /// Issue an API token for a machine client of staff member `id` (their role and institution).
@@ -198,7 +157,7 @@ pub async fn revoke_token(
         .await?
         .ok_or_else(|| {
             ApiError::not_found(
-                "unknown_token",
+                ApiCode::UnknownToken,
                 format!("no unrevoked API token has id {token_id}; list them with GET /api/v1/staff/{{id}}/tokens"),
             )
         })?;

@@ -3,132 +3,30 @@
 
 use crate::auth::{SignedReader, StaffAuth};
 use crate::error::{ApiError, ApiResult};
+use crate::views::{staff_visit_view, visit_view};
 use crate::workflow::{answer_registration, apply_visit, audit_reader, give_consent};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
+use kakunin_api::visits::{
+    ConsentRequest, IdentityEvidence, NonceView, QueueQuery, RegistrationAnswer, StartVisit,
+    VisitView,
+};
+use kakunin_api::ApiCode;
 use kakunin_core::audit::AuditAction;
 use kakunin_core::card::CardKind;
-use kakunin_core::consent::ConsentSelection;
-use kakunin_core::matrix::{identity_methods, IdentityMethod};
+use kakunin_core::matrix::IdentityMethod;
 use kakunin_core::roles::Permission;
-use kakunin_core::visit::{
-    fallback_for, AttemptOutcome, Fallback, FallbackReason, PatientHas, PlacedBy, Visit,
-    VisitEvent, VisitState,
-};
+use kakunin_core::visit::{fallback_for, AttemptOutcome, Fallback, PatientHas, Visit, VisitEvent};
 use kakunin_evidence::attestation::{
-    open_attestation, parse_public_key, AttestedMethod, AttestedOutcome, SignedAttestation,
+    open_attestation, parse_public_key, AttestedMethod, AttestedOutcome,
 };
 use kakunin_evidence::{challenge::verify_card_signature, unb64};
 use kakunin_store::directory::Reader;
 use kakunin_store::visits::VisitRecord;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
-
-/// Where a visit stands and what the kiosk shows next.
-#[derive(Serialize, ToSchema)]
-pub struct VisitView {
-    pub id: String,
-    pub state: VisitState,
-    /// identity | visual_mode | registration_offer | consent | done | fallback.
-    pub next: &'static str,
-    pub card_kind: CardKind,
-    pub placed_by: PlacedBy,
-    pub registered: bool,
-    /// Methods offered, default first (never PIN for a face-auth card).
-    pub identity_methods: Vec<IdentityMethod>,
-    pub face_attempts_left: u8,
-    pub identity: Option<IdentityMethod>,
-    pub fallback: Option<FallbackAdvice>,
-    pub started_at: DateTime<Utc>,
-    /// Who the card belongs to, as its face and the eligibility record say: for reception
-    /// staff (to call the patient and to tell two waiting patients apart), never for readers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub holder: Option<HolderView>,
-    /// Left waiting on the patient for longer than the visit expiry (listed only on request).
-    pub abandoned: bool,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// The card holder as reception sees them (what the card's face shows).
-#[derive(Serialize, ToSchema)]
-pub struct HolderView {
-    pub name: String,
-    pub name_kana: String,
-    pub birth_date: chrono::NaiveDate,
-    /// The birth date in the Japanese era, e.g. 「昭和26年11月10日」.
-    pub birth_date_wareki: Option<String>,
-    pub age: u32,
-    /// 1 male, 2 female.
-    pub sex: i64,
-}
-
-impl VisitView {
-    /// The view for reception staff: with the holder, when the card's person is known.
-    pub(crate) async fn for_staff(state: &AppState, r: &VisitRecord) -> ApiResult<VisitView> {
-        let mut view = VisitView::from(r);
-        if let Some(pid) = r.person_id {
-            let q = state.store.qualification_of_person(pid).await?;
-            view.holder = Some(HolderView {
-                birth_date_wareki: kakunin_core::wareki::japanese_date(q.birth_date),
-                age: kakunin_core::wareki::age_on(q.birth_date, Utc::now().date_naive()),
-                name: q.name,
-                name_kana: q.name_kana,
-                birth_date: q.birth_date,
-                sex: q.sex,
-            });
-        }
-        Ok(view)
-    }
-}
-
-/// What to do when the online check by card cannot go on.
-#[derive(Serialize, ToSchema)]
-pub struct FallbackAdvice {
-    pub reason: FallbackReason,
-    /// In order of preference, for this card kind.
-    pub options: Vec<Fallback>,
-}
-
-impl From<&VisitRecord> for VisitView {
-    fn from(r: &VisitRecord) -> Self {
-        let v = &r.visit;
-        let next = match v.state {
-            VisitState::CardPlaced | VisitState::AwaitingIdentity => "identity",
-            VisitState::AwaitingVisual => "visual_mode",
-            VisitState::RegistrationOffered => "registration_offer",
-            VisitState::AwaitingConsent => "consent",
-            VisitState::Completed => "done",
-            VisitState::Fallback { .. } => "fallback",
-        };
-        let fallback = match v.state {
-            VisitState::Fallback { reason } => Some(FallbackAdvice {
-                reason,
-                options: fallback_options(Some(v.card_kind)),
-            }),
-            _ => None,
-        };
-        VisitView {
-            id: r.id.clone(),
-            state: v.state,
-            next,
-            card_kind: v.card_kind,
-            placed_by: v.placed_by,
-            registered: v.registered,
-            identity_methods: identity_methods(v.card_kind).to_vec(),
-            face_attempts_left: v.max_face_attempts.saturating_sub(v.face_attempts),
-            identity: v.identity,
-            fallback,
-            started_at: r.started_at,
-            holder: None,
-            abandoned: false,
-            updated_at: r.updated_at,
-        }
-    }
-}
 
 /// The fallbacks open to a holder of `kind`, in order (asking the domain for each situation).
 pub fn fallback_options(kind: Option<CardKind>) -> Vec<Fallback> {
@@ -164,15 +62,6 @@ pub(crate) fn own_reader(reader: &Reader) -> impl Fn(&VisitRecord) -> ApiResult<
     }
 }
 
-/// A card placed on the reader.
-#[derive(Deserialize, ToSchema)]
-pub struct StartVisit {
-    /// User-authentication certificate (DER, base64), read from the card without PIN.
-    pub certificate: String,
-    #[serde(default)]
-    pub placed_by: PlacedBy,
-}
-
 /// Start a visit: the certificate is checked (chain, expiry, revocation) and the card looked up.
 #[utoipa::path(post, path = "/api/v1/visits", tag = "visits", request_body = StartVisit,
     responses((status = 201, body = VisitView), (status = 422, description = "certificate_expired, certificate_revoked, certificate_forged, ...", body = crate::error::ErrorBody)),
@@ -184,7 +73,7 @@ pub async fn start_visit(
     let reader = &req.reader;
     let der = unb64(&req.body.certificate).map_err(|_| {
         ApiError::unprocessable(
-            "certificate_malformed",
+            ApiCode::CertificateMalformed,
             "certificate must be base64 DER; read it again from the card",
         )
     })?;
@@ -204,7 +93,7 @@ pub async fn start_visit(
         }
     };
     let card = state.store.card_by_serial(&cert.serial).await?.ok_or_else(|| {
-        ApiError::not_found("unknown_card", "the certificate is valid but no card is on record for it; check the card at the municipal counter")
+        ApiError::not_found(ApiCode::UnknownCard, "the certificate is valid but no card is on record for it; check the card at the municipal counter")
     })?;
     let mut visit = Visit::start(card.card.kind, card.card.registered, req.body.placed_by);
     visit.apply(VisitEvent::CertificateChecked { ok: true })?;
@@ -229,18 +118,7 @@ pub async fn start_visit(
         json!({ "card": card.card.id, "placed_by": req.body.placed_by }),
     );
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(VisitView::from(&record))))
-}
-
-/// Queue query.
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct QueueQuery {
-    /// At most this many (default 50, max 500).
-    pub limit: Option<i64>,
-    /// Also list abandoned visits (left waiting on the patient for longer than the server's
-    /// visit expiry, default 30 minutes).
-    #[serde(default)]
-    pub include_abandoned: bool,
+    Ok((StatusCode::CREATED, Json(visit_view(&record))))
 }
 
 /// The reception queue: this institution's latest visits, newest first, each with its holder;
@@ -265,7 +143,7 @@ pub async fn queue(
         if abandoned && !q.include_abandoned {
             continue;
         }
-        let mut view = VisitView::for_staff(&state, v).await?;
+        let mut view = staff_visit_view(&state, v).await?;
         view.abandoned = abandoned;
         views.push(view);
     }
@@ -282,15 +160,7 @@ pub async fn visit_status(
     staff.require(Permission::Reception)?;
     let v = state.store.visit(&id).await?;
     staff.same_institution(&v.institution_code)?;
-    Ok(Json(VisitView::for_staff(&state, &v).await?))
-}
-
-/// A fresh single-use nonce.
-#[derive(Serialize, ToSchema)]
-pub struct NonceView {
-    /// Bind attestations to it, or have the card sign its UTF-8 bytes (PIN path).
-    pub nonce: String,
-    pub expires_in_seconds: i64,
+    Ok(Json(staff_visit_view(&state, &v).await?))
 }
 
 /// Issue a nonce for the next attestation or PIN challenge of this visit.
@@ -310,23 +180,6 @@ pub async fn issue_nonce(
     }))
 }
 
-/// Identity evidence from the reader.
-#[derive(Deserialize, ToSchema)]
-#[serde(tag = "method", rename_all = "snake_case")]
-pub enum IdentityEvidence {
-    /// Face recognition result, signed by the reader.
-    Face { attestation: SignedAttestation },
-    /// Refused with 403 `visual_needs_staff`: staff confirm visually with their own sign-in
-    /// (`POST /api/v1/visits/{id}/visual`), never through a reader.
-    Visual { attestation: SignedAttestation },
-    /// PIN path: the card's signature over the nonce's UTF-8 bytes, and its certificate.
-    Pin {
-        nonce: String,
-        signature: String,
-        certificate: String,
-    },
-}
-
 async fn consume(state: &AppState, nonce: &str, reader: &Reader, visit: &str) -> ApiResult<()> {
     if state
         .store
@@ -335,7 +188,7 @@ async fn consume(state: &AppState, nonce: &str, reader: &Reader, visit: &str) ->
     {
         Ok(())
     } else {
-        Err(ApiError::conflict("nonce_replayed", "the nonce is unknown, expired or already used (a replay); ask for a new nonce and attest again"))
+        Err(ApiError::conflict(ApiCode::NonceReplayed, "the nonce is unknown, expired or already used (a replay); ask for a new nonce and attest again"))
     }
 }
 
@@ -357,7 +210,7 @@ pub async fn identity_evidence(
             let a = open_attestation(&parse_public_key(&reader.public_key)?, &attestation)?;
             if a.reader_id != reader.id || a.visit_id != id {
                 return Err(ApiError::unprocessable(
-                    "attestation_mismatch",
+                    ApiCode::AttestationMismatch,
                     "the attestation names another reader or visit",
                 ));
             }
@@ -377,7 +230,7 @@ pub async fn identity_evidence(
                     // rogue reader could name anyone. Staff confirm with their own sign-in.
                     return Err(ApiError::new(
                         StatusCode::FORBIDDEN,
-                        "visual_needs_staff",
+                        ApiCode::VisualNeedsStaff,
                         format!("a visual confirmation is signed by the staff member at reception: they confirm with their own sign-in (POST /api/v1/visits/{id}/visual); hand the visit over with POST /api/v1/visits/{id}/visual-request"),
                     ));
                 }
@@ -399,18 +252,21 @@ pub async fn identity_evidence(
             }
             consume(&state, &nonce, reader, &id).await?;
             let der = unb64(&certificate).map_err(|_| {
-                ApiError::unprocessable("certificate_malformed", "certificate must be base64 DER")
+                ApiError::unprocessable(
+                    ApiCode::CertificateMalformed,
+                    "certificate must be base64 DER",
+                )
             })?;
             let cert = state.verify_certificate(&der).await?;
             let card = state.store.card_by_serial(&cert.serial).await?;
             if card.map(|c| c.card.id) != before.card_id {
                 return Err(ApiError::unprocessable(
-                    "certificate_mismatch",
+                    ApiCode::CertificateMismatch,
                     "this certificate belongs to another card than the one that started the visit",
                 ));
             }
             let sig = unb64(&signature).map_err(|_| {
-                ApiError::unprocessable("card_signature_invalid", "signature must be base64")
+                ApiError::unprocessable(ApiCode::CardSignatureInvalid, "signature must be base64")
             })?;
             verify_card_signature(&cert, nonce.as_bytes(), &sig)?;
             (
@@ -432,7 +288,7 @@ pub async fn identity_evidence(
         )
     })
     .await?;
-    Ok(Json(VisitView::from(&after)))
+    Ok(Json(visit_view(&after)))
 }
 
 /// A body-less reader step: apply `event` to the reader's own visit, audited as step `step`,
@@ -454,13 +310,7 @@ pub(crate) async fn reader_event(
         )
     })
     .await?;
-    Ok(Json(VisitView::from(&after)))
-}
-
-/// The patient's answer to the registration offer.
-#[derive(Deserialize, ToSchema)]
-pub struct RegistrationAnswer {
-    pub accept: bool,
+    Ok(Json(visit_view(&after)))
 }
 
 /// Answer the insurance-use registration offer; on yes the card is registered (reader channel).
@@ -472,17 +322,7 @@ pub async fn registration_answer(
     req: SignedReader<RegistrationAnswer>,
 ) -> ApiResult<Json<VisitView>> {
     let after = answer_registration(&state, &id, &req.reader, req.body.accept).await?;
-    Ok(Json(VisitView::from(&after)))
-}
-
-/// Consent selection at the reader.
-#[derive(Deserialize, ToSchema)]
-pub struct ConsentRequest {
-    #[serde(flatten)]
-    pub selection: ConsentSelection,
-    /// A helper operated the screen at the patient's request.
-    #[serde(default)]
-    pub assisted: bool,
+    Ok(Json(visit_view(&after)))
 }
 
 /// Record the consent selection; the visit completes and reception can see the result.
@@ -501,7 +341,7 @@ pub async fn consent(
         req.body.assisted,
     )
     .await?;
-    Ok(Json(VisitView::from(&after)))
+    Ok(Json(visit_view(&after)))
 }
 
 /// Report that the online check cannot be done (network or service trouble seen by the reader).

@@ -2,30 +2,23 @@
 //! staff of the same institution see the photo and confirm or reject. The photo is held in memory
 //! only, until staff decide or [`crate::limits::PHOTO_TTL`] passes.
 
-use super::visits::{own_reader, reader_event, VisitView};
+use super::visits::{own_reader, reader_event};
 use crate::auth::{ApiJson, SignedReader, StaffAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::limits::PhotoLookup;
+use crate::views::visit_view;
 use crate::workflow::{apply_visit, audit_by};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
+use kakunin_api::visits::{VisitView, VisualDecision, VisualRequest};
+use kakunin_api::ApiCode;
 use kakunin_core::audit::AuditAction;
 use kakunin_core::roles::Permission;
 use kakunin_core::visit::{VisitEvent, VisitState};
-use serde::Deserialize;
 use serde_json::json;
-use utoipa::ToSchema;
-
-/// The reader's hand-over.
-#[derive(Deserialize, ToSchema, Default)]
-pub struct VisualRequest {
-    /// The card photo as JPEG or PNG, base64, for staff to compare with the person.
-    #[serde(default)]
-    pub photo: Option<String>,
-}
 
 /// Largest photo accepted (card photos are a few kilobytes).
 const MAX_PHOTO: usize = 512 * 1024;
@@ -45,7 +38,7 @@ pub async fn request_visual(
                 .filter(|b| b.len() <= MAX_PHOTO && image_type(b).is_some())
                 .ok_or_else(|| {
                     ApiError::unprocessable(
-                        "bad_photo",
+                        ApiCode::BadPhoto,
                         "the photo must be a JPEG or PNG of at most 512 KiB, base64",
                     )
                 })?;
@@ -93,14 +86,14 @@ pub async fn card_photo(
         PhotoLookup::Evicted => {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
-                "photo_evicted",
+                ApiCode::PhotoEvicted,
                 "the card photo was dropped because too many photos were waiting; compare the patient with the photo printed on the card, or ask them to place the card on the reader again",
             ))
         }
         _ => {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
-                "no_photo",
+                ApiCode::NoPhoto,
                 "no card photo is held for this visit; ask the patient to place the card on the reader again",
             ))
         }
@@ -124,21 +117,7 @@ pub async fn reader_view(
 ) -> ApiResult<Json<VisitView>> {
     let visit = state.store.visit(&id).await?;
     own_reader(&req.reader)(&visit)?;
-    Ok(Json(VisitView::from(&visit)))
-}
-
-/// Staff's visual decision.
-#[derive(Deserialize, ToSchema)]
-pub struct VisualDecision {
-    /// The person is the card holder.
-    pub confirmed: bool,
-    /// The holder is here in person (false for a proxy: refused, use proxy pickup).
-    #[serde(default = "yes")]
-    pub holder_present: bool,
-}
-
-fn yes() -> bool {
-    true
+    Ok(Json(visit_view(&visit)))
 }
 
 /// Visual confirmation (目視確認) by reception staff, recorded with the staff member.
@@ -173,5 +152,5 @@ pub async fn visual_confirmation(
     )
     .await?;
     state.drop_photo(&id);
-    Ok(Json(VisitView::from(&after)))
+    Ok(Json(visit_view(&after)))
 }
