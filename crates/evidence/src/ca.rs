@@ -117,6 +117,14 @@ pub fn demo_serial(card_id: &str) -> Vec<u8> {
     s
 }
 
+/// Card id of a demo person's card (the seed's cards and the reader's virtual demo cards).
+pub fn demo_card_id(person_id: i64) -> String {
+    format!("C{person_id:011}")
+}
+
+/// PIN of every standard demo card.
+pub const DEMO_PIN: &str = "1234";
+
 /// Hex serial as the server stores it (see [`crate::certificate::VerifiedCertificate::serial`]).
 pub fn demo_serial_hex(card_id: &str) -> String {
     hex::encode(demo_serial(card_id))

@@ -4,6 +4,8 @@
 use crate::{seed_with_progress, trust_anchor, Db};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
+use kakunin_api::client::StaffClient;
+use kakunin_api::eligibility::NumbersCheck;
 use kakunin_server::{AppState, Config};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -83,47 +85,41 @@ async fn eligibility(
         bail!("the database has no persons; seed it first with `kakunin seed --persons N`");
     }
     let total_persons = store.count_persons().await?;
-    let bodies: Arc<Vec<String>> = Arc::new(
+    let bodies: Arc<Vec<NumbersCheck>> = Arc::new(
         rows.iter()
-            .map(|[insurer, symbol, number, branch]| {
-                serde_json::json!({ "insurer_number": insurer, "symbol": symbol, "number": number, "branch": branch }).to_string()
+            .map(|[insurer, symbol, number, branch]| NumbersCheck {
+                insurer_number: insurer.clone(),
+                symbol: symbol.clone(),
+                number: number.clone(),
+                branch: branch.clone(),
+                ..NumbersCheck::default()
             })
             .collect(),
     );
     let audit_before = store.verify_audit_chain().await?.records;
     let state = AppState::new(store.clone(), trust_anchor(None)?, Config::default()).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/api/v1/eligibility/check", listener.local_addr()?);
+    let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(kakunin_server::serve(state, listener));
 
-    let client = reqwest::Client::builder()
+    let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()?;
+    let client = StaffClient::new(http, &base, "demo-token-reception");
     // Warm-up: one request must succeed.
-    let res = client
-        .post(&url)
-        .bearer_auth("demo-token-reception")
-        .header("content-type", "application/json")
-        .body(bodies[0].clone())
-        .send()
-        .await?;
-    if !res.status().is_success() {
-        bail!(
-            "warm-up check failed: {} {}",
-            res.status(),
-            res.text().await.unwrap_or_default()
-        );
-    }
+    client
+        .check_numbers(&bodies[0])
+        .await
+        .context("warm-up check failed")?;
     eprintln!(
-        "driving {url} with {concurrency} clients for {seconds} s ({total_persons} persons)…"
+        "driving {base}/api/v1/eligibility/check with {concurrency} clients for {seconds} s ({total_persons} persons)…"
     );
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let start = Instant::now();
     let mut tasks = vec![];
     for w in 0..concurrency {
-        let (client, url, bodies, sent) =
-            (client.clone(), url.clone(), bodies.clone(), sent.clone());
+        let (client, bodies, sent) = (client.clone(), bodies.clone(), sent.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(100_000);
             let mut errors = 0u64;
@@ -133,16 +129,7 @@ async fn eligibility(
             {
                 i = (i + 104_729) % bodies.len();
                 let t = Instant::now();
-                let ok = client
-                    .post(&url)
-                    .bearer_auth("demo-token-reception")
-                    .header("content-type", "application/json")
-                    .body(bodies[i].clone())
-                    .send()
-                    .await
-                    .map(|r| r.status().is_success())
-                    .unwrap_or(false);
-                if ok {
+                if client.check_numbers(&bodies[i]).await.is_ok() {
                     lat.push(t.elapsed());
                 } else {
                     errors += 1;
@@ -235,9 +222,7 @@ async fn terminal(n: usize, rate: u64) -> Result<()> {
         }
     });
     let mut checker = crate::terminal::HttpChecker {
-        http: reqwest::Client::new(),
-        base,
-        token: "demo-token-reception".into(),
+        api: StaffClient::new(reqwest::Client::new(), &base, "demo-token-reception"),
         handle: tokio::runtime::Handle::current(),
     };
     let start = Instant::now();

@@ -1,9 +1,7 @@
 //! The `kakunin` command: run the service, seed demo data, migrate, benchmark.
 
 mod bench;
-mod enrol;
 mod face;
-mod kiosk;
 mod reader;
 mod staff;
 mod terminal;
@@ -127,7 +125,7 @@ pub struct KioskArgs {
     kiosk_card_photo: Option<PathBuf>,
     /// The kiosk reader's private key (created on first start, in the state directory
     /// $XDG_STATE_HOME/kakunin or ~/.local/state/kakunin).
-    #[arg(long, default_value_os_t = reader::state_path("kakunin-kiosk.key"))]
+    #[arg(long, default_value_os_t = kakunin_reader::enrol::state_path("kakunin-kiosk.key"))]
     kiosk_key: PathBuf,
     /// API token used to enrol the kiosk reader with the demo clinic (the demo operator's).
     #[arg(long, default_value = "demo-token-admin")]
@@ -304,8 +302,20 @@ async fn main() -> Result<()> {
                 } else {
                     format!("http://127.0.0.1:{}", addr.port())
                 };
+                let config = kakunin_reader::KioskConfig {
+                    server: base,
+                    listen: String::new(),
+                    token: kiosk_args.kiosk_token.clone(),
+                    institution: Some(kakunin_store::seed::demo_institution_codes().0),
+                    key_file: kiosk_args.kiosk_key.clone(),
+                    slot: kakunin_reader::kiosk::SlotConfig::Demo {
+                        photo: kiosk_args.kiosk_card_photo.clone(),
+                    },
+                    active_check: !kiosk_args.no_active_check,
+                    remote_screen: kiosk_args.kiosk_public,
+                };
                 let (router, register) =
-                    kiosk::embedded(&kiosk_args, reqwest::Client::new(), &base)?;
+                    kakunin_reader::kiosk::embedded(&config, reqwest::Client::new())?;
                 tokio::spawn(register);
                 println!("Screens: http://{addr}/login (staff: staff-reception / demo-reception, staff-clerk / demo-clerk), kiosk http://{addr}/kiosk");
                 router

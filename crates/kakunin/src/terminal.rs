@@ -1,7 +1,10 @@
 //! `kakunin terminal`: the folder interface for clinic software, answering through the API.
 
 use anyhow::{Context, Result};
-use kakunin_core::eligibility::EligibilityResult;
+use kakunin_api::client::{ClientError, StaffClient};
+use kakunin_api::eligibility::NumbersCheck;
+use kakunin_api::visits::{NextStep, QueueQuery};
+use kakunin_api::ApiCode;
 use kakunin_terminal::folder::{CardVisit, CheckOutcome, Checker, Folder};
 use kakunin_terminal::message::CheckRequest;
 use std::path::PathBuf;
@@ -25,9 +28,7 @@ pub struct TerminalArgs {
 
 /// Checks requests through `POST /api/v1/eligibility/check`.
 pub struct HttpChecker {
-    pub http: reqwest::Client,
-    pub base: String,
-    pub token: String,
+    pub api: StaffClient,
     pub handle: tokio::runtime::Handle,
 }
 
@@ -35,62 +36,35 @@ pub struct HttpChecker {
 const CONCURRENT_CHECKS: usize = 16;
 
 impl HttpChecker {
-    /// A GET of the API as this terminal's staff member.
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
-        Ok(self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?)
-    }
-
     async fn check_one(&self, r: &CheckRequest) -> CheckOutcome {
-        let body = serde_json::json!({
-            "insurer_number": r.insurer_number, "symbol": r.symbol, "number": r.number, "branch": r.branch, "birth_date": r.birthdate,
-            "limit_consent": r.limit_consent,
-        });
-        let answer = async {
-            let res = self
-                .http
-                .post(format!("{}/api/v1/eligibility/check", self.base))
-                .bearer_auth(&self.token)
-                .json(&body)
-                .send()
-                .await?;
-            let status = res.status().as_u16();
-            let text = res.text().await?;
-            Ok::<_, reqwest::Error>((status, text))
-        }
-        .await;
-        let (status, text) = match answer {
-            Ok(a) => a,
-            Err(e) => return CheckOutcome::Unavailable(e.to_string()),
+        let req = NumbersCheck {
+            insurer_number: r.insurer_number.clone(),
+            symbol: r.symbol.clone(),
+            number: r.number.clone(),
+            branch: r.branch.clone(),
+            birth_date: Some(r.birthdate),
+            limit_consent: r.limit_consent,
         };
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        match status {
-            200 => match serde_json::from_value::<EligibilityResult>(v) {
-                Ok(result) => CheckOutcome::Found {
-                    result: Box::new(result),
-                    reference_number: format!("KKN{}", chrono::Utc::now().format("%Y%m%d%H%M%S%f")),
-                },
-                Err(e) => CheckOutcome::Refused {
-                    code: "bad_answer".into(),
-                    message: format!("the service answered something unexpected: {e}"),
-                },
+        match self.api.check_numbers(&req).await {
+            Ok(result) => CheckOutcome::Found {
+                result: Box::new(result),
+                reference_number: format!("KKN{}", chrono::Utc::now().format("%Y%m%d%H%M%S%f")),
             },
-            404 if v["error"]["code"] == "qualification_not_found" => CheckOutcome::NotFound,
-            400..=499 => CheckOutcome::Refused {
-                code: v["error"]["code"].as_str().unwrap_or("refused").to_owned(),
-                message: v["error"]["message"]
-                    .as_str()
-                    .unwrap_or("refused by the eligibility service")
-                    .to_owned(),
+            Err(e) if e.code() == Some(ApiCode::QualificationNotFound) => CheckOutcome::NotFound,
+            Err(ClientError::Refused {
+                status: 400..=499,
+                code,
+                message,
+                ..
+            }) => CheckOutcome::Refused {
+                code: code.as_str().to_owned(),
+                message,
             },
-            _ => CheckOutcome::Unavailable(format!("service answered {status}")),
+            Err(ClientError::Answer { detail, .. }) => CheckOutcome::Refused {
+                code: "bad_answer".into(),
+                message: format!("the service answered something unexpected: {detail}"),
+            },
+            Err(e) => CheckOutcome::Unavailable(e.to_string()),
         }
     }
 }
@@ -120,16 +94,14 @@ impl Checker for HttpChecker {
 pub async fn run(args: TerminalArgs) -> Result<()> {
     let mut folder =
         Folder::open(&args.dir).with_context(|| format!("cannot use {}", args.dir.display()))?;
+    let base_url = args.server.base();
     let mut checker = HttpChecker {
-        http: args.server.client()?,
-        base: args.server.base(),
-        token: args.token,
+        api: StaffClient::new(args.server.client()?, &base_url, &args.token),
         handle: tokio::runtime::Handle::current(),
     };
     println!(
-        "kakunin terminal: watching {}/req, answering into res/ via {}",
+        "kakunin terminal: watching {}/req, answering into res/ via {base_url}",
         args.dir.display(),
-        checker.base
     );
     let base = Duration::from_millis(args.interval_ms.max(10));
     let mut wait = base;
@@ -193,22 +165,24 @@ async fn face_pass(
     c: &HttpChecker,
     since: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize> {
-    let visits: Vec<serde_json::Value> = c.get("/api/v1/visits?limit=100").await?;
+    let visits = c
+        .api
+        .queue(&QueueQuery {
+            limit: Some(100),
+            include_abandoned: false,
+        })
+        .await?;
     let mut written = 0;
     for v in visits {
-        let started = v["started_at"]
-            .as_str()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
-        let Some(id) = v["id"].as_str() else { continue };
-        if v["next"] != "done" || started.is_none_or(|t| t < since) {
+        if v.next != NextStep::Done || v.started_at < since {
             continue;
         }
-        if folder.face_written(id) {
+        if folder.face_written(&v.id) {
             continue;
         }
-        let r: VisitResult = c.get(&format!("/api/v1/visits/{id}/result")).await?;
+        let r = c.api.visit_result(&v.id).await?;
         let visit = CardVisit {
-            visit_id: id,
+            visit_id: &v.id,
             result: &r.result,
             consent: r.consent,
             consented_at: r.consented_at.with_timezone(&chrono::Local).naive_local(),
@@ -220,23 +194,64 @@ async fn face_pass(
     Ok(written)
 }
 
-/// The part of `GET /visits/{id}/result` the face file needs.
-#[derive(serde::Deserialize)]
-struct VisitResult {
-    result: EligibilityResult,
-    consent: kakunin_core::consent::ConsentSelection,
-    consented_at: chrono::DateTime<chrono::Utc>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kiosk::tests::{kiosk_and_server, post};
-    use serde_json::json;
+    use kakunin_api::client::ReaderClient;
+    use kakunin_api::visits::{ConsentRequest, IdentityEvidence, StartVisit};
+    use kakunin_card::client::MyNumberCard;
+    use kakunin_core::consent::ConsentSelection;
+
+    /// A standard demo card checked in by PIN at a reader, consenting to medication and the
+    /// limit category; answers the visit's id.
+    async fn card_visit_by_pin(base: &str) -> String {
+        let reader = ReaderClient::new(
+            reqwest::Client::new(),
+            base,
+            "r-terminal-test",
+            kakunin_evidence::attestation::ReaderKey::generate(),
+        );
+        let operator = StaffClient::new(reqwest::Client::new(), base, "demo-token-admin");
+        let clinic = kakunin_store::seed::demo_institution_codes().0;
+        kakunin_reader::enrol::register(&reader, &operator, Some(&clinic))
+            .await
+            .unwrap();
+        let ca = kakunin_evidence::ca::DemoCa::new().unwrap();
+        let face = kakunin_reader::demo::face(vec![]);
+        let mut card = MyNumberCard::new(kakunin_reader::demo::card(&ca, 1, false, &face).unwrap());
+        let der = card.read_auth_certificate().unwrap();
+        let v = reader
+            .start_visit(&StartVisit {
+                certificate: kakunin_evidence::b64(&der),
+                placed_by: Default::default(),
+            })
+            .await
+            .unwrap();
+        let nonce = reader.nonce(&v.id).await.unwrap().nonce;
+        let signature = card.sign_with_pin("1234", nonce.as_bytes(), false).unwrap();
+        let pin = IdentityEvidence::Pin {
+            nonce,
+            signature: kakunin_evidence::b64(signature),
+            certificate: kakunin_evidence::b64(&der),
+        };
+        reader.identity(&v.id, &pin).await.unwrap();
+        let consent = ConsentRequest {
+            selection: ConsentSelection {
+                medication: true,
+                checkup: false,
+                clinical: false,
+                limit_amount: true,
+            },
+            assisted: false,
+        };
+        let done = reader.consent(&v.id, &consent).await.unwrap();
+        assert_eq!(done.next, NextStep::Done, "{done:?}");
+        done.id
+    }
 
     #[tokio::test(flavor = "multi_thread")]
     async fn completed_card_visits_are_written_to_face_once() {
-        let (kiosk, _dir, base) = kiosk_and_server(None).await;
+        let (_dir, base) = kakunin_server::testing::demo_server(4).await;
         let folder_dir = tempfile::tempdir().unwrap();
         let folder = Folder::open(folder_dir.path()).unwrap();
         let since = face_since(folder_dir.path()).unwrap();
@@ -246,22 +261,10 @@ mod tests {
             "kept across restarts"
         );
         let checker = HttpChecker {
-            http: reqwest::Client::new(),
-            base,
-            token: "demo-token-reception".into(),
+            api: StaffClient::new(reqwest::Client::new(), &base, "demo-token-reception"),
             handle: tokio::runtime::Handle::current(),
         };
-        // A standard card by PIN, consenting to medication and the limit category.
-        post(
-            &kiosk,
-            "/kiosk/api/card",
-            json!({ "card_id": "C00000000001" }),
-        )
-        .await;
-        post(&kiosk, "/kiosk/api/pin", json!({ "pin": "1234" })).await;
-        let (_, step) = post(&kiosk, "/kiosk/api/consent", json!({ "medication": true, "checkup": false, "clinical": false, "limit_amount": true, "assisted": false })).await;
-        assert_eq!(step["visit"]["next"], "done", "{step}");
-        let id = step["visit"]["id"].as_str().unwrap().to_owned();
+        let id = card_visit_by_pin(&base).await;
 
         assert_eq!(face_pass(&folder, &checker, since).await.unwrap(), 1);
         assert_eq!(

@@ -11,6 +11,7 @@ mod recheck;
 mod routes;
 pub mod screens;
 mod state;
+pub mod testing;
 mod views;
 mod workflow;
 

@@ -2,42 +2,11 @@
 //! Static pages with a little JavaScript that call the same public API as every other client;
 //! nothing here reads the database. Compiled into the binary, so the build needs no web tooling.
 
-use axum::http::header;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
+use kakunin_web::{html_page as page, static_asset as asset, APP_CSS};
 
-/// Content Security Policy of every page: scripts only from this server, no inline code, images
-/// from the API (the card photo arrives as a blob), camera for the kiosk page only.
-const CSP: &str = "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
-
-fn page(html: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-            (header::CONTENT_SECURITY_POLICY, CSP),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        html,
-    )
-        .into_response()
-}
-
-fn asset(kind: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, kind),
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// The shared stylesheet (also used by the kiosk page of the reader agent).
-pub const APP_CSS: &str = include_str!("../assets/app.css");
 /// The shared script: API calls, sign-in state, translations of error codes.
 pub const COMMON_JS: &str = include_str!("../assets/common.js");
 
@@ -98,14 +67,4 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
                 )
             }),
         )
-}
-
-/// Serves a page with the screens' security headers (for the kiosk page of the reader agent).
-pub fn html_page(html: &'static str) -> Response {
-    page(html)
-}
-
-/// Serves a script or stylesheet.
-pub fn static_asset(kind: &'static str, body: &'static str) -> Response {
-    asset(kind, body)
 }

@@ -53,8 +53,7 @@ pub const DEMO_API_TOKENS: [(&str, &str); 5] = [
     ("staff-other-clinic", "demo-token-other-clinic"),
 ];
 
-/// PIN of every standard demo card.
-pub const DEMO_PIN: &str = "1234";
+pub use kakunin_evidence::ca::{demo_card_id, DEMO_PIN};
 
 /// The fixed first persons: (card kind, registered for insurance use).
 pub const DEMO_CASES: [(&str, bool); 4] = [
@@ -76,11 +75,6 @@ pub fn demo_institution_codes() -> (String, String, String) {
             .to_owned()
     };
     (c(1, 12_345), c(4, 54_321), c(1, 99_999))
-}
-
-/// Card id of a demo person's card.
-pub fn demo_card_id(person_id: i64) -> String {
-    format!("C{person_id:011}")
 }
 
 const FAMILY: [(&str, &str); 20] = [

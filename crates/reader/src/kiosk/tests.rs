@@ -1,9 +1,8 @@
 //! The kiosk's steps against a running server, and each refusal the screen translates.
-use super::setup::connect;
 use super::*;
 use axum::body::Body;
 use axum::http::Request;
-use kakunin_server::{AppState, Config};
+use serde_json::{json, Value};
 use tower::ServiceExt;
 
 /// A running server with demo data and a kiosk registered with it.
@@ -15,34 +14,32 @@ async fn kiosk(engine: Option<Arc<FaceEngine>>) -> (Router, tempfile::TempDir) {
 /// A real server on loopback over a fresh SQLite database with four seeded persons; answers
 /// its directory (keep it alive) and base URL.
 pub(crate) async fn running_server() -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = kakunin_store::Store::connect(&kakunin_store::sqlite_url(&dir.path().join("k.db")))
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    store.seed_persons(4, |_| {}).await.unwrap();
-    let state = AppState::new(store, crate::trust_anchor(None).unwrap(), Config::default())
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(kakunin_server::serve(state, listener));
-    (dir, base)
+    kakunin_server::testing::demo_server(4).await
 }
 
-/// A kiosk agent with its key at `key`, enrolled by the demo operator with the demo clinic.
-async fn demo_kiosk_agent(
-    base: &str,
-    key: &std::path::Path,
-) -> anyhow::Result<crate::reader::Agent> {
-    connect(
-        reqwest::Client::new(),
-        base,
-        key,
-        "demo-token-admin",
-        Some(&kakunin_store::seed::demo_institution_codes().0),
-    )
-    .await
+/// The kiosk settings of a test: the demo operator enrols it with the demo clinic, its key at
+/// `key`.
+fn demo_config(base: &str, key: &std::path::Path, slot: SlotConfig) -> KioskConfig {
+    KioskConfig {
+        server: base.to_owned(),
+        listen: "127.0.0.1:0".into(),
+        token: "demo-token-admin".into(),
+        institution: Some(kakunin_store::seed::demo_institution_codes().0),
+        key_file: key.to_owned(),
+        slot,
+        active_check: true,
+        remote_screen: false,
+    }
+}
+
+/// A kiosk reader client with its key at `key`, enrolled by the demo operator with the demo
+/// clinic.
+async fn demo_kiosk_reader(base: &str, key: &std::path::Path) -> ReaderClient {
+    let config = demo_config(base, key, SlotConfig::Demo { photo: None });
+    setup::connect(reqwest::Client::new(), &config)
+        .await
+        .unwrap()
+        .reader
 }
 
 /// The same, and the server's base URL.
@@ -59,10 +56,8 @@ async fn kiosk_with_photo(
     photo: Vec<u8>,
 ) -> (Router, tempfile::TempDir, String) {
     let (dir, base) = running_server().await;
-    let agent = demo_kiosk_agent(&base, &dir.path().join("kiosk.key"))
-        .await
-        .unwrap();
-    let k = Kiosk::with_demo_cards(agent, engine, photo).unwrap();
+    let reader = demo_kiosk_reader(&base, &dir.path().join("kiosk.key")).await;
+    let k = Kiosk::with_demo_cards(reader, engine, photo).unwrap();
     (router(Arc::new(k), Default::default()), dir, base)
 }
 
@@ -398,16 +393,11 @@ async fn a_moved_print_of_the_holder_never_checks_in() {
 #[tokio::test]
 async fn an_unreachable_server_is_named_and_the_card_stays_usable() {
     let dir = tempfile::tempdir().unwrap();
-    let (key, _) = crate::reader::load_or_create_key(&dir.path().join("k.key")).unwrap();
-    let agent = Agent {
-        http: reqwest::Client::new(),
-        base: "http://127.0.0.1:9".into(),
-        id: "kiosk-x".into(),
-        key,
-    };
+    let (key, _) = crate::enrol::load_or_create_key(&dir.path().join("k.key")).unwrap();
+    let reader = ReaderClient::new(reqwest::Client::new(), "http://127.0.0.1:9", "kiosk-x", key);
     let photo = include_bytes!("placeholder-photo.png").to_vec();
     let app = router(
-        Arc::new(Kiosk::with_demo_cards(agent, None, photo).unwrap()),
+        Arc::new(Kiosk::with_demo_cards(reader, None, photo).unwrap()),
         Default::default(),
     );
     for _ in 0..2 {
@@ -428,12 +418,10 @@ async fn an_unreachable_server_is_named_and_the_card_stays_usable() {
 async fn a_card_on_a_pcsc_reader_checks_in_by_pin() {
     use std::sync::atomic::{AtomicBool, Ordering};
     let (_, dir, base) = kiosk_and_server(None).await;
-    let agent = demo_kiosk_agent(&base, &dir.path().join("pcsc-kiosk.key"))
-        .await
-        .unwrap();
+    let reader = demo_kiosk_reader(&base, &dir.path().join("pcsc-kiosk.key")).await;
     let app = router(
         Arc::new(Kiosk::new(
-            agent,
+            reader,
             None,
             slot::CardSlot::Pcsc {
                 reader: "Virtual PCD".into(),
@@ -447,8 +435,8 @@ async fn a_card_on_a_pcsc_reader_checks_in_by_pin() {
 
     // The person-1 demo card (standard) behind vpcd.
     let ca = kakunin_evidence::ca::DemoCa::new().unwrap();
-    let face = slot::demo_face(include_bytes!("placeholder-photo.png").to_vec());
-    let mut vc = slot::demo_card(&ca, 1, false, &face).unwrap();
+    let face = crate::demo::face(include_bytes!("placeholder-photo.png").to_vec());
+    let mut vc = crate::demo::card(&ca, 1, false, &face).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
     let vpcd = std::thread::spawn(move || {

@@ -1,17 +1,21 @@
 //! A reader's identity and its enrolment: the private key file (created on first start, the
 //! owner's only, in the state directory) and the request that enrols it with the server.
 
-use crate::reader::Agent;
-use anyhow::{bail, Context, Result};
+use crate::{ReaderError, Result};
+use kakunin_api::client::{ReaderClient, StaffClient};
+use kakunin_api::readers::{ReaderStatus, RegisterReader};
+use kakunin_api::ApiCode;
 use kakunin_evidence::attestation::ReaderKey;
-use serde_json::{json, Value};
 use std::path::PathBuf;
 
 /// Loads the reader's key from `path`, creating it (and its directory) on first start; answers
 /// whether it was created.
-pub(crate) fn load_or_create_key(path: &std::path::Path) -> Result<(ReaderKey, bool)> {
+pub fn load_or_create_key(path: &std::path::Path) -> Result<(ReaderKey, bool)> {
     match std::fs::read(path) {
-        Ok(bytes) => Ok((ReaderKey::from_bytes(&bytes)?, false)),
+        Ok(bytes) => Ok((
+            ReaderKey::from_bytes(&bytes).map_err(|_| ReaderError::BadKey(path.to_owned()))?,
+            false,
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             use std::io::Write;
             use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -21,7 +25,11 @@ pub(crate) fn load_or_create_key(path: &std::path::Path) -> Result<(ReaderKey, b
                     .recursive(true)
                     .mode(0o700)
                     .create(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                    .map_err(|source| ReaderError::File {
+                        what: "cannot create the key directory",
+                        path: dir.to_owned(),
+                        source,
+                    })?;
             }
             // The reader's private key: readable by its owner only, never over another file.
             std::fs::OpenOptions::new()
@@ -30,49 +38,53 @@ pub(crate) fn load_or_create_key(path: &std::path::Path) -> Result<(ReaderKey, b
                 .mode(0o600)
                 .open(path)
                 .and_then(|mut f| f.write_all(&key.to_bytes()))
-                .with_context(|| format!("cannot write the reader key to {}", path.display()))?;
+                .map_err(|source| ReaderError::File {
+                    what: "cannot write the reader key",
+                    path: path.to_owned(),
+                    source,
+                })?;
             Ok((key, true))
         }
-        Err(e) => Err(e).with_context(|| format!("cannot read the reader key {}", path.display())),
+        Err(source) => Err(ReaderError::File {
+            what: "cannot read the reader key",
+            path: path.to_owned(),
+            source,
+        }),
     }
 }
 
-/// Enrols the agent's reader with the server using an API token: active at once with the
+/// Enrols `reader` with the server using an API token (`staff`): active at once with the
 /// operator's token (naming `institution`), pending until the operator approves it with a
-/// clinic's. A reader enrolled on an earlier start (409) is fine.
-pub(crate) async fn register(agent: &Agent, token: &str, institution: Option<&str>) -> Result<()> {
-    let mut body = json!({ "id": agent.id, "public_key": agent.key.public_key_b64() });
-    if let Some(code) = institution {
-        body["institution_code"] = code.into();
+/// clinic's. A reader enrolled on an earlier start (`reader_exists`) is fine. Answers the
+/// status the server gave, if it enrolled the reader now.
+pub async fn register(
+    reader: &ReaderClient,
+    staff: &StaffClient,
+    institution: Option<&str>,
+) -> Result<Option<ReaderStatus>> {
+    let req = RegisterReader {
+        id: reader.id().to_owned(),
+        public_key: reader.key().public_key_b64(),
+        institution_code: institution.map(str::to_owned),
+    };
+    match staff.register_reader(&req).await {
+        Ok(view) => {
+            if view.status == ReaderStatus::Pending {
+                tracing::warn!(reader = %view.id, "enrolled as pending: the operator approves it (POST /api/v1/readers/{}/status {{\"action\":\"approve\"}}); until then the server refuses its requests", view.id);
+            }
+            Ok(Some(view.status))
+        }
+        Err(e) if e.code() == Some(ApiCode::ReaderExists) => Ok(None),
+        Err(e) => Err(e.into()),
     }
-    let res = agent
-        .http
-        .post(format!("{}/api/v1/readers", agent.base))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .with_context(|| format!("server {} unreachable", agent.base))?;
-    let status = res.status();
-    if status == reqwest::StatusCode::CONFLICT {
-        return Ok(());
-    }
-    let v: Value = res.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        bail!(
-            "enrolling reader {} failed: {} — {}",
-            agent.id,
-            v["error"]["code"].as_str().unwrap_or("?"),
-            v["error"]["message"].as_str().unwrap_or("")
-        );
-    }
-    if v["status"] == "pending" {
-        println!(
-            "reader {} is enrolled as pending: the operator approves it (POST /api/v1/readers/{}/status {{\"action\":\"approve\"}}); until then the server refuses its requests",
-            agent.id, agent.id
-        );
-    }
-    Ok(())
+}
+
+/// The id of a reader that names itself after its key (the kiosk): `kiosk-` and 12 hex digits
+/// of the key's hash, so a new key is a new reader.
+pub fn id_from_key(key: &ReaderKey) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.public_key_b64().as_bytes());
+    format!("kiosk-{}", hex::encode(&digest[..6]))
 }
 
 /// `name` in kakunin's state directory: $XDG_STATE_HOME/kakunin, else ~/.local/state/kakunin

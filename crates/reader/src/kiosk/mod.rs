@@ -3,31 +3,29 @@
 //! frames, signs attestations with the server's nonces and drives the visit through the public
 //! API, exactly as `kakunin reader demo` does. One kiosk holds one card slot.
 //!
-//! The slot here holds the demo's virtual cards (the screen offers them as "place card"
-//! buttons); a PC/SC slot is the next step (see issue 4's note).
+//! The slot holds the demo's virtual cards (the screen offers them as "place card" buttons) or
+//! a PC/SC reader ([`slot::CardSlot`]).
 
-use crate::reader::Agent;
-use anyhow::{Context, Result};
+use crate::agent::face_attestation;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use kakunin_api::client::{ClientError, ReaderClient};
+use kakunin_api::visits::{
+    ConsentRequest, IdentityEvidence, NextStep, StartVisit, VisitView, VisualRequest,
+};
 use kakunin_card::client::MyNumberCard;
 use kakunin_card::{CardChannel, CardError};
-use kakunin_face::{DecisionKind, Face, FaceEngine};
+use kakunin_core::visit::PlacedBy;
+use kakunin_face::{Decision, DecisionKind, Face, FaceEngine};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use slot::{CardSlot, OfferedCard};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
-/// 照合番号B of the demo cards (born 1980-02-17 = 昭和55年, expiring 2034, code 1234). A real
-/// card's 照合番号B comes from its printed face (birth date, expiry year, security code), which
-/// this kiosk does not read yet: it never guesses one (wrong tries count towards the card-face
-/// applet's lock), so with real cards the photo is not read and staff confirm visually.
-pub const DEMO_NUMBER_B: &str = "55021720341234";
 /// Quality retries (no face, too dark, …) allowed before the patient is sent to staff; they do
 /// not count as recognition attempts.
 const MAX_QUALITY_RETRIES: u32 = 15;
@@ -56,9 +54,9 @@ struct Session {
     window: AttemptWindow,
 }
 
-/// The kiosk: the agent, the face engine and the card slot.
+/// The kiosk: its reader's client, the face engine and the card slot.
 pub struct Kiosk {
-    agent: Agent,
+    reader: ReaderClient,
     engine: Option<Arc<FaceEngine>>,
     cards: CardSlot,
     slot: Mutex<Option<Session>>,
@@ -69,7 +67,7 @@ pub struct Kiosk {
 /// An error for the screen: a stable code it translates, and details for the log.
 #[derive(Debug, Serialize)]
 struct KioskError {
-    code: String,
+    code: &'static str,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     tries_left: Option<u8>,
@@ -77,19 +75,19 @@ struct KioskError {
 
 impl IntoResponse for KioskError {
     fn into_response(self) -> Response {
-        let status = match self.code.as_str() {
+        let status = match self.code {
             "server_unreachable" => StatusCode::BAD_GATEWAY,
             "no_card" | "card_present" => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         tracing::info!(code = %self.code, message = %self.message, "kiosk step refused");
-        (status, Json(json!({ "error": self }))).into_response()
+        (status, Json(serde_json::json!({ "error": self }))).into_response()
     }
 }
 
-fn err(code: &str, message: impl Into<String>) -> KioskError {
+fn err(code: &'static str, message: impl Into<String>) -> KioskError {
     KioskError {
-        code: code.into(),
+        code,
         message: message.into(),
         tries_left: None,
     }
@@ -106,20 +104,33 @@ impl From<CardError> for KioskError {
             _ => ("card_unreadable", None),
         };
         KioskError {
-            code: code.into(),
+            code,
             message: e.to_string(),
             tries_left,
         }
     }
 }
 
+/// The server's refusals keep their code; an unreachable server becomes `server_unreachable`
+/// (the screen then offers the fallbacks of SPEC §6).
+impl From<ClientError> for KioskError {
+    fn from(e: ClientError) -> Self {
+        let code = match &e {
+            ClientError::Unreachable { .. } => "server_unreachable",
+            ClientError::Refused { code, .. } => code.as_str(),
+            ClientError::Answer { .. } => "server_error",
+        };
+        err(code, e.to_string())
+    }
+}
+
 type KioskResult<T> = std::result::Result<T, KioskError>;
 
 impl Kiosk {
-    /// A kiosk over `cards`.
-    pub fn new(agent: Agent, engine: Option<Arc<FaceEngine>>, cards: CardSlot) -> Kiosk {
+    /// A kiosk over `cards`, talking to the server as `reader`.
+    pub fn new(reader: ReaderClient, engine: Option<Arc<FaceEngine>>, cards: CardSlot) -> Kiosk {
         Kiosk {
-            agent,
+            reader,
             engine,
             cards,
             slot: Mutex::new(None),
@@ -136,35 +147,15 @@ impl Kiosk {
 
     /// A kiosk with the demo cards (persons 1–4 of the seed) carrying `photo` on their chips.
     pub fn with_demo_cards(
-        agent: Agent,
+        reader: ReaderClient,
         engine: Option<Arc<FaceEngine>>,
         photo: Vec<u8>,
-    ) -> Result<Kiosk> {
-        Ok(Kiosk::new(agent, engine, CardSlot::demo(photo)?))
-    }
-
-    /// Calls the server; its refusals keep their code, an unreachable server becomes
-    /// `server_unreachable` (the screen then offers the fallbacks of SPEC §6).
-    async fn call(&self, path: &str, body: Value) -> KioskResult<Value> {
-        let (status, v) = self
-            .agent
-            .post(path, body)
-            .await
-            .map_err(|e| err("server_unreachable", e.to_string()))?;
-        if status >= 400 {
-            return Err(err(
-                v["error"]["code"].as_str().unwrap_or("server_error"),
-                v["error"]["message"].as_str().unwrap_or_default(),
-            ));
-        }
-        Ok(v)
+    ) -> crate::Result<Kiosk> {
+        Ok(Kiosk::new(reader, engine, CardSlot::demo(photo)?))
     }
 
     async fn nonce(&self, visit: &str) -> KioskResult<String> {
-        let v = self
-            .call(&format!("/api/v1/visits/{visit}/nonce"), json!({}))
-            .await?;
-        Ok(v["nonce"].as_str().unwrap_or_default().to_owned())
+        Ok(self.reader.nonce(visit).await?.nonce)
     }
 }
 
@@ -173,12 +164,12 @@ pub fn router(kiosk: Arc<Kiosk>, access: guard::Access) -> Router {
     Router::new()
         .route(
             "/kiosk",
-            get(|| async { kakunin_server::screens::html_page(include_str!("kiosk.html")) }),
+            get(|| async { kakunin_web::html_page(include_str!("kiosk.html")) }),
         )
         .route(
             "/kiosk/kiosk.js",
             get(|| async {
-                kakunin_server::screens::static_asset(
+                kakunin_web::static_asset(
                     "text/javascript; charset=utf-8",
                     include_str!("kiosk.js"),
                 )
@@ -187,10 +178,7 @@ pub fn router(kiosk: Arc<Kiosk>, access: guard::Access) -> Router {
         .route(
             "/kiosk/app.css",
             get(|| async {
-                kakunin_server::screens::static_asset(
-                    "text/css; charset=utf-8",
-                    kakunin_server::screens::APP_CSS,
-                )
+                kakunin_web::static_asset("text/css; charset=utf-8", kakunin_web::APP_CSS)
             }),
         )
         .route("/kiosk/api/cards", get(cards))
@@ -218,20 +206,49 @@ async fn cards(State(k): State<Arc<Kiosk>>) -> Json<Vec<OfferedCard>> {
 #[derive(Deserialize)]
 struct Place {
     card_id: String,
-    #[serde(default = "patient")]
-    placed_by: String,
+    #[serde(default)]
+    placed_by: PlacedBy,
 }
 
-fn patient() -> String {
-    "patient".into()
-}
-
-/// The kiosk's answer to each step: the server's view of the visit plus what the reader saw.
+/// The kiosk's answer to each step: the visit plus what the reader saw.
 #[derive(Serialize)]
 struct Step {
-    visit: Value,
+    visit: StepVisit,
     #[serde(skip_serializing_if = "Option::is_none")]
-    face: Option<Value>,
+    face: Option<Decision>,
+}
+
+impl Step {
+    fn of(view: VisitView) -> Step {
+        Step {
+            visit: StepVisit::Server(view),
+            face: None,
+        }
+    }
+}
+
+/// The visit as the screen needs it: the server's view, or — within a face attempt the reader
+/// has not finished — what the patient should do next.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum StepVisit {
+    /// The server's view after a step it took.
+    Server(VisitView),
+    /// Still on identity: another frame is wanted.
+    Identity(IdentityInProgress),
+}
+
+/// An identity step the reader is still gathering frames for.
+#[derive(Serialize)]
+struct IdentityInProgress {
+    id: String,
+    next: NextStep,
+    /// Frames of poor quality still allowed (they do not count as attempts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quality_retries_left: Option<u32>,
+    /// What the screen asks the patient: `turn_head` or `keep_looking`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instruction: Option<&'static str>,
 }
 
 /// A card is placed: read its certificate (no PIN) and start the visit.
@@ -247,18 +264,19 @@ async fn place_card(State(k): State<Arc<Kiosk>>, Json(p): Json<Place>) -> KioskR
     let mut card = MyNumberCard::new(channel).with_extended_reads(8192);
     let der = card.read_auth_certificate()?;
     let v = k
-        .call(
-            "/api/v1/visits",
-            json!({ "certificate": kakunin_evidence::b64(&der), "placed_by": p.placed_by }),
-        )
+        .reader
+        .start_visit(&StartVisit {
+            certificate: kakunin_evidence::b64(&der),
+            placed_by: p.placed_by,
+        })
         .await?;
     *slot = Some(Session {
         card_id: p.card_id,
         card,
         certificate: der,
-        visit: v["id"].as_str().unwrap_or_default().to_owned(),
+        visit: v.id.clone(),
         // The server knows the card's kind from its certificate.
-        face_auth: v["card_kind"] == "face_auth",
+        face_auth: v.card_kind == kakunin_core::card::CardKind::FaceAuth,
         photo: None,
         card_face: None,
         attempts: 0,
@@ -266,10 +284,7 @@ async fn place_card(State(k): State<Arc<Kiosk>>, Json(p): Json<Place>) -> KioskR
         turn: vec![],
         window: AttemptWindow::default(),
     });
-    Ok(Json(Step {
-        visit: v,
-        face: None,
-    }))
+    Ok(Json(Step::of(v)))
 }
 
 /// The card is taken off the reader: the session ends (the visit stays as it is on the server).
@@ -281,13 +296,7 @@ async fn remove_card(State(k): State<Arc<Kiosk>>) -> StatusCode {
 /// The visit as the server sees it now (polled while staff decide in visual mode).
 async fn visit_view(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
     let id = current(&k).await?;
-    let v = k
-        .call(&format!("/api/v1/visits/{id}/view"), json!({}))
-        .await?;
-    Ok(Json(Step {
-        visit: v,
-        face: None,
-    }))
+    Ok(Json(Step::of(k.reader.view(&id).await?)))
 }
 
 async fn current(k: &Kiosk) -> KioskResult<String> {
@@ -322,13 +331,15 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
                 "the card photo cannot be read without the card's 照合番号B; staff confirm visually",
             ));
         };
-        let photo = s.card.read_card_face(number_b)?.photo;
+        let photo = s.card.read_card_face(&number_b)?.photo;
         let e = engine.clone();
         let p = photo.clone();
-        let found = tokio::task::spawn_blocking(move || -> Result<Result<Face, String>> {
-            let img = kakunin_face::image::decode(&p)?;
-            Ok(e.face(&img)?.map_err(|r| format!("{r:?}")))
-        })
+        let found = tokio::task::spawn_blocking(
+            move || -> Result<Result<Face, String>, kakunin_face::FaceError> {
+                let img = kakunin_face::image::decode(&p)?;
+                Ok(e.face(&img)?.map_err(|r| format!("{r:?}")))
+            },
+        )
         .await
         .map_err(|e| err("engine_failed", e.to_string()))?
         .map_err(|e| err("card_photo_unusable", e.to_string()))?;
@@ -345,14 +356,16 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
         }
     };
     let attempt = s.attempts + 1;
-    let mut decision = tokio::task::spawn_blocking(move || -> Result<kakunin_face::Decision> {
-        let img = kakunin_face::image::decode(&frame).context("camera frame")?;
-        // Attempts are counted here and by the server; the engine judges the frame alone.
-        Ok(engine.verify_against(&card_face, &img, 1)?)
-    })
+    let mut decision = tokio::task::spawn_blocking(
+        move || -> Result<kakunin_face::Decision, kakunin_face::FaceError> {
+            let img = kakunin_face::image::decode(&frame)?;
+            // The server counts the attempts (the domain's limit); the engine judges the frame.
+            engine.verify_against(&card_face, &img, 1)
+        },
+    )
     .await
     .map_err(|e| err("engine_failed", e.to_string()))?
-    .map_err(|e| err("bad_frame", format!("{e:#}")))?;
+    .map_err(|e| err("bad_frame", format!("camera frame: {e}")))?;
     decision.attempt = attempt;
     if let Some(m) = decision.live_mesh.take() {
         s.turn.push(m);
@@ -363,11 +376,14 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
     // Quality problems ask for another frame and are not attempts.
     if decision.decision == DecisionKind::Retry {
         s.quality_retries += 1;
-        let visit = json!({ "id": s.visit, "next": "identity", "quality_retries_left": MAX_QUALITY_RETRIES.saturating_sub(s.quality_retries) });
-        let face = serde_json::to_value(&decision).unwrap_or(Value::Null);
         return Ok(Json(Step {
-            visit,
-            face: Some(face),
+            visit: StepVisit::Identity(IdentityInProgress {
+                id: s.visit.clone(),
+                next: NextStep::Identity,
+                quality_retries_left: Some(MAX_QUALITY_RETRIES.saturating_sub(s.quality_retries)),
+                instruction: None,
+            }),
+            face: Some(decision),
         }));
     }
     // One attempt is a few seconds of frames, not one frame: a score near the threshold or a
@@ -394,11 +410,14 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
     };
     if let Some(instruction) = instruction {
         if w.frames < ATTEMPT_FRAMES {
-            let visit = json!({ "id": s.visit, "next": "identity", "instruction": instruction });
-            let face = serde_json::to_value(&decision).unwrap_or(Value::Null);
             return Ok(Json(Step {
-                visit,
-                face: Some(face),
+                visit: StepVisit::Identity(IdentityInProgress {
+                    id: s.visit.clone(),
+                    next: NextStep::Identity,
+                    quality_retries_left: None,
+                    instruction: Some(instruction),
+                }),
+                face: Some(decision),
             }));
         }
         // The attempt is over without a match that moved.
@@ -413,19 +432,16 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
     }
     s.window = AttemptWindow::default();
     s.attempts = attempt;
-    let face = serde_json::to_value(&decision).unwrap_or(Value::Null);
     let id = s.visit.clone();
     let nonce = k.nonce(&id).await?;
-    let a = k.agent.face_attestation(&id, nonce, &decision);
+    let attestation = face_attestation(&k.reader, &id, nonce, &decision);
     let v = k
-        .call(
-            &format!("/api/v1/visits/{id}/identity"),
-            json!({ "method": "face", "attestation": a }),
-        )
+        .reader
+        .identity(&id, &IdentityEvidence::Face { attestation })
         .await?;
     Ok(Json(Step {
-        visit: v,
-        face: Some(face),
+        visit: StepVisit::Server(v),
+        face: Some(decision),
     }))
 }
 
@@ -463,23 +479,27 @@ async fn pin(State(k): State<Arc<Kiosk>>, Json(p): Json<PinEntry>) -> KioskResul
     let id = s.visit.clone();
     let nonce = k.nonce(&id).await?;
     let sig = s.card.sign_with_pin(&p.pin, nonce.as_bytes(), false)?;
-    let v = k
-        .call(
-            &format!("/api/v1/visits/{id}/identity"),
-            json!({ "method": "pin", "nonce": nonce, "signature": kakunin_evidence::b64(sig), "certificate": kakunin_evidence::b64(&s.certificate) }),
-        )
-        .await?;
-    Ok(Json(Step {
-        visit: v,
-        face: None,
-    }))
+    let evidence = IdentityEvidence::Pin {
+        nonce,
+        signature: kakunin_evidence::b64(sig),
+        certificate: kakunin_evidence::b64(&s.certificate),
+    };
+    Ok(Json(Step::of(k.reader.identity(&id, &evidence).await?)))
+}
+
+/// The PIN tries the card has left.
+#[derive(Serialize)]
+struct PinTries {
+    tries_left: u8,
 }
 
 /// The PIN tries the card has left, read without spending one (shown before the patient types).
-async fn pin_tries(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Value>> {
+async fn pin_tries(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<PinTries>> {
     let mut slot = k.slot.lock().await;
     let s = standard_card(&mut slot)?;
-    Ok(Json(json!({ "tries_left": s.card.pin_tries_left()? })))
+    Ok(Json(PinTries {
+        tries_left: s.card.pin_tries_left()?,
+    }))
 }
 
 /// Hand the visit to reception for visual confirmation, with the card photo for staff.
@@ -489,7 +509,7 @@ async fn to_staff(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
         .as_mut()
         .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
     if let (None, Some(number_b)) = (&s.photo, k.cards.number_b()) {
-        s.photo = Some(s.card.read_card_face(number_b)?.photo);
+        s.photo = Some(s.card.read_card_face(&number_b)?.photo);
     }
     // Browsers show JPEG and PNG; a JPEG 2000 photo (as real chips hold) goes over as PNG.
     let photo = match &s.photo {
@@ -505,15 +525,10 @@ async fn to_staff(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
     };
     let id = s.visit.clone();
     let v = k
-        .call(
-            &format!("/api/v1/visits/{id}/visual-request"),
-            json!({ "photo": photo }),
-        )
+        .reader
+        .visual_request(&id, &VisualRequest { photo })
         .await?;
-    Ok(Json(Step {
-        visit: v,
-        face: None,
-    }))
+    Ok(Json(Step::of(v)))
 }
 
 #[derive(Deserialize)]
@@ -527,32 +542,22 @@ async fn registration(
     Json(a): Json<Answer>,
 ) -> KioskResult<Json<Step>> {
     let id = current(&k).await?;
-    let v = k
-        .call(
-            &format!("/api/v1/visits/{id}/registration"),
-            json!({ "accept": a.accept }),
-        )
-        .await?;
-    Ok(Json(Step {
-        visit: v,
-        face: None,
-    }))
+    Ok(Json(Step::of(k.reader.registration(&id, a.accept).await?)))
 }
 
 /// The consent selection, with the helper flag.
-async fn consent(State(k): State<Arc<Kiosk>>, Json(c): Json<Value>) -> KioskResult<Json<Step>> {
+async fn consent(
+    State(k): State<Arc<Kiosk>>,
+    Json(c): Json<ConsentRequest>,
+) -> KioskResult<Json<Step>> {
     let id = current(&k).await?;
-    let v = k.call(&format!("/api/v1/visits/{id}/consent"), c).await?;
-    Ok(Json(Step {
-        visit: v,
-        face: None,
-    }))
+    Ok(Json(Step::of(k.reader.consent(&id, &c).await?)))
 }
 
 pub mod guard;
 mod setup;
 pub mod slot;
-pub use setup::{embedded, serve_standalone};
+pub use setup::{embedded, serve, KioskConfig, SlotConfig};
 
 #[cfg(test)]
 pub(crate) mod tests;

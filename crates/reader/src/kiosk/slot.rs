@@ -2,8 +2,8 @@
 //! PC/SC reader where a real card — or the virtual card behind vsmartcard's vpcd — is placed.
 
 use super::{err, KioskResult};
-use anyhow::Result;
-use kakunin_card::virtual_card::{CardFace, VirtualCard};
+use crate::Result;
+use kakunin_card::virtual_card::VirtualCard;
 use kakunin_card::{CardChannel, CardError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -32,7 +32,9 @@ pub enum CardSlot {
     /// A PC/SC reader: the reader whose name contains `reader`, and the 照合番号B to read the
     /// card face with (only known for the demo cards behind vpcd).
     Pcsc {
+        /// Part of the PC/SC reader's name.
         reader: String,
+        /// The cards' 照合番号B, when known (the demo cards behind vpcd only).
         number_b: Option<String>,
     },
 }
@@ -40,10 +42,13 @@ pub enum CardSlot {
 /// A card the screen can offer.
 #[derive(Serialize)]
 pub struct OfferedCard {
+    /// The card's id ([`READER_CARD`] for the PC/SC reader).
     pub id: String,
     /// Unknown for a PC/SC reader until the card is read.
     pub face_auth: Option<bool>,
+    /// The card is on a PC/SC reader.
     pub pcsc: bool,
+    /// The card is the one on the reader now.
     pub on_reader: bool,
 }
 
@@ -51,11 +56,11 @@ impl CardSlot {
     /// The demo cards (persons 1–4 of the seed) with `photo` on their chips.
     pub fn demo(photo: Vec<u8>) -> Result<CardSlot> {
         let ca = kakunin_evidence::ca::DemoCa::new()?;
-        let face = demo_face(photo);
+        let face = crate::demo::face(photo);
         let mut cards = BTreeMap::new();
         for (person, face_auth) in [(1, false), (2, true), (3, true), (4, false)] {
-            let card = demo_card(&ca, person, face_auth, &face)?;
-            let id = kakunin_store::seed::demo_card_id(person);
+            let card = crate::demo::card(&ca, person, face_auth, &face)?;
+            let id = kakunin_evidence::ca::demo_card_id(person);
             cards.insert(id, (SharedCard(Arc::new(Mutex::new(card))), face_auth));
         }
         Ok(CardSlot::Demo(cards))
@@ -95,47 +100,11 @@ impl CardSlot {
     }
 
     /// The 照合番号B the card face can be read with, if known.
-    pub fn number_b(&self) -> Option<&str> {
+    pub fn number_b(&self) -> Option<String> {
         match self {
-            CardSlot::Demo(_) => Some(super::DEMO_NUMBER_B),
-            CardSlot::Pcsc { number_b, .. } => number_b.as_deref(),
+            CardSlot::Demo(_) => Some(crate::demo::number_b()),
+            CardSlot::Pcsc { number_b, .. } => number_b.clone(),
         }
-    }
-}
-
-/// The virtual demo card of seed person `person` (PIN [`kakunin_store::seed::DEMO_PIN`],
-/// 照合番号B [`super::DEMO_NUMBER_B`]), its certificate from the demo CA, valid for five years.
-pub fn demo_card(
-    ca: &kakunin_evidence::ca::DemoCa,
-    person: i64,
-    face_auth: bool,
-    face: &CardFace,
-) -> Result<VirtualCard> {
-    let now = chrono::Utc::now();
-    let certified = ca.issue_card(
-        &kakunin_store::seed::demo_card_id(person),
-        now - chrono::Duration::days(30),
-        now + chrono::Duration::days(365 * 5),
-    )?;
-    Ok(VirtualCard::new(
-        certified,
-        ca.certificate_der().to_vec(),
-        face_auth,
-        kakunin_store::seed::DEMO_PIN,
-        face,
-        "1234",
-    ))
-}
-
-/// The card face of the demo cards: 照合番号B [`super::DEMO_NUMBER_B`].
-pub fn demo_face(photo: Vec<u8>) -> CardFace {
-    CardFace {
-        name: "デモ 太郎".into(),
-        address: "東京都千代田区".into(),
-        birth_date: "19800217".into(),
-        sex: 1,
-        expiry: "20341231".into(),
-        photo,
     }
 }
 
