@@ -65,3 +65,45 @@ impl ConsentSelection {
             .collect()
     }
 }
+
+/// Whether institution `viewer` may see `category` of the patient's medical information in a
+/// visit, given the consent given there (`given`: the institution it was given to and what was
+/// selected; `None` when none was given): only what was consented, only to that institution.
+pub fn may_view(
+    given: Option<(&str, &ConsentSelection)>,
+    viewer: &str,
+    category: InfoCategory,
+) -> Result<(), crate::DomainError> {
+    match given {
+        Some((to, selection)) if to == viewer && selection.allows(category) => Ok(()),
+        _ => Err(crate::DomainError::new(
+            crate::ErrorCode::ConsentMissing,
+            format!(
+                "the patient did not consent to sharing {} information with this institution in this visit",
+                category.as_str()
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_was_consented_only_to_that_institution() {
+        let s = ConsentSelection {
+            medication: true,
+            ..ConsentSelection::default()
+        };
+        assert!(may_view(Some(("A", &s)), "A", InfoCategory::Medication).is_ok());
+        let refused = [
+            may_view(Some(("A", &s)), "A", InfoCategory::Checkup),
+            may_view(Some(("A", &s)), "B", InfoCategory::Medication),
+            may_view(None, "A", InfoCategory::Medication),
+        ];
+        for r in refused {
+            assert_eq!(r.unwrap_err().code, crate::ErrorCode::ConsentMissing);
+        }
+    }
+}

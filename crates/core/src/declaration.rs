@@ -65,6 +65,50 @@ impl SelfDeclaration {
     pub fn matchable(&self) -> bool {
         self.name.as_deref().is_some_and(|n| !n.trim().is_empty()) && self.birth_date.is_some()
     }
+
+    /// The re-check's match among the insured persons born on the declared birth date
+    /// (`born_that_day`: id, name, kana): the one whose name is the declared one
+    /// ([`declared_name_matches`]). Several or none is no match; a form too empty to match
+    /// matches nobody.
+    pub fn matching_person<'a>(
+        &self,
+        born_that_day: impl IntoIterator<Item = (i64, &'a str, &'a str)>,
+    ) -> Option<i64> {
+        let name = self.name.as_deref().filter(|_| self.matchable())?;
+        let mut found = born_that_day
+            .into_iter()
+            .filter(|(_, n, kana)| declared_name_matches(name, n, kana))
+            .map(|(id, ..)| id);
+        match (found.next(), found.next()) {
+            (Some(id), None) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The re-check's verdict on the matched person's record (`None`: nobody matched):
+    /// confirmed when the birth date and what else was declared (copay, insurer name) agree
+    /// with the record, mismatch when they do not.
+    pub fn recheck(
+        &self,
+        record: Option<&crate::eligibility::QualificationRecord>,
+    ) -> DeclarationStatus {
+        let Some(q) = record else {
+            return DeclarationStatus::NotFound;
+        };
+        let birth_ok = self.birth_date == Some(q.birth_date);
+        let copay_ok = self
+            .copay_percent
+            .is_none_or(|c| i64::from(c) == q.copay_percent);
+        let insurer_ok = self
+            .insurer_name
+            .as_deref()
+            .is_none_or(|n| n.trim().is_empty() || q.insurer_name.contains(n.trim()));
+        if birth_ok && copay_ok && insurer_ok {
+            DeclarationStatus::Confirmed
+        } else {
+            DeclarationStatus::Mismatch
+        }
+    }
 }
 
 /// Where a stored declaration stands with the automatic re-check.
@@ -132,6 +176,29 @@ pub fn declared_name_matches(declared: &str, name: &str, name_kana: &str) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_recheck_matches_one_person_by_name_as_written_and_compares_the_rest() {
+        let form = SelfDeclaration {
+            name: Some("吉田美咲".into()),
+            birth_date: "1990-04-01".parse().ok(),
+            copay_percent: Some(30),
+            ..SelfDeclaration::default()
+        };
+        let people = [
+            (7, "吉田　美咲", "ヨシダ ミサキ"),
+            (8, "吉田 美佐", "ヨシダ ミサ"),
+        ];
+        assert_eq!(form.matching_person(people), Some(7));
+        let twins = [
+            (7, "吉田 美咲", "ヨシダ ミサキ"),
+            (9, "吉田美咲", "ヨシダミサキ"),
+        ];
+        assert_eq!(form.matching_person(twins), None, "two are no match");
+        let empty = SelfDeclaration::default();
+        assert_eq!(empty.matching_person(people), None);
+        assert_eq!(form.recheck(None), DeclarationStatus::NotFound);
+    }
 
     #[test]
     fn missing_fields_listed_in_form_order() {

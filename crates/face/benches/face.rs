@@ -52,14 +52,14 @@ fn bench(c: &mut Criterion) {
     g.bench_function("verify_live_jpeg_against_known_card", |b| {
         b.iter(|| {
             let live = kakunin_face::image::decode(&live_jpeg).unwrap();
-            engine.verify_against(&card_face, &live, 1).unwrap()
+            engine.verify_against(&card_face, &live).unwrap()
         })
     });
     g.bench_function("verify_two_jpegs", |b| {
         b.iter(|| {
             let card = kakunin_face::image::decode(&card_jpeg).unwrap();
             let live = kakunin_face::image::decode(&live_jpeg).unwrap();
-            engine.verify(&card, &live, 1).unwrap()
+            engine.verify(&card, &live).unwrap()
         })
     });
     // The same in float32 (what CPUs without AVX-512 VNNI run).
@@ -68,7 +68,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let card = kakunin_face::image::decode(&card_jpeg).unwrap();
             let live = kakunin_face::image::decode(&live_jpeg).unwrap();
-            float.verify(&card, &live, 1).unwrap()
+            float.verify(&card, &live).unwrap()
         })
     });
     g.bench_function("embed_mesh_aligned_with_mirror_float32", |b| {

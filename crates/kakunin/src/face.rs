@@ -16,9 +16,6 @@ pub enum Face {
         live_image: PathBuf,
         #[arg(long)]
         json: bool,
-        /// Attempt number (at the last attempt a failure becomes refer_to_staff).
-        #[arg(long, default_value_t = 1)]
-        attempt: u8,
     },
     /// Lists the faces found in IMAGE.
     Detect {
@@ -159,10 +156,9 @@ pub fn run(cmd: Face) -> Result<()> {
             card_image,
             live_image,
             json,
-            attempt,
         } => {
             let e = engine(EngineConfig::default())?;
-            let d = e.verify(&read(&card_image)?, &read(&live_image)?, attempt)?;
+            let d = e.verify(&read(&card_image)?, &read(&live_image)?)?;
             if json {
                 println!("{}", serde_json::to_string(&d)?);
             } else {

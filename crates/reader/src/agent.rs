@@ -167,7 +167,7 @@ async fn by_face<C: CardChannel>(
     if let (Some(e), Some(f)) = (engine, usable) {
         for frame in p.frames {
             // The server counts the attempts (the domain's limit); the engine judges the frame.
-            let decision = e.verify_against(f, frame, 1)?;
+            let decision = e.verify_against(f, frame)?;
             step(
                 t,
                 &format!(

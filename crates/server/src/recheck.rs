@@ -4,12 +4,12 @@ use crate::error::ApiResult;
 use crate::AppState;
 use kakunin_api::declarations::RecheckSummary;
 use kakunin_core::audit::AuditAction;
-use kakunin_core::declaration::{declared_name_matches, DeclarationStatus};
+use kakunin_core::declaration::DeclarationStatus;
 use serde_json::json;
 
-/// Re-checks every pending declaration: one person with the declared name (compared by
-/// [`declared_name_matches`]) and birth date →
-/// confirmed (or mismatch if the declared copay or insurer name disagrees); otherwise not found.
+/// Re-checks every pending declaration as the domain says
+/// ([`kakunin_core::declaration::SelfDeclaration::matching_person`] and
+/// [`kakunin_core::declaration::SelfDeclaration::recheck`]), storing and auditing each verdict.
 pub async fn recheck_declarations(state: &AppState) -> ApiResult<RecheckSummary> {
     let mut s = RecheckSummary {
         checked: 0,
@@ -24,41 +24,22 @@ pub async fn recheck_declarations(state: &AppState) -> ApiResult<RecheckSummary>
         }
         for d in pending {
             let f = &d.form;
-            let mut person = None;
-            if let (true, Some(name), Some(birth)) =
-                (f.matchable(), f.name.as_deref(), f.birth_date)
-            {
-                // Everyone born that day (a few hundred at national scale), then the name
-                // as the domain compares it; only a single match is a match.
-                let ids: Vec<i64> = state
-                    .store
-                    .persons_born_on(birth, 100_000)
-                    .await?
-                    .into_iter()
-                    .filter(|(_, n, kana)| declared_name_matches(name, n, kana))
-                    .map(|(id, ..)| id)
-                    .collect();
-                if let [id] = ids[..] {
-                    person = Some(state.store.qualification_of_person(id).await?);
-                }
-            }
-            let status = match &person {
-                None => DeclarationStatus::NotFound,
-                Some(q) => {
-                    let copay_ok = f
-                        .copay_percent
-                        .is_none_or(|c| i64::from(c) == q.copay_percent);
-                    let insurer_ok = f
-                        .insurer_name
-                        .as_deref()
-                        .is_none_or(|n| n.trim().is_empty() || q.insurer_name.contains(n.trim()));
-                    if copay_ok && insurer_ok {
-                        DeclarationStatus::Confirmed
-                    } else {
-                        DeclarationStatus::Mismatch
-                    }
-                }
+            // Everyone born on the declared day (a few hundred at national scale), then the
+            // name as the domain compares it.
+            let born_that_day = match f.birth_date.filter(|_| f.matchable()) {
+                Some(birth) => state.store.persons_born_on(birth, 100_000).await?,
+                None => vec![],
             };
+            let matched = f.matching_person(
+                born_that_day
+                    .iter()
+                    .map(|(id, n, kana)| (*id, n.as_str(), kana.as_str())),
+            );
+            let person = match matched {
+                Some(id) => Some(state.store.qualification_of_person(id).await?),
+                None => None,
+            };
+            let status = f.recheck(person.as_ref());
             let pid = person.map(|q| q.person_id);
             let mut tx = state.store.transaction().await?;
             tx.set_declaration_status(&d.id, status, pid).await?;

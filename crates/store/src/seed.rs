@@ -7,7 +7,8 @@
 
 use crate::{ts, Result, Store};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use kakunin_core::card::{Pin, PinState};
+use kakunin_core::card::{Card, CardKind, CounterContext, Pin};
+use kakunin_core::matrix::{IdentityMethod, RegistrationChannel};
 use kakunin_core::numbers::{InstitutionCode, InsurerNumber};
 use kakunin_core::roles::Role;
 use kakunin_evidence::ca::demo_serial_hex;
@@ -199,6 +200,12 @@ enum Val {
     I(i64),
     T(String),
     N,
+}
+
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Val {
+        v.map_or(Val::N, Val::T)
+    }
 }
 
 struct Bulk {
@@ -517,19 +524,49 @@ impl Store {
                         birth.day().min(28),
                     )
                     .expect("date");
-                    let (salt, hash) = if face {
-                        (Val::N, Val::N)
-                    } else {
-                        let pin = PinState::new(&demo_pin, rng.gen());
-                        (Val::T(pin.salt), Val::T(pin.hash))
+                    // Issued (and registered) as the domain issues cards, like any other.
+                    let ctx = CounterContext {
+                        municipality: DEMO_MUNICIPALITY.into(),
+                        staff: None,
+                        at: issued,
                     };
-                    let kind = if face { "face_auth" } else { "standard" };
+                    let kind = if face {
+                        CardKind::FaceAuth
+                    } else {
+                        CardKind::Standard
+                    };
+                    let salt: [u8; 16] = rng.gen();
+                    let mut issued_card = Card::issue(
+                        card.clone(),
+                        kind,
+                        (!face).then_some((&demo_pin, salt)),
+                        false,
+                        &ctx,
+                    )?;
+                    if registered {
+                        let (channel, method) = if face {
+                            (RegistrationChannel::CardReader, IdentityMethod::Face)
+                        } else {
+                            (RegistrationChannel::Smartphone, IdentityMethod::Pin)
+                        };
+                        issued_card.register(
+                            channel,
+                            Some(method),
+                            "demo",
+                            None,
+                            issued + Duration::days(3),
+                        )?;
+                    }
+                    let (salt, hash) = match &issued_card.pin {
+                        Some(p) => (Val::T(p.salt.clone()), Val::T(p.hash.clone())),
+                        None => (Val::N, Val::N),
+                    };
                     cards.rows.push(vec![
                         Val::T(card.clone()),
                         Val::I(id),
-                        Val::T(kind.into()),
+                        Val::T(issued_card.kind.as_str().into()),
                         Val::T(demo_serial_hex(&card)),
-                        Val::I(registered as i64),
+                        Val::I(issued_card.registered as i64),
                         salt,
                         hash,
                         Val::I(0),
@@ -539,35 +576,23 @@ impl Store {
                         Val::T(now.clone()),
                         Val::T(DEMO_MUNICIPALITY.into()),
                     ]);
-                    let ev =
-                        serde_json::json!({ "event": "issued", "kind": kind, "registered": false })
-                            .to_string();
-                    history.rows.push(vec![
-                        Val::T(card.clone()),
-                        Val::I(0),
-                        Val::T(ts(issued)),
-                        Val::T(DEMO_MUNICIPALITY.into()),
-                        Val::N,
-                        Val::T(ev),
-                    ]);
-                    if registered {
-                        let ev = serde_json::json!({ "event": "registered", "channel": if face { "card_reader" } else { "smartphone" } }).to_string();
+                    for (seq, h) in issued_card.history.iter().enumerate() {
                         history.rows.push(vec![
                             Val::T(card.clone()),
-                            Val::I(1),
-                            Val::T(ts(issued + Duration::days(3))),
-                            Val::T("demo".into()),
-                            Val::N,
-                            Val::T(ev),
+                            Val::I(seq as i64),
+                            Val::T(ts(h.at)),
+                            Val::T(h.place.clone()),
+                            Val::from(h.staff.clone()),
+                            Val::T(serde_json::to_string(&h.event).expect("card event serialises")),
                         ]);
                     }
-                    if face {
+                    for (seq, m) in issued_card.memo.iter().enumerate() {
                         memo.rows.push(vec![
-                            Val::T(card),
-                            Val::I(0),
-                            Val::T(kakunin_core::card::FACE_AUTH_MEMO.into()),
-                            Val::T(issued.date_naive().to_string()),
-                            Val::T(DEMO_MUNICIPALITY.into()),
+                            Val::T(card.clone()),
+                            Val::I(seq as i64),
+                            Val::T(m.text.clone()),
+                            Val::T(m.entered_on.to_string()),
+                            Val::T(m.municipality.clone()),
                             Val::N,
                         ]);
                     }

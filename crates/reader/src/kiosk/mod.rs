@@ -20,6 +20,7 @@ use kakunin_api::visits::{
 use kakunin_card::client::MyNumberCard;
 use kakunin_card::{CardChannel, CardError};
 use kakunin_core::visit::PlacedBy;
+use kakunin_face::attempt::{FaceAttempts, Verdict};
 use kakunin_face::{Decision, DecisionKind, Face, FaceEngine};
 use serde::{Deserialize, Serialize};
 use slot::{CardSlot, OfferedCard};
@@ -29,11 +30,6 @@ use tokio::sync::Mutex;
 /// Quality retries (no face, too dark, …) allowed before the patient is sent to staff; they do
 /// not count as recognition attempts.
 const MAX_QUALITY_RETRIES: u32 = 15;
-/// Frames (the screen sends about 2.5 a second) the head-turn check looks back over.
-const TURN_WINDOW: usize = 12;
-/// Frames of one face attempt (about 3 seconds at the screen's rate) unless a match that moved
-/// ends it sooner.
-const ATTEMPT_FRAMES: u32 = 8;
 /// Largest camera frame accepted from the screen.
 const MAX_FRAME: usize = 4 << 20;
 
@@ -47,11 +43,9 @@ struct Session {
     /// The card photo (as read) and its face, found once per visit.
     photo: Option<Vec<u8>>,
     card_face: Option<Result<Face, String>>,
-    attempts: u8,
     quality_retries: u32,
-    /// Face meshes of the latest frames, for the head-turn check.
-    turn: Vec<kakunin_face::mesh::Mesh>,
-    window: AttemptWindow,
+    /// The face attempts' frames (the face crate judges them).
+    attempts: FaceAttempts,
 }
 
 /// The kiosk: its reader's client, the face engine and the card slot.
@@ -60,7 +54,7 @@ pub struct Kiosk {
     engine: Option<Arc<FaceEngine>>,
     cards: CardSlot,
     slot: Mutex<Option<Session>>,
-    /// Ask for a head turn before attesting a match ([`kakunin_face::pad::head_turn`]).
+    /// Ask for a head turn before attesting a match ([`kakunin_face::attempt`]).
     active_check: bool,
 }
 
@@ -279,10 +273,8 @@ async fn place_card(State(k): State<Arc<Kiosk>>, Json(p): Json<Place>) -> KioskR
         face_auth: v.card_kind == kakunin_core::card::CardKind::FaceAuth,
         photo: None,
         card_face: None,
-        attempts: 0,
         quality_retries: 0,
-        turn: vec![],
-        window: AttemptWindow::default(),
+        attempts: FaceAttempts::new(k.active_check),
     });
     Ok(Json(Step::of(v)))
 }
@@ -355,83 +347,48 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
             ))
         }
     };
-    let attempt = s.attempts + 1;
-    let mut decision = tokio::task::spawn_blocking(
+    let decision = tokio::task::spawn_blocking(
         move || -> Result<kakunin_face::Decision, kakunin_face::FaceError> {
             let img = kakunin_face::image::decode(&frame)?;
             // The server counts the attempts (the domain's limit); the engine judges the frame.
-            engine.verify_against(&card_face, &img, 1)
+            engine.verify_against(&card_face, &img)
         },
     )
     .await
     .map_err(|e| err("engine_failed", e.to_string()))?
     .map_err(|e| err("bad_frame", format!("camera frame: {e}")))?;
-    decision.attempt = attempt;
-    if let Some(m) = decision.live_mesh.take() {
-        s.turn.push(m);
-        if s.turn.len() > TURN_WINDOW {
-            s.turn.remove(0);
+    let decision = match s.attempts.add(decision) {
+        // Quality problems ask for another frame and are not attempts.
+        Verdict::Retry(frame) => {
+            s.quality_retries += 1;
+            return Ok(Json(Step {
+                visit: StepVisit::Identity(IdentityInProgress {
+                    id: s.visit.clone(),
+                    next: NextStep::Identity,
+                    quality_retries_left: Some(
+                        MAX_QUALITY_RETRIES.saturating_sub(s.quality_retries),
+                    ),
+                    instruction: None,
+                }),
+                face: Some(frame),
+            }));
         }
-    }
-    // Quality problems ask for another frame and are not attempts.
-    if decision.decision == DecisionKind::Retry {
-        s.quality_retries += 1;
-        return Ok(Json(Step {
-            visit: StepVisit::Identity(IdentityInProgress {
-                id: s.visit.clone(),
-                next: NextStep::Identity,
-                quality_retries_left: Some(MAX_QUALITY_RETRIES.saturating_sub(s.quality_retries)),
-                instruction: None,
-            }),
-            face: Some(decision),
-        }));
-    }
-    // One attempt is a few seconds of frames, not one frame: a score near the threshold or a
-    // passive spoof score flips between frames. A match ends the attempt at once, provided the
-    // head moved (the screen asks for a small turn; a still photo of the holder matches but never
-    // turns). Otherwise the attempt ends after ATTEMPT_FRAMES frames with its worst finding.
-    let turned = !k.active_check || kakunin_face::pad::head_turn(&s.turn).passed;
-    let w = &mut s.window;
-    w.frames += 1;
-    if decision.score > w.best.as_ref().and_then(|b| b.score) {
-        w.best = Some(decision.clone());
-    }
-    let instruction = match decision.decision {
-        DecisionKind::Match if turned => None,
-        DecisionKind::Match => {
-            w.matched_without_turn = true;
-            Some("turn_head")
-        }
-        DecisionKind::SpoofSuspected => {
-            w.spoof_frames += 1;
-            Some("keep_looking")
-        }
-        _ => Some("keep_looking"),
-    };
-    if let Some(instruction) = instruction {
-        if w.frames < ATTEMPT_FRAMES {
+        Verdict::Continue { instruction, frame } => {
             return Ok(Json(Step {
                 visit: StepVisit::Identity(IdentityInProgress {
                     id: s.visit.clone(),
                     next: NextStep::Identity,
                     quality_retries_left: None,
-                    instruction: Some(instruction),
+                    instruction: Some(instruction.as_str()),
                 }),
-                face: Some(decision),
+                face: Some(frame),
             }));
         }
-        // The attempt is over without a match that moved.
-        let mut outcome = w.best.take().unwrap_or_else(|| decision.clone());
-        outcome.decision = if w.matched_without_turn || 2 * w.spoof_frames > w.frames {
-            tracing::info!(visit = %s.visit, matched_without_turn = w.matched_without_turn, spoof_frames = w.spoof_frames, "attempt attested as a suspected presentation attack");
-            DecisionKind::SpoofSuspected
-        } else {
-            DecisionKind::NoMatch
-        };
-        decision = outcome;
+        Verdict::Done(outcome) => outcome,
+    };
+    if decision.decision == DecisionKind::SpoofSuspected {
+        tracing::info!(visit = %s.visit, "attempt attested as a suspected presentation attack");
     }
-    s.window = AttemptWindow::default();
-    s.attempts = attempt;
     let id = s.visit.clone();
     let nonce = k.nonce(&id).await?;
     let attestation = face_attestation(&k.reader, &id, nonce, &decision);
@@ -443,16 +400,6 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
         visit: StepVisit::Server(v),
         face: Some(decision),
     }))
-}
-
-/// The frames of the face attempt in progress.
-#[derive(Default)]
-struct AttemptWindow {
-    frames: u32,
-    /// The best-scoring frame so far.
-    best: Option<kakunin_face::Decision>,
-    matched_without_turn: bool,
-    spoof_frames: u32,
 }
 
 #[derive(Deserialize)]

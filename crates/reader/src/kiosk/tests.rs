@@ -2,6 +2,7 @@
 use super::*;
 use axum::body::Body;
 use axum::http::Request;
+use kakunin_face::attempt::ATTEMPT_FRAMES;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 

@@ -82,16 +82,13 @@ pub async fn information_view(
     let v = state.store.visit(&id).await?;
     staff.same_institution(&v.institution_code)?;
     let consent = state.store.consent_of_visit(&id).await?;
-    let allowed = consent
-        .as_ref()
-        .is_some_and(|c| c.institution_code == s.institution_code && c.selection.allows(category));
-    if !allowed {
-        return Err(ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            ApiCode::ConsentMissing,
-            format!("the patient did not consent to sharing {} information with this institution in this visit", category.as_str()),
-        ));
-    }
+    kakunin_core::consent::may_view(
+        consent
+            .as_ref()
+            .map(|c| (c.institution_code.as_str(), &c.selection)),
+        &s.institution_code,
+        category,
+    )?;
     let person = consent.map(|c| c.person_id).unwrap_or_default();
     let items = state.store.medical_information(person, category).await?;
     state

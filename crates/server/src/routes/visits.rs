@@ -242,15 +242,13 @@ pub async fn identity_evidence(
             signature,
             certificate,
         } => {
-            if before.visit.card_kind == CardKind::FaceAuth {
-                return Err(kakunin_core::matrix::identity_method_allowed(
-                    CardKind::FaceAuth,
-                    IdentityMethod::Pin,
-                )
-                .unwrap_err()
-                .into());
-            }
             consume(&state, &nonce, reader, &id).await?;
+            // The domain decides (a face-auth card has no PIN) before the card's evidence is
+            // looked at.
+            before.visit.clone().apply(VisitEvent::IdentityAttempt {
+                method: IdentityMethod::Pin,
+                outcome: AttemptOutcome::Verified,
+            })?;
             let der = unb64(&certificate).map_err(|_| {
                 ApiError::unprocessable(
                     ApiCode::CertificateMalformed,
