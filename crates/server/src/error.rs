@@ -7,7 +7,7 @@ use axum::Json;
 use kakunin_api::ApiCode;
 use kakunin_core::{DomainError, ErrorCode};
 use kakunin_evidence::EvidenceError;
-use kakunin_store::StoreError;
+use kakunin_store::{Entity, StoreError};
 
 /// An API error.
 #[derive(Debug)]
@@ -89,16 +89,17 @@ impl From<DomainError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound { what, id } => {
-                let code = match what {
-                    "card" => ApiCode::UnknownCard,
-                    "visit" => ApiCode::UnknownVisit,
-                    "institution" => ApiCode::UnknownInstitution,
-                    "declaration" => ApiCode::UnknownDeclaration,
-                    "staff member" => ApiCode::UnknownStaff,
-                    _ => ApiCode::UnknownPerson,
+            StoreError::NotFound(entity) => {
+                let code = match &entity {
+                    Entity::Person(_) => ApiCode::UnknownPerson,
+                    Entity::Card(_) => ApiCode::UnknownCard,
+                    Entity::Visit(_) => ApiCode::UnknownVisit,
+                    Entity::Institution(_) => ApiCode::UnknownInstitution,
+                    Entity::Declaration(_) => ApiCode::UnknownDeclaration,
+                    Entity::StaffMember(_) => ApiCode::UnknownStaff,
+                    Entity::Reader(_) => ApiCode::UnknownReader,
                 };
-                ApiError::not_found(code, format!("{what} {id} not found; check the identifier"))
+                ApiError::not_found(code, format!("{entity} not found; check the identifier"))
             }
             StoreError::Domain(d) => d.into(),
             StoreError::CardChanged(_) | StoreError::VisitChanged(_) => {

@@ -2,7 +2,7 @@
 //! Updates are optimistic: a card changed by someone else in between is refused with
 //! [`StoreError::CardChanged`], and the caller reloads and retries.
 
-use crate::{get, parse_date, parse_ts, ts, Result, Store, StoreError};
+use crate::{get, parse_date, parse_ts, ts, Entity, Result, Store, StoreError};
 use chrono::NaiveDate;
 use kakunin_core::card::{Card, CardHistoryEntry, CardKind, MemoEntry, PinState};
 
@@ -31,10 +31,7 @@ impl Store {
     pub async fn card(&self, id: &str) -> Result<CardRecord> {
         self.card_where("id", id)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "card",
-                id: id.to_owned(),
-            })
+            .ok_or_else(|| StoreError::NotFound(Entity::Card(id.to_owned())))
     }
 
     /// The cards of `person_id` whose certificate is not revoked (one at most, once re-issue

@@ -1,6 +1,6 @@
 //! Self-declaration forms (被保険者資格申立書) and their automatic re-check status.
 
-use crate::{get, parse_ts, ts, Result, Store, StoreError};
+use crate::{get, parse_ts, ts, Entity, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use kakunin_core::declaration::{DeclarationStatus, SelfDeclaration};
 use serde::{Deserialize, Serialize};
@@ -54,10 +54,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "declaration",
-                id: id.to_owned(),
-            })?;
+            .ok_or_else(|| StoreError::NotFound(Entity::Declaration(id.to_owned())))?;
         from_row(&row)
     }
 

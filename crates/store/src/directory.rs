@@ -2,7 +2,7 @@
 //! registered readers with their enrolment status, reader request ids seen (replay), and the
 //! certificate revocation list.
 
-use crate::{get, ts, Result, Store, StoreError};
+use crate::{get, ts, Entity, Result, Store, StoreError};
 use kakunin_core::roles::Role;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -118,10 +118,7 @@ impl Store {
             .bind(code)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "institution",
-                id: code.to_owned(),
-            })?;
+            .ok_or_else(|| StoreError::NotFound(Entity::Institution(code.to_owned())))?;
         Ok(Institution {
             code: get(&row, "code")?,
             name: get(&row, "name")?,
@@ -198,10 +195,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "staff member",
-                id: id.to_owned(),
-            })?;
+            .ok_or_else(|| StoreError::NotFound(Entity::StaffMember(id.to_owned())))?;
         staff_from_row(&row)
     }
 
@@ -390,10 +384,9 @@ impl crate::Tx {
             .execute(self.conn())
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                what: "staff member",
-                id: staff_id.to_owned(),
-            });
+            return Err(StoreError::NotFound(Entity::StaffMember(
+                staff_id.to_owned(),
+            )));
         }
         Ok(())
     }
@@ -423,10 +416,7 @@ impl crate::Tx {
             .bind(staff_id)
             .fetch_optional(self.conn())
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "staff member",
-                id: staff_id.to_owned(),
-            })?;
+            .ok_or_else(|| StoreError::NotFound(Entity::StaffMember(staff_id.to_owned())))?;
         let staff = staff_from_row(&row)?;
         let record = ApiToken {
             id: new_token("tok-")[..16].to_owned(),
@@ -535,10 +525,7 @@ impl crate::Tx {
         .fetch_optional(self.conn())
         .await?;
         let Some(r) = row.as_ref().map(reader_from_row).transpose()? else {
-            return Err(StoreError::NotFound {
-                what: "reader",
-                id: id.to_owned(),
-            });
+            return Err(StoreError::NotFound(Entity::Reader(id.to_owned())));
         };
         if !from.contains(&r.status) {
             return Ok(false);

@@ -31,8 +31,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("{what} {id} not found")]
-    NotFound { what: &'static str, id: String },
+    #[error("{0} not found; check the identifier")]
+    NotFound(Entity),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -45,6 +45,39 @@ pub enum StoreError {
     AuditWriterStopped,
     #[error("a transaction that writes must carry its audit record; nothing was committed")]
     Unaudited,
+}
+
+/// What was looked for and not found, with its identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entity {
+    /// An insured person (their latest qualification) by id.
+    Person(i64),
+    /// A card by id.
+    Card(String),
+    /// A visit by id.
+    Visit(String),
+    /// An institution by code.
+    Institution(String),
+    /// A self-declaration by id.
+    Declaration(String),
+    /// A staff member by id.
+    StaffMember(String),
+    /// A reader by id.
+    Reader(String),
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Entity::Person(id) => write!(f, "insured person {id}"),
+            Entity::Card(id) => write!(f, "card {id}"),
+            Entity::Visit(id) => write!(f, "visit {id}"),
+            Entity::Institution(code) => write!(f, "institution {code}"),
+            Entity::Declaration(id) => write!(f, "self-declaration {id}"),
+            Entity::StaffMember(id) => write!(f, "staff member {id}"),
+            Entity::Reader(id) => write!(f, "reader {id}"),
+        }
+    }
 }
 
 /// Result alias.

@@ -1,7 +1,7 @@
 //! Insured persons, qualifications, insurers and medical information: the lookups on the hot path
 //! of an eligibility check.
 
-use crate::{get, parse_date, Result, Store, StoreError};
+use crate::{get, parse_date, Entity, Result, Store, StoreError};
 use chrono::NaiveDate;
 use kakunin_core::consent::InfoCategory;
 use kakunin_core::eligibility::QualificationRecord;
@@ -51,10 +51,7 @@ impl Store {
             .bind(person_id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "qualification of person",
-                id: person_id.to_string(),
-            })?;
+            .ok_or_else(|| StoreError::NotFound(Entity::Person(person_id)))?;
         record(&row)
     }
 

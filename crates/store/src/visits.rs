@@ -1,6 +1,6 @@
 //! Visits (受付), their single-use nonces, and consents.
 
-use crate::{get, parse_ts, ts, Result, Store, StoreError};
+use crate::{get, parse_ts, ts, Entity, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use kakunin_core::consent::ConsentSelection;
 use kakunin_core::visit::Visit;
@@ -55,10 +55,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "visit",
-                id: id.to_owned(),
-            })?;
+            .ok_or_else(|| StoreError::NotFound(Entity::Visit(id.to_owned())))?;
         visit_from_row(&row)
     }
 
