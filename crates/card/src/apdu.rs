@@ -6,9 +6,13 @@ use crate::CardError;
 /// A command APDU.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
+    /// Class byte.
     pub cla: u8,
+    /// Instruction byte.
     pub ins: u8,
+    /// First parameter.
     pub p1: u8,
+    /// Second parameter.
     pub p2: u8,
     /// Command data (Lc is its length); empty for cases 1 and 2.
     pub data: Vec<u8>,
@@ -126,7 +130,10 @@ pub enum StatusWord {
     /// 61xx: xx more bytes available (GET RESPONSE).
     BytesRemaining(u8),
     /// 63Cx: verification failed, x tries left.
-    VerifyFailed { tries_left: u8 },
+    VerifyFailed {
+        /// Tries left before the card locks.
+        tries_left: u8,
+    },
     /// 6700.
     WrongLength,
     /// 6982: security status not satisfied (e.g. PIN not verified).
@@ -211,7 +218,9 @@ impl StatusWord {
 /// A response APDU: data and status word.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
+    /// Response data.
     pub data: Vec<u8>,
+    /// Status word.
     pub sw: StatusWord,
 }
 

@@ -2,6 +2,8 @@
 //! ([`mynumber`]), a software card that speaks them ([`virtual_card`]), and the client that reads
 //! a card through any [`CardChannel`] ([`client`]) — the virtual card today, PC/SC readers next.
 
+#![deny(missing_docs)]
+
 pub mod apdu;
 pub mod client;
 pub mod mynumber;
@@ -27,23 +29,39 @@ impl<C: CardChannel + ?Sized> CardChannel for Box<C> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CardError {
     #[error("malformed command APDU: {0}")]
+    /// A command could not be encoded.
     MalformedCommand(String),
     #[error("malformed response APDU: {0}; place the card again")]
+    /// The card's answer could not be decoded.
     MalformedResponse(String),
     #[error("the card was removed; place it on the reader again")]
+    /// The card left the reader.
     Removed,
     #[error("card reader error: {0}")]
+    /// The reader or its driver failed.
     Transport(String),
     #[error("wrong PIN; {tries_left} tries left before it locks")]
-    PinWrong { tries_left: u8 },
+    /// Wrong PIN.
+    PinWrong {
+        /// Tries left before it locks.
+        tries_left: u8,
+    },
     #[error("the PIN is locked; it can only be reset at the municipal counter")]
+    /// The PIN is locked.
     PinLocked,
     #[error("this is a face-auth card: it has no usable PIN; use face recognition or visual confirmation")]
+    /// A face-auth card: no PIN to verify.
     PinNotAvailable,
     #[error("wrong 照合番号B (birth date, expiry year, security code); {tries_left} tries left")]
-    VerifyNumberBWrong { tries_left: u8 },
+    /// Wrong 照合番号B.
+    VerifyNumberBWrong {
+        /// Tries left before the card-face applet locks.
+        tries_left: u8,
+    },
     #[error("the file or applet is not on this card")]
+    /// No such file or applet.
     NotFound,
     #[error("the card refused: status {0:04X}")]
+    /// Any other refusal (its status word).
     Refused(u16),
 }

@@ -34,8 +34,11 @@ pub const AUTH_PIN_TRIES: u8 = 3;
 
 /// INS codes used.
 pub mod ins {
+    /// SELECT FILE.
     pub const SELECT: u8 = 0xA4;
+    /// READ BINARY.
     pub const READ_BINARY: u8 = 0xB0;
+    /// VERIFY (PIN or 照合番号B).
     pub const VERIFY: u8 = 0x20;
     /// COMPUTE DIGITAL SIGNATURE, with CLA 80 (OpenSC `jpki_compute_signature`).
     pub const COMPUTE_SIGNATURE: u8 = 0x2A;

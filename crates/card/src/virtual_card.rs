@@ -13,7 +13,9 @@ const NUMBER_B_TRIES: u8 = 10;
 /// card stores them as UTF-8 text in the same file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardFace {
+    /// The holder's name.
     pub name: String,
+    /// The holder's address.
     pub address: String,
     /// yyyymmdd.
     pub birth_date: String,

@@ -12,16 +12,27 @@ pub const GENESIS: [u8; 32] = [0; 32];
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
+    /// An eligibility check (by card, by numbers).
     EligibilityCheck,
+    /// A consent selection at the reader.
     Consent,
+    /// A view of medical information under a consent.
     InformationView,
+    /// Staff's visual confirmation (目視確認) of a holder.
     VisualConfirmation,
+    /// Identity verified (or not) at the reader: face or PIN.
     IdentityVerification,
+    /// Insurance-use registration of a card.
     Registration,
+    /// Any change of a card: issue, switch, PIN attempt or reset, revocation.
     CardChange,
+    /// A card placed on a reader started a visit (or its certificate was refused).
     VisitStarted,
+    /// A self-declaration stored or re-checked.
     Declaration,
+    /// A pharmacy proxy pickup's check.
     ProxyPickup,
+    /// A reader enrolled.
     ReaderRegistered,
     /// A staff member signed in to the screens (or out, or failed to).
     SignIn,
@@ -60,11 +71,13 @@ impl AuditAction {
 /// An audit record before it is chained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEvent {
+    /// When it happened (UTC).
     pub at: DateTime<Utc>,
     /// Staff id, reader id or `system`.
     pub actor: String,
     /// Institution or municipality code, when there is one.
     pub institution: Option<String>,
+    /// What was done.
     pub action: AuditAction,
     /// What it is about: card, person, visit or declaration id.
     pub subject: String,
@@ -75,8 +88,10 @@ pub struct AuditEvent {
 /// A chained record as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditRecord {
+    /// Position in the chain, from 1, without gaps.
     pub seq: i64,
     #[serde(flatten)]
+    /// The event recorded.
     pub event: AuditEvent,
     /// Hex hash of the previous record (all zeros for the first).
     pub prev_hash: String,

@@ -129,21 +129,32 @@ pub struct MemoEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum CardEvent {
+    /// Issued at the counter.
     Issued {
+        /// Standard or face-auth.
         kind: CardKind,
+        /// Registered for insurance use at issuance.
         registered: bool,
     },
+    /// Switched between standard and face-auth on the same card.
     SwitchedKind {
+        /// The kind before.
         from: CardKind,
+        /// The kind after.
         to: CardKind,
     },
+    /// Registered for insurance use.
     Registered {
+        /// Through which channel.
         channel: crate::matrix::RegistrationChannel,
     },
+    /// The third wrong PIN locked it.
     PinLocked,
+    /// The PIN was reset at the municipal counter.
     PinReset,
     /// A new card was issued to the holder: this card's certificates are revoked.
     Reissued {
+        /// The card that replaces it.
         new_card: String,
     },
 }
@@ -151,10 +162,14 @@ pub enum CardEvent {
 /// One history line: when, at which municipality or institution, by whom, what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CardHistoryEntry {
+    /// When.
     pub at: DateTime<Utc>,
+    /// Where: a municipality or institution code, or the channel.
     pub place: String,
+    /// The staff member, when one acted.
     pub staff: Option<String>,
     #[serde(flatten)]
+    /// What happened.
     pub event: CardEvent,
 }
 
@@ -163,20 +178,26 @@ pub struct CardHistoryEntry {
 pub struct Card {
     /// Card identifier (the user-auth certificate's serial identifies it on the wire).
     pub id: String,
+    /// Standard (with PIN) or face-auth (none).
     pub kind: CardKind,
     /// Present exactly when `kind` is `Standard`.
     pub pin: Option<PinState>,
     /// 健康保険証利用登録 done.
     pub registered: bool,
+    /// 追記欄: entries are struck, never removed.
     pub memo: Vec<MemoEntry>,
+    /// Every change, oldest first.
     pub history: Vec<CardHistoryEntry>,
 }
 
 /// Where and by whom a counter operation happens, and when.
 #[derive(Debug, Clone)]
 pub struct CounterContext {
+    /// The municipality of the counter.
     pub municipality: String,
+    /// The clerk.
     pub staff: Option<String>,
+    /// When.
     pub at: DateTime<Utc>,
 }
 

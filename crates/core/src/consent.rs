@@ -40,8 +40,11 @@ impl InfoCategory {
 /// The patient's choices at the reader, scoped to one institution and one visit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsentSelection {
+    /// Medication information (薬剤情報) may be shown.
     pub medication: bool,
+    /// Specific health checkup results (特定健診情報) may be shown.
     pub checkup: bool,
+    /// Clinical information (診療情報) may be shown.
     pub clinical: bool,
     /// 限度額適用区分 may be shown (限度額適用認定証情報の提供に同意).
     pub limit_amount: bool,

@@ -8,12 +8,15 @@ use serde::{Deserialize, Serialize};
 /// Every field is optional: the form is saved as far as it is filled, and flagged.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SelfDeclaration {
+    /// Name as the patient wrote it.
     pub name: Option<String>,
     /// yyyy-mm-dd.
     pub birth_date: Option<chrono::NaiveDate>,
     /// "male" / "female".
     pub sex: Option<String>,
+    /// Address.
     pub address: Option<String>,
+    /// A telephone number or other way to reach the patient.
     pub contact: Option<String>,
     /// 加入医療保険種別, e.g. 協会けんぽ, 国民健康保険, 後期高齢者医療.
     pub insurance_type: Option<String>,

@@ -9,25 +9,39 @@ use serde::{Deserialize, Serialize};
 /// card-face data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QualificationRecord {
+    /// The insured person.
     pub person_id: i64,
+    /// 保険者番号.
     pub insurer_number: String,
+    /// The insurer's name.
     pub insurer_name: String,
     /// 加入医療保険種別.
     pub insurance_type: String,
+    /// 記号.
     pub symbol: String,
+    /// 番号.
     pub number: String,
+    /// 枝番.
     pub branch: String,
     /// 1 本人, 2 家族.
     pub personal_family: i64,
+    /// Name in kanji.
     pub name: String,
+    /// Name in katakana.
     pub name_kana: String,
+    /// Birth date.
     pub birth_date: NaiveDate,
     /// 1 male, 2 female.
     pub sex: i64,
+    /// Address.
     pub address: String,
+    /// Postal code.
     pub post_number: String,
+    /// Copayment (一部負担金の割合), percent.
     pub copay_percent: i64,
+    /// Qualified from.
     pub valid_from: NaiveDate,
+    /// Qualified until (none while it lasts).
     pub valid_to: Option<NaiveDate>,
     /// 限度額適用区分 (A01–A06, B01–B10).
     pub limit_category: Option<String>,
@@ -68,22 +82,39 @@ pub fn validity_on(q: &QualificationRecord, day: NaiveDate) -> QualificationVali
 /// What reception sees. `limit_category` appears only with consent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EligibilityResult {
+    /// Valid, not yet valid or lost on the day of the check.
     pub validity: QualificationValidity,
+    /// 保険者番号.
     pub insurer_number: String,
+    /// The insurer's name.
     pub insurer_name: String,
+    /// The insurance type (協会けんぽ, 国保, 後期高齢者, …).
     pub insurance_type: String,
+    /// 記号.
     pub symbol: String,
+    /// 番号.
     pub number: String,
+    /// 枝番.
     pub branch: String,
+    /// 1 the insured person (本人), 2 a dependant (家族).
     pub personal_family: i64,
+    /// Name in kanji.
     pub name: String,
+    /// Name in katakana.
     pub name_kana: String,
+    /// Birth date.
     pub birth_date: NaiveDate,
+    /// 1 male, 2 female.
     pub sex: i64,
+    /// Address.
     pub address: String,
+    /// Postal code.
     pub post_number: String,
+    /// Copayment, percent.
     pub copay_percent: i64,
+    /// Qualified from.
     pub valid_from: NaiveDate,
+    /// Qualified until.
     pub valid_to: Option<NaiveDate>,
     /// Present only when the patient consented to limit-amount information.
     pub limit_category: Option<String>,
@@ -94,8 +125,11 @@ pub struct EligibilityResult {
 /// 高齢受給者証: persons aged 70–74 outside 後期高齢者医療 pay the ratio it states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ElderlyRecipient {
+    /// Applies from.
     pub valid_from: NaiveDate,
+    /// Applies until.
     pub valid_to: NaiveDate,
+    /// Copayment, percent.
     pub copay_percent: i64,
 }
 

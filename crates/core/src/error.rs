@@ -7,23 +7,41 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
+    /// A field has the wrong format.
     InvalidFormat,
+    /// A number's check digit is wrong.
     InvalidCheckDigit,
+    /// A face-auth card has no PIN.
     PinNotAllowedOnFaceAuth,
+    /// A PIN is four digits.
     PinFormat,
+    /// Wrong PIN (counted; three lock it).
     PinWrong,
+    /// The PIN is locked; the municipal counter resets it.
     PinLocked,
+    /// The channel needs the PIN.
     PinRequiredForChannel,
+    /// The channel is not open to standard cards.
     ChannelNotForStandardCard,
+    /// The identity method is not allowed for the card.
     IdentityMethodNotAllowed,
+    /// Offer registration before switching to face-auth.
     RegisterBeforeSwitch,
+    /// The card is that kind already.
     AlreadyThatKind,
+    /// The card is registered already.
     AlreadyRegistered,
+    /// The card is not registered for insurance use.
     NotRegistered,
+    /// The online service refused.
     ServiceRefused,
+    /// Not possible at the visit's present step.
     InvalidTransition,
+    /// Visual confirmation needs the holder in person.
     VisualRequiresPresence,
+    /// A proxy pickup needs a document.
     ProxyNeedsDocument,
+    /// No consent for this information, institution and visit.
     ConsentMissing,
 }
 

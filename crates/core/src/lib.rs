@@ -5,6 +5,8 @@
 //! The names follow SPEC.md §1: `CardKind::FaceAuth` is a 顔認証マイナンバーカード, a `Visit` is a
 //! 受付, and so on. Callers persist and transport; they never re-implement a rule.
 
+#![deny(missing_docs)]
+
 pub mod audit;
 pub mod card;
 pub mod consent;

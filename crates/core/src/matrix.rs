@@ -140,6 +140,7 @@ impl Service {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Credential {
+    /// A My Number card of this kind.
     Card(CardKind),
     /// 資格確認書.
     EligibilityCertificate,
@@ -148,6 +149,7 @@ pub enum Credential {
 /// The answer of the service matrix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Availability {
+    /// Allowed.
     Yes,
     /// Refused, with the reason to show.
     No(DomainError),

@@ -25,6 +25,7 @@ pub const DEFAULT_FACE_ATTEMPTS: u8 = 3;
 #[serde(rename_all = "snake_case")]
 pub enum PlacedBy {
     #[default]
+    /// The patient themself.
     Patient,
     /// Family, caregiver or facility staff.
     Helper,
@@ -50,14 +51,21 @@ pub enum FallbackReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum VisitState {
+    /// The card is on the reader; its certificate is being checked.
     CardPlaced,
+    /// Waiting for the holder's identity (face, or PIN on a standard card).
     AwaitingIdentity,
     /// Handed to reception staff for visual confirmation (目視モード).
     AwaitingVisual,
+    /// Insurance-use registration is offered (an unregistered card).
     RegistrationOffered,
+    /// Waiting for the consent selection.
     AwaitingConsent,
+    /// Done: reception sees the result.
     Completed,
+    /// The online check by card cannot go on.
     Fallback {
+        /// Why.
         reason: FallbackReason,
     },
 }
@@ -81,6 +89,7 @@ impl VisitState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptOutcome {
+    /// The holder is who the card says.
     Verified,
     /// The face did not match, or the PIN was wrong.
     Failed,
@@ -92,47 +101,67 @@ pub enum AttemptOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum VisitEvent {
+    /// The server checked the card's certificate.
     CertificateChecked {
+        /// Valid (chain, expiry, revocation).
         ok: bool,
     },
     /// A PIN or face attempt (visual goes through `VisualDecision`).
     IdentityAttempt {
+        /// Face or PIN.
         method: IdentityMethod,
+        /// What the attempt came to.
         outcome: AttemptOutcome,
     },
     /// Staff or the patient ask for visual mode.
     VisualRequested,
+    /// Staff's visual decision.
     VisualDecision {
+        /// The person is the holder.
         confirmed: bool,
+        /// The staff member who decided.
         staff: String,
+        /// The holder is there in person.
         holder_present: bool,
     },
+    /// The answer to the registration offer.
     RegistrationAnswer {
+        /// Register now.
         accept: bool,
     },
+    /// The consent selection.
     ConsentGiven {
+        /// What the patient agreed to share.
         selection: ConsentSelection,
+        /// A helper operated the screen.
         assisted: bool,
     },
+    /// The online service is down.
     ServiceDown,
 }
 
 /// One visit's state and what has been recorded in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Visit {
+    /// Where it stands.
     pub state: VisitState,
+    /// The card's kind.
     pub card_kind: CardKind,
+    /// Who placed the card.
     pub placed_by: PlacedBy,
     /// Whether the card was registered for insurance use (at start, or on the spot).
     pub registered: bool,
     /// Registered during this visit at the reader.
     pub registered_here: bool,
+    /// Face attempts made.
     pub face_attempts: u8,
+    /// Face attempts allowed before visual mode (the domain's limit).
     pub max_face_attempts: u8,
     /// How identity was finally verified.
     pub identity: Option<IdentityMethod>,
     /// Staff who confirmed (visual mode).
     pub visual_staff: Option<String>,
+    /// The consent given, once given.
     pub consent: Option<ConsentSelection>,
     /// A helper operated the consent screen at the patient's request.
     pub consent_assisted: bool,

@@ -26,7 +26,9 @@ pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttestedMethod {
+    /// Face recognition by the reader's engine.
     Face,
+    /// Visual confirmation (refused from readers: staff confirm with their own sign-in).
     Visual,
 }
 
@@ -45,11 +47,15 @@ pub enum AttestedOutcome {
 /// A reader's statement about one identity attempt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attestation {
+    /// The reader that attests.
     pub reader_id: String,
+    /// The visit it attests for.
     pub visit_id: String,
     /// The server nonce this answers (single use).
     pub nonce: String,
+    /// How identity was checked.
     pub method: AttestedMethod,
+    /// What the check found.
     pub outcome: AttestedOutcome,
     /// Similarity score (face), if any.
     pub score: Option<f32>,
@@ -57,13 +63,16 @@ pub struct Attestation {
     pub threshold: Option<f32>,
     /// Staff who confirmed (visual).
     pub staff_id: Option<String>,
+    /// When the reader decided.
     pub at: DateTime<Utc>,
 }
 
 /// An attestation as sent: base64 of the signed JSON bytes, and base64 of the signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignedAttestation {
+    /// The attestation's JSON, base64.
     pub payload: String,
+    /// The reader's Ed25519 signature over the payload's bytes, base64.
     pub signature: String,
 }
 

@@ -132,6 +132,7 @@ pub fn demo_serial_hex(card_id: &str) -> String {
 
 /// A demo card's user-authentication key and certificate.
 pub struct DemoCard {
+    /// The card's id (its certificate's subject).
     pub card_id: String,
     key: SigningKey,
     cert_der: Vec<u8>,

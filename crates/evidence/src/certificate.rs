@@ -12,6 +12,7 @@ pub struct VerifiedCertificate {
     pub serial: String,
     /// Subject common name.
     pub subject_cn: String,
+    /// When the certificate expires.
     pub not_after: DateTime<Utc>,
     /// Key algorithm OID (dotted).
     pub key_algorithm: String,
