@@ -63,12 +63,7 @@ async fn wait_ready(base: &str, child: &mut Child) {
 async fn acknowledged_checks_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("k.db");
-    // A port nobody uses now (bind, read, release), so we never talk to another server.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = serve(&db, port);
     wait_ready(&base, &mut child.0).await;
@@ -138,6 +133,24 @@ async fn acknowledged_checks_survive_kill_9() {
         "acknowledged {acknowledged} checks, only {checks} survived"
     );
     drop(child);
+}
+
+/// Asserts both directions: no row without its audit record, no record without its row.
+fn same_rows_as_records(
+    what: &str,
+    stored: &std::collections::BTreeSet<String>,
+    audited: &std::collections::BTreeSet<String>,
+) {
+    let unaudited: Vec<_> = stored.difference(audited).collect();
+    assert!(
+        unaudited.is_empty(),
+        "{what} stored without an audit record: {unaudited:?}"
+    );
+    let phantom: Vec<_> = audited.difference(stored).collect();
+    assert!(
+        phantom.is_empty(),
+        "audit records of {what} never stored: {phantom:?}"
+    );
 }
 
 /// A port nobody uses now (bind, read, release), so we never talk to another server.
@@ -258,26 +271,8 @@ async fn kill_under_write_load(url: &str) {
         stored_tokens.len() + stored_readers.len() >= acknowledged,
         "every acknowledged write survived"
     );
-    let unaudited: Vec<_> = stored_tokens.difference(&audited_tokens).collect();
-    assert!(
-        unaudited.is_empty(),
-        "tokens stored without an audit record: {unaudited:?}"
-    );
-    let phantom: Vec<_> = audited_tokens.difference(&stored_tokens).collect();
-    assert!(
-        phantom.is_empty(),
-        "audit records of tokens never stored: {phantom:?}"
-    );
-    let unaudited: Vec<_> = stored_readers.difference(&audited_readers).collect();
-    assert!(
-        unaudited.is_empty(),
-        "readers stored without an audit record: {unaudited:?}"
-    );
-    let phantom: Vec<_> = audited_readers.difference(&stored_readers).collect();
-    assert!(
-        phantom.is_empty(),
-        "audit records of readers never stored: {phantom:?}"
-    );
+    same_rows_as_records("tokens", &stored_tokens, &audited_tokens);
+    same_rows_as_records("readers", &stored_readers, &audited_readers);
 }
 
 #[tokio::test]

@@ -385,33 +385,30 @@ async fn a_transaction_commits_its_rows_with_its_audit_record_or_nothing() {
             .await
             .unwrap();
         assert!(matches!(tx.commit().await, Err(StoreError::Unaudited)));
+        // A token issued and audited in a transaction not yet committed.
+        let audited_token = |label: &'static str| {
+            let store = store.clone();
+            async move {
+                let mut tx = store.transaction().await.unwrap();
+                let (_, token) = tx
+                    .issue_api_token("staff-reception", label, expires)
+                    .await
+                    .unwrap();
+                tx.audit(
+                    "test",
+                    None,
+                    kakunin_core::audit::AuditAction::StaffAccount,
+                    "staff-reception",
+                    serde_json::json!({ "op": "token", "token_id": token.id }),
+                );
+                (tx, token)
+            }
+        };
         // Dropped before commit: rolled back, rows and record alike.
-        let mut tx = store.transaction().await.unwrap();
-        let (_, dropped) = tx
-            .issue_api_token("staff-reception", "dropped", expires)
-            .await
-            .unwrap();
-        tx.audit(
-            "test",
-            None,
-            kakunin_core::audit::AuditAction::StaffAccount,
-            "staff-reception",
-            serde_json::json!({ "op": "token" }),
-        );
+        let (tx, dropped) = audited_token("dropped").await;
         drop(tx);
         // Committed: both, the record chained.
-        let mut tx = store.transaction().await.unwrap();
-        let (_, kept) = tx
-            .issue_api_token("staff-reception", "kept", expires)
-            .await
-            .unwrap();
-        tx.audit(
-            "test",
-            None,
-            kakunin_core::audit::AuditAction::StaffAccount,
-            "staff-reception",
-            serde_json::json!({ "op": "token", "token_id": kept.id }),
-        );
+        let (tx, kept) = audited_token("kept").await;
         let seqs = tx.commit().await.unwrap();
         assert_eq!(seqs, vec![before + 1]);
         let ids: Vec<String> = store
