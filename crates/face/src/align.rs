@@ -22,9 +22,13 @@ pub const TEMPLATE: [[f32; 2]; 5] = [
 /// A similarity transform `p' = s·R·p + t`, stored as `[a, -b, tx; b, a, ty]`.
 #[derive(Debug, Clone, Copy)]
 pub struct Similarity {
+    /// s·cos θ.
     pub a: f32,
+    /// s·sin θ.
     pub b: f32,
+    /// Translation x.
     pub tx: f32,
+    /// Translation y.
     pub ty: f32,
 }
 

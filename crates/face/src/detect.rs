@@ -20,6 +20,7 @@ const NMS_IOU: f32 = 0.3;
 /// A detected face in image pixels.
 #[derive(Debug, Clone, Serialize)]
 pub struct Detection {
+    /// The detector's confidence, 0–1.
     pub score: f32,
     /// x0, y0, x1, y1.
     pub bbox: [f32; 4],

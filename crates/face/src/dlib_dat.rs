@@ -17,8 +17,11 @@ use serde_json::json;
 /// (names and shapes, float32) and the weight bytes, plus the input normalisation stored in the
 /// file.
 pub struct DlibWeights {
+    /// The weights manifest (JSON).
     pub manifest: Vec<u8>,
+    /// The weight bytes.
     pub bytes: Vec<u8>,
+    /// The input normalisation.
     pub normalisation: Normalisation,
 }
 

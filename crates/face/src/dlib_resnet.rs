@@ -20,7 +20,9 @@ pub const OUTPUT: &str = "descriptor";
 /// How the network's input is made from 0–255 RGB: `(x − mean_rgb) · scale`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Normalisation {
+    /// Subtracted per channel.
     pub mean_rgb: [f32; 3],
+    /// Then multiplied.
     pub scale: f32,
 }
 

@@ -117,8 +117,11 @@ pub struct EngineConfig {
     pub threshold: f32,
     /// Compare in grey on both sides (the card photo is grey).
     pub grey: bool,
+    /// Which network embeds faces.
     pub embedding: EmbeddingModel,
+    /// How the face is cut out and aligned for it.
     pub preparation: Preparation,
+    /// The pixel scale the network expects.
     pub input_scale: InputScale,
     /// Also embed the mirrored face and add the two descriptors.
     pub flip: bool,
@@ -160,6 +163,7 @@ pub const DEFAULT_THRESHOLD: f32 = 0.944;
 /// A face found in an image and its embedding.
 #[derive(Debug, Clone)]
 pub struct Face {
+    /// Where the face is.
     pub detection: Detection,
     /// L2-normalised descriptor.
     pub embedding: Vec<f32>,
@@ -168,10 +172,15 @@ pub struct Face {
 /// Milliseconds spent per stage.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
+    /// Decoding the image.
     pub decode_ms: f64,
+    /// Finding faces.
     pub detect_ms: f64,
+    /// Aligning and embedding.
     pub embed_ms: f64,
+    /// The presentation-attack models.
     pub spoof_ms: f64,
+    /// All of it.
     pub total_ms: f64,
 }
 
@@ -180,12 +189,17 @@ pub struct Timings {
 pub struct Decision {
     /// match | no_match | retry | spoof_suspected | refer_to_staff.
     pub decision: DecisionKind,
+    /// Why another frame is wanted (a retry), or why the card photo is unusable.
     pub reason: Option<RetryReason>,
+    /// Cosine similarity of the two faces, when compared.
     pub score: Option<f32>,
+    /// The threshold it was judged against.
     pub threshold: f32,
     /// Presentation-attack scores, when computed: antispoof (1 = real) and liveness (P(real)).
     pub antispoof: Option<f32>,
+    /// The liveness model's P(real).
     pub liveness: Option<f32>,
+    /// Time per stage.
     pub timings: Timings,
     /// The mesh of the face found in the live frame (when it passed the quality checks), for the
     /// active check over a frame sequence ([`crate::pad::head_turn`]).
@@ -197,10 +211,15 @@ pub struct Decision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionKind {
+    /// The same person.
     Match,
+    /// Not the same person.
     NoMatch,
+    /// The frame is not good enough to judge; another is wanted.
     Retry,
+    /// The passive models suspect a presentation attack.
     SpoofSuspected,
+    /// The card photo has no usable face: staff confirm visually.
     ReferToStaff,
 }
 
@@ -211,6 +230,7 @@ pub struct FaceEngine {
     embedder: Graph,
     antispoof: Graph,
     liveness: Graph,
+    /// The settings it runs with.
     pub config: EngineConfig,
     scratch: Mutex<Vec<Scratch>>,
 }

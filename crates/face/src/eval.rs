@@ -13,9 +13,13 @@ use std::time::Instant;
 /// One pair to compare.
 #[derive(Debug, Clone)]
 pub struct Pair {
+    /// The fold (LFW's ten).
     pub fold: usize,
+    /// One image.
     pub a: PathBuf,
+    /// The other.
     pub b: PathBuf,
+    /// The same person.
     pub same: bool,
 }
 
@@ -74,14 +78,19 @@ pub fn parse_pairs(text: &str, root: &Path) -> Result<Vec<Pair>, FaceError> {
 /// What `face eval` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalReport {
+    /// Pairs compared.
     pub pairs: usize,
+    /// Folds.
     pub folds: usize,
     /// Mean accuracy over the folds, each fold judged at the threshold best on the others
     /// (`None` with a single fold: there are no others to choose the threshold on).
     pub accuracy: Option<f64>,
+    /// Standard deviation of the folds' accuracies.
     pub accuracy_std: Option<f64>,
+    /// Equal error rate.
     pub eer: f64,
     #[serde(rename = "tar_at_far_1e-3")]
+    /// True accepts at a false-accept rate of 10⁻³ (over the pairs).
     pub tar_at_far_1e_3: f64,
     /// The threshold of best accuracy over all pairs.
     pub threshold: f32,
@@ -90,19 +99,27 @@ pub struct EvalReport {
     /// Each pair's score, in the file's order (-1 for a failed pair).
     #[serde(skip)]
     pub scores: Vec<f32>,
+    /// Throughput.
     pub pairs_per_s: f64,
+    /// Median time per pair.
     pub p50_ms: f64,
+    /// 99th percentile time per pair.
     pub p99_ms: f64,
     /// Cosine threshold giving a false-match rate of 10⁻⁴ over all cross-identity image pairs.
     #[serde(rename = "threshold_fmr_1e-4")]
     pub threshold_fmr_1e_4: f32,
+    /// Cross-identity image pairs behind the 10⁻⁴ threshold.
     pub impostor_pairs: usize,
     /// Share of the file's same-person pairs accepted at `threshold_fmr_1e-4`.
     #[serde(rename = "tar_at_fmr_1e-4")]
     pub tar_at_fmr_1e_4: f64,
+    /// The embedding network.
     pub embedding: crate::engine::EmbeddingModel,
+    /// The face preparation.
     pub preparation: crate::engine::Preparation,
+    /// The input scale.
     pub input_scale: crate::engine::InputScale,
+    /// Compared in grey.
     pub grey: bool,
     /// Whether the embedding network ran in 8 bits.
     pub int8: bool,

@@ -11,8 +11,11 @@ pub const MAX_PIXELS: u64 = 24_000_000;
 /// An 8-bit RGB image, row-major.
 #[derive(Clone)]
 pub struct Rgb {
+    /// Width in pixels.
     pub width: usize,
+    /// Height in pixels.
     pub height: usize,
+    /// RGB bytes, row by row.
     pub data: Vec<u8>,
 }
 

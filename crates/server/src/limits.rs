@@ -149,6 +149,7 @@ struct HeldPhoto {
 
 /// What staff get when they ask for a visit's photo.
 pub enum PhotoLookup {
+    /// The photo.
     Held(Vec<u8>),
     /// Dropped to stay within the memory caps: staff compare with the card itself.
     Evicted,

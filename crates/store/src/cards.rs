@@ -9,10 +9,13 @@ use kakunin_core::card::{Card, CardHistoryEntry, CardKind, MemoEntry, PinState};
 /// A card with what the service keeps beside the domain state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardRecord {
+    /// The domain's card.
     pub card: Card,
+    /// Its holder.
     pub person_id: i64,
     /// User-auth certificate serial, hex.
     pub cert_serial: String,
+    /// When the card expires.
     pub expires_on: NaiveDate,
     /// Demo cards' 4-digit security code (for 照合番号B).
     pub security_code: String,

@@ -8,15 +8,23 @@ use serde::{Deserialize, Serialize};
 /// A stored declaration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeclarationRecord {
+    /// The declaration's id.
     pub id: String,
+    /// The institution where it was filled in.
     pub institution_code: String,
+    /// The visit that fell back to it, if any.
     pub visit_id: Option<String>,
+    /// The form as filled in.
     pub form: SelfDeclaration,
     /// Fields left empty.
     pub missing: Vec<String>,
+    /// Where the re-check stands.
     pub status: DeclarationStatus,
+    /// The insured person the re-check matched.
     pub matched_person_id: Option<i64>,
+    /// When it was stored.
     pub created_at: DateTime<Utc>,
+    /// When it was re-checked.
     pub rechecked_at: Option<DateTime<Utc>>,
 }
 

@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 /// A clinic, pharmacy, municipality or the operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Institution {
+    /// 医療機関コード, municipality code, or `operator`.
     pub code: String,
+    /// Its name.
     pub name: String,
     /// clinic | pharmacy | municipality | operator.
     pub kind: String,
@@ -21,7 +23,9 @@ pub use kakunin_api::staff::{ApiToken, Staff};
 /// A registered card reader.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reader {
+    /// The reader's id.
     pub id: String,
+    /// The institution it serves.
     pub institution_code: String,
     /// Ed25519 public key, base64.
     pub public_key: String,

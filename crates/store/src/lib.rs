@@ -5,6 +5,8 @@
 //! in UTC RFC 3339 (microseconds, `Z`), placeholders `$n`. Audit records go through one
 //! [`audit::AuditWriter`] per process, which chains and commits them in batches.
 
+#![deny(missing_docs)]
+
 pub mod audit;
 pub mod cards;
 pub mod declarations;
@@ -28,22 +30,31 @@ pub use sqlx::Row;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}; check that the database is reachable and migrated (`kakunin migrate`)")]
+    /// The database failed (the detail is for the log, never for clients).
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
+    /// A migration failed.
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0} not found; check the identifier")]
+    /// What was looked for is not there.
     NotFound(Entity),
     #[error("stored data is corrupt: {0}")]
+    /// A stored value cannot be read back.
     Corrupt(String),
     #[error(transparent)]
+    /// The domain refused (a rule, not storage).
     Domain(#[from] kakunin_core::DomainError),
     #[error("card {0} was changed by another request at the same time; retry")]
+    /// The card changed since it was loaded (optimistic update); reload and retry.
     CardChanged(String),
     #[error("visit {0} was changed by another request at the same time; reload it and retry")]
+    /// The visit changed since it was loaded; reload and retry.
     VisitChanged(String),
     #[error("the audit writer has stopped; restart the server")]
+    /// The audit writer task is gone.
     AuditWriterStopped,
     #[error("a transaction that writes must carry its audit record; nothing was committed")]
+    /// A transaction that writes carried no audit record.
     Unaudited,
 }
 
@@ -86,14 +97,18 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Which database engine a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
+    /// Embedded SQLite (one file, WAL).
     Sqlite,
+    /// PostgreSQL.
     Postgres,
 }
 
 /// A connection pool plus what the queries need to know about the engine.
 #[derive(Clone)]
 pub struct Store {
+    /// The connections.
     pub pool: AnyPool,
+    /// Which engine they reach.
     pub engine: Engine,
 }
 

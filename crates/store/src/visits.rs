@@ -9,24 +9,38 @@ use serde::{Deserialize, Serialize};
 /// A stored visit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VisitRecord {
+    /// The visit's id.
     pub id: String,
+    /// The institution where the card was placed.
     pub institution_code: String,
+    /// The reader that started it.
     pub reader_id: Option<String>,
+    /// The card.
     pub card_id: Option<String>,
+    /// The card's holder.
     pub person_id: Option<i64>,
+    /// The domain's visit.
     pub visit: Visit,
+    /// When the card was placed.
     pub started_at: DateTime<Utc>,
+    /// When it last changed (the optimistic check's version).
     pub updated_at: DateTime<Utc>,
 }
 
 /// A stored consent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsentRecord {
+    /// The visit it was given in.
     pub visit_id: String,
+    /// The institution it was given to.
     pub institution_code: String,
+    /// The patient.
     pub person_id: i64,
+    /// What may be shown.
     pub selection: ConsentSelection,
+    /// A helper operated the screen at the patient's request.
     pub assisted: bool,
+    /// When.
     pub at: DateTime<Utc>,
 }
 

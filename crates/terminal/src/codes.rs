@@ -3,7 +3,9 @@
 /// `SegmentOfResult`: 1 processed, 9 error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SegmentOfResult {
+    /// 1: the request was processed.
     Ok,
+    /// 2: it was not (an error code and message follow).
     Error,
 }
 

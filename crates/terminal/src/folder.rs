@@ -17,14 +17,20 @@ pub const RES_PREFIX: &str = "OQSsiquc01res_";
 
 /// What the eligibility service said about one request.
 pub enum CheckOutcome {
+    /// A qualification answered the numbers.
     Found {
+        /// The result.
         result: Box<EligibilityResult>,
+        /// The service's reference for this check.
         reference_number: String,
     },
+    /// No qualification matches the numbers.
     NotFound,
     /// Refused with a clear reason (bad check digit, unknown insurer…): answered as an error.
     Refused {
+        /// The service's error code.
         code: String,
+        /// Its message.
         message: String,
     },
     /// The service could not be reached: the request stays and is tried again later.
@@ -33,6 +39,7 @@ pub enum CheckOutcome {
 
 /// Asks the eligibility service.
 pub trait Checker {
+    /// Checks one request.
     fn check(&mut self, request: &CheckRequest) -> CheckOutcome;
 
     /// Checks several requests, answering in the same order. One by one unless the checker
@@ -92,6 +99,7 @@ fn answer(
 /// Counts of one pass.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pass {
+    /// Requests answered (a response file written).
     pub answered: usize,
     /// Seen for the first time or still growing: looked at again next pass.
     pub waiting: usize,
@@ -263,8 +271,11 @@ pub const FACE_PREFIX: &str = "OQSsiquc01res_face_";
 
 /// A completed card-reader visit, for its `face/` file.
 pub struct CardVisit<'a> {
+    /// The visit.
     pub visit_id: &'a str,
+    /// Its eligibility result.
     pub result: &'a EligibilityResult,
+    /// The patient's consent selection.
     pub consent: ConsentSelection,
     /// Local time of the consent.
     pub consented_at: chrono::NaiveDateTime,

@@ -2,6 +2,8 @@
 //! electronic charts work with kakunin unchanged: they drop `OQSsiquc01req_*.xml` into `req/`,
 //! and the answer appears as `OQSsiquc01res_*.xml` in `res/`.
 
+#![deny(missing_docs)]
+
 pub mod codes;
 pub mod folder;
 pub mod message;
@@ -11,10 +13,13 @@ pub mod message;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TerminalError {
     #[error("encoding: {0}")]
+    /// The file is not in its declared encoding.
     Encoding(String),
     #[error("malformed XML: {0}")]
+    /// The XML cannot be parsed.
     Xml(String),
     #[error("{0}")]
+    /// A field is missing or malformed (the message names it).
     Field(String),
 }
 

@@ -10,7 +10,9 @@ use serde::Deserialize;
 /// Text encoding of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
+    /// Shift_JIS, as the clinic software writes.
     ShiftJis,
+    /// UTF-8.
     Utf8,
 }
 
@@ -113,16 +115,23 @@ struct SearchInfo {
 /// A parsed single-check request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckRequest {
+    /// The asking institution's 医療機関コード.
     pub medical_institution_code: String,
+    /// 資格確認日 (today when absent).
     pub confirmation_date: Option<chrono::NaiveDate>,
+    /// 保険者番号.
     pub insurer_number: String,
+    /// 記号.
     pub symbol: String,
+    /// 番号.
     pub number: String,
     /// Two digits ("00" when absent).
     pub branch: String,
+    /// The patient's birth date.
     pub birthdate: chrono::NaiveDate,
     /// The patient consented to limit-amount information.
     pub limit_consent: bool,
+    /// The request file's encoding (the answer is written in the same).
     pub encoding: Encoding,
 }
 
@@ -184,7 +193,10 @@ fn el(out: &mut String, name: &str, value: &str) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Consents {
     /// A check by numbers: only the limit category can be consented to, at the desk.
-    Desk { limit_amount: bool },
+    Desk {
+        /// 限度額適用認定証情報の提供に同意.
+        limit_amount: bool,
+    },
     /// A card-reader visit: the patient's selection per category (clinical covers surgery).
     Card(ConsentSelection),
 }
@@ -192,7 +204,9 @@ pub enum Consents {
 /// Consents and when they were given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConsentReport {
+    /// What was consented.
     pub consents: Consents,
+    /// When.
     pub at: chrono::NaiveDateTime,
 }
 
@@ -200,14 +214,22 @@ pub struct ConsentReport {
 pub enum Answer<'a> {
     /// The check ran: a result, or no qualification found.
     Checked {
+        /// The result, or none when no qualification was found.
         result: Option<&'a EligibilityResult>,
+        /// The service's reference for the check.
         reference_number: &'a str,
         /// Numbers (a `req/` check) or card (a `face/` file of a reader visit).
         by: ReferenceClassification,
+        /// The consents, when the answer reports them.
         consent: Option<ConsentReport>,
     },
     /// The request could not be processed.
-    Error { code: &'a str, message: &'a str },
+    Error {
+        /// The error code written into the response.
+        code: &'a str,
+        /// What happened, for the clinic software's operator.
+        message: &'a str,
+    },
 }
 
 /// One consent flag (`…ConsFlg`) and, when consented, its time (`…ConsTime`).
