@@ -221,10 +221,10 @@ async fn terminal(n: usize, rate: u64) -> Result<()> {
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
         }
     });
-    let mut checker = crate::terminal::HttpChecker {
-        api: StaffClient::new(reqwest::Client::new(), &base, "demo-token-reception"),
-        handle: tokio::runtime::Handle::current(),
-    };
+    let mut checker = kakunin_terminal::service::ApiChecker::new(
+        StaffClient::new(reqwest::Client::new(), &base, "demo-token-reception"),
+        tokio::runtime::Handle::current(),
+    );
     let start = Instant::now();
     let mut answered = 0;
     while answered < n && start.elapsed() < Duration::from_secs(120) {

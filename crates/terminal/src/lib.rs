@@ -7,6 +7,7 @@
 pub mod codes;
 pub mod folder;
 pub mod message;
+pub mod service;
 
 /// Why a request could not be answered normally. Each becomes an error response
 /// (`SegmentOfResult` 9) with its code and message; none is ever silent.
@@ -21,6 +22,12 @@ pub enum TerminalError {
     #[error("{0}")]
     /// A field is missing or malformed (the message names it).
     Field(String),
+    #[error("{0}")]
+    /// The folder cannot be read or written (the message says which file).
+    Folder(String),
+    #[error("{0}")]
+    /// The eligibility service refused or could not be reached.
+    Unavailable(String),
 }
 
 impl TerminalError {
@@ -30,6 +37,8 @@ impl TerminalError {
             TerminalError::Encoding(_) => "KKN-E001",
             TerminalError::Xml(_) => "KKN-E002",
             TerminalError::Field(_) => "KKN-E003",
+            TerminalError::Folder(_) => "KKN-E004",
+            TerminalError::Unavailable(_) => "KKN-E005",
         }
     }
 }

@@ -1,0 +1,303 @@
+//! The terminal as a service: the folder ([`crate::folder`]) answered through the server's API
+//! as a reception staff member (a [`StaffClient`]), and completed card-reader visits written to
+//! `face/`. Deployed on the clinic PC beside the clinic software, apart from the server.
+
+use crate::folder::{CardVisit, CheckOutcome, Checker, Folder};
+use crate::message::CheckRequest;
+use crate::TerminalError;
+use kakunin_api::client::{ClientError, StaffClient};
+use kakunin_api::eligibility::NumbersCheck;
+use kakunin_api::visits::{NextStep, QueueQuery};
+use kakunin_api::ApiCode;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The terminal's settings (the binary fills them from its flags).
+#[derive(Debug, Clone)]
+pub struct TerminalConfig {
+    /// The folder shared with the clinic software (holds req/, res/, face/).
+    pub dir: PathBuf,
+    /// How often req/ is scanned.
+    pub interval: Duration,
+}
+
+/// Checks requests through `POST /api/v1/eligibility/check`.
+pub struct ApiChecker {
+    api: StaffClient,
+    handle: tokio::runtime::Handle,
+}
+
+/// Requests checked at once by [`ApiChecker::check_all`].
+const CONCURRENT_CHECKS: usize = 16;
+
+impl ApiChecker {
+    /// A checker asking through `api`, from within the tokio runtime of `handle` (the folder
+    /// pass is synchronous; it blocks in place on the runtime).
+    pub fn new(api: StaffClient, handle: tokio::runtime::Handle) -> ApiChecker {
+        ApiChecker { api, handle }
+    }
+
+    async fn check_one(&self, r: &CheckRequest) -> CheckOutcome {
+        let req = NumbersCheck {
+            insurer_number: r.insurer_number.clone(),
+            symbol: r.symbol.clone(),
+            number: r.number.clone(),
+            branch: r.branch.clone(),
+            birth_date: Some(r.birthdate),
+            limit_consent: r.limit_consent,
+        };
+        match self.api.check_numbers(&req).await {
+            Ok(result) => CheckOutcome::Found {
+                result: Box::new(result),
+                reference_number: format!("KKN{}", chrono::Utc::now().format("%Y%m%d%H%M%S%f")),
+            },
+            Err(e) if e.code() == Some(ApiCode::QualificationNotFound) => CheckOutcome::NotFound,
+            Err(ClientError::Refused {
+                status: 400..=499,
+                code,
+                message,
+                ..
+            }) => CheckOutcome::Refused {
+                code: code.as_str().to_owned(),
+                message,
+            },
+            Err(ClientError::Answer { detail, .. }) => CheckOutcome::Refused {
+                code: "bad_answer".into(),
+                message: format!("the service answered something unexpected: {detail}"),
+            },
+            Err(e) => CheckOutcome::Unavailable(e.to_string()),
+        }
+    }
+}
+
+impl Checker for ApiChecker {
+    fn check(&mut self, r: &CheckRequest) -> CheckOutcome {
+        let this = &*self;
+        tokio::task::block_in_place(|| this.handle.block_on(this.check_one(r)))
+    }
+
+    fn check_all(&mut self, requests: &[CheckRequest]) -> Vec<CheckOutcome> {
+        use futures::StreamExt;
+        let this = &*self;
+        tokio::task::block_in_place(|| {
+            this.handle.block_on(
+                futures::stream::iter(requests)
+                    .map(|r| this.check_one(r))
+                    .buffered(CONCURRENT_CHECKS)
+                    .collect(),
+            )
+        })
+    }
+}
+
+/// Runs the terminal until stopped: scans req/, answers into res/, backs off while the service is
+/// down (requests stay until answered) or the disk refuses writes.
+pub async fn run(api: StaffClient, config: &TerminalConfig) -> Result<(), TerminalError> {
+    let mut folder = Folder::open(&config.dir)
+        .map_err(|e| TerminalError::Folder(format!("cannot use {}: {e}", config.dir.display())))?;
+    let mut checker = ApiChecker::new(api, tokio::runtime::Handle::current());
+    let base = config.interval.max(Duration::from_millis(10));
+    let mut wait = base;
+    let since = face_since(&config.dir)?;
+    let mut last_face_pass = std::time::Instant::now() - FACE_EVERY;
+    loop {
+        if last_face_pass.elapsed() >= FACE_EVERY {
+            last_face_pass = std::time::Instant::now();
+            match face_pass(&folder, &checker, since).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(written = n, "card-reader results written to face/"),
+                Err(e) => tracing::warn!("face/ results not written yet: {e}"),
+            }
+        }
+        match folder.pass(&mut checker, chrono::Local::now().naive_local()) {
+            Ok(p) if p.deferred > 0 => {
+                wait = (wait * 2).min(Duration::from_secs(10));
+                tracing::warn!(
+                    deferred = p.deferred,
+                    retry_in_ms = wait.as_millis() as u64,
+                    "eligibility service unavailable; requests kept"
+                );
+            }
+            Ok(p) => {
+                if p.answered > 0 {
+                    tracing::info!(answered = p.answered, "answered requests");
+                }
+                wait = base;
+            }
+            Err(e) => {
+                wait = (wait * 2).min(Duration::from_secs(10));
+                tracing::error!(error = %e, "cannot write answers (disk full or folder gone?); requests kept");
+            }
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// How often completed card-reader visits are looked for.
+const FACE_EVERY: Duration = Duration::from_secs(1);
+
+/// Visits started before the terminal was first started on this folder are not written to
+/// `face/` (the clinic software did not ask for them); the time is kept in `face/.since`.
+pub fn face_since(dir: &Path) -> Result<chrono::DateTime<chrono::Utc>, TerminalError> {
+    let path = dir.join("face/.since");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text.trim()) {
+            return Ok(t.with_timezone(&chrono::Utc));
+        }
+    }
+    let now = chrono::Utc::now();
+    std::fs::write(&path, now.to_rfc3339())
+        .map_err(|e| TerminalError::Folder(format!("cannot write {}: {e}", path.display())))?;
+    Ok(now)
+}
+
+/// Writes a `face/` file for each completed card-reader visit of this institution started since
+/// `since` and not yet written; answers how many were written.
+pub async fn face_pass(
+    folder: &Folder,
+    c: &ApiChecker,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, TerminalError> {
+    let unavailable = |e: ClientError| TerminalError::Unavailable(e.to_string());
+    let visits = c
+        .api
+        .queue(&QueueQuery {
+            limit: Some(100),
+            include_abandoned: false,
+        })
+        .await
+        .map_err(unavailable)?;
+    let mut written = 0;
+    for v in visits {
+        if v.next != NextStep::Done || v.started_at < since || folder.face_written(&v.id) {
+            continue;
+        }
+        let r = c.api.visit_result(&v.id).await.map_err(unavailable)?;
+        let visit = CardVisit {
+            visit_id: &v.id,
+            result: &r.result,
+            consent: r.consent,
+            consented_at: r.consented_at.with_timezone(&chrono::Local).naive_local(),
+        };
+        let now = chrono::Local::now().naive_local();
+        if folder
+            .write_face_result(&visit, now)
+            .map_err(|e| TerminalError::Folder(format!("cannot write to face/: {e}")))?
+        {
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kakunin_api::client::ReaderClient;
+    use kakunin_api::visits::{ConsentRequest, IdentityEvidence, StartVisit};
+    use kakunin_card::client::MyNumberCard;
+    use kakunin_core::consent::ConsentSelection;
+
+    /// A standard demo card checked in by PIN at a reader, consenting to medication and the
+    /// limit category; answers the visit's id.
+    async fn card_visit_by_pin(base: &str) -> String {
+        let reader = ReaderClient::new(
+            reqwest::Client::new(),
+            base,
+            "r-terminal-test",
+            kakunin_evidence::attestation::ReaderKey::generate(),
+        );
+        let operator = StaffClient::new(reqwest::Client::new(), base, "demo-token-admin");
+        let clinic = kakunin_store::seed::demo_institution_codes().0;
+        kakunin_reader::enrol::register(&reader, &operator, Some(&clinic))
+            .await
+            .unwrap();
+        let ca = kakunin_evidence::ca::DemoCa::new().unwrap();
+        let face = kakunin_reader::demo::face(vec![]);
+        let mut card = MyNumberCard::new(kakunin_reader::demo::card(&ca, 1, false, &face).unwrap());
+        let der = card.read_auth_certificate().unwrap();
+        let v = reader
+            .start_visit(&StartVisit {
+                certificate: kakunin_evidence::b64(&der),
+                placed_by: Default::default(),
+            })
+            .await
+            .unwrap();
+        let nonce = reader.nonce(&v.id).await.unwrap().nonce;
+        let signature = card.sign_with_pin("1234", nonce.as_bytes(), false).unwrap();
+        let pin = IdentityEvidence::Pin {
+            nonce,
+            signature: kakunin_evidence::b64(signature),
+            certificate: kakunin_evidence::b64(&der),
+        };
+        reader.identity(&v.id, &pin).await.unwrap();
+        let consent = ConsentRequest {
+            selection: ConsentSelection {
+                medication: true,
+                checkup: false,
+                clinical: false,
+                limit_amount: true,
+            },
+            assisted: false,
+        };
+        let done = reader.consent(&v.id, &consent).await.unwrap();
+        assert_eq!(done.next, NextStep::Done, "{done:?}");
+        done.id
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn completed_card_visits_are_written_to_face_once() {
+        let (_dir, base) = kakunin_server::testing::demo_server(4).await;
+        let folder_dir = tempfile::tempdir().unwrap();
+        let folder = Folder::open(folder_dir.path()).unwrap();
+        let since = face_since(folder_dir.path()).unwrap();
+        assert_eq!(
+            face_since(folder_dir.path()).unwrap(),
+            since,
+            "kept across restarts"
+        );
+        let checker = ApiChecker::new(
+            StaffClient::new(reqwest::Client::new(), &base, "demo-token-reception"),
+            tokio::runtime::Handle::current(),
+        );
+        let id = card_visit_by_pin(&base).await;
+
+        assert_eq!(face_pass(&folder, &checker, since).await.unwrap(), 1);
+        assert_eq!(
+            face_pass(&folder, &checker, since).await.unwrap(),
+            0,
+            "once"
+        );
+        let name = std::fs::read_dir(folder_dir.path().join("face"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .find(|n| n.ends_with(".xml"))
+            .unwrap();
+        assert!(
+            name.starts_with(&format!("OQSsiquc01res_face_{id}_")),
+            "{name}"
+        );
+        let bytes = std::fs::read(folder_dir.path().join("face").join(&name)).unwrap();
+        let text = encoding_rs::SHIFT_JIS.decode(&bytes).0.into_owned();
+        for want in [
+            "<ReferenceClassification>1</ReferenceClassification>",
+            "<PharmaceuticalInfoConsFlg>1</PharmaceuticalInfoConsFlg>",
+            "<SpecificHealthCheckupsInfoConsFlg>0</SpecificHealthCheckupsInfoConsFlg>",
+            "<LimitApplicationCertificateRelatedConsFlg>1</LimitApplicationCertificateRelatedConsFlg>",
+        ] {
+            assert!(text.contains(want), "{want} in {text}");
+        }
+
+        // Visits from before the terminal first ran on the folder are not written.
+        let later = tempfile::tempdir().unwrap();
+        let later_folder = Folder::open(later.path()).unwrap();
+        let later_since = face_since(later.path()).unwrap();
+        assert_eq!(
+            face_pass(&later_folder, &checker, later_since)
+                .await
+                .unwrap(),
+            0
+        );
+    }
+}
