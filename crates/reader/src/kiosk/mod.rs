@@ -10,10 +10,9 @@ use crate::agent::face_attestation;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kakunin_api::client::{ClientError, ReaderClient};
+use kakunin_api::client::ReaderClient;
 use kakunin_api::visits::{
     ConsentRequest, IdentityEvidence, NextStep, StartVisit, VisitView, VisualRequest,
 };
@@ -58,65 +57,7 @@ pub struct Kiosk {
     active_check: bool,
 }
 
-/// An error for the screen: a stable code it translates, and details for the log.
-#[derive(Debug, Serialize)]
-struct KioskError {
-    code: &'static str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tries_left: Option<u8>,
-}
-
-impl IntoResponse for KioskError {
-    fn into_response(self) -> Response {
-        let status = match self.code {
-            "server_unreachable" => StatusCode::BAD_GATEWAY,
-            "no_card" | "card_present" => StatusCode::CONFLICT,
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        tracing::info!(code = %self.code, message = %self.message, "kiosk step refused");
-        (status, Json(serde_json::json!({ "error": self }))).into_response()
-    }
-}
-
-fn err(code: &'static str, message: impl Into<String>) -> KioskError {
-    KioskError {
-        code,
-        message: message.into(),
-        tries_left: None,
-    }
-}
-
-impl From<CardError> for KioskError {
-    fn from(e: CardError) -> Self {
-        let (code, tries_left) = match &e {
-            CardError::PinWrong { tries_left } => ("pin_wrong", Some(*tries_left)),
-            CardError::PinLocked => ("pin_locked", None),
-            CardError::PinNotAvailable => ("pin_not_available", None),
-            CardError::Removed => ("card_removed", None),
-            CardError::VerifyNumberBWrong { tries_left } => ("number_b_wrong", Some(*tries_left)),
-            _ => ("card_unreadable", None),
-        };
-        KioskError {
-            code,
-            message: e.to_string(),
-            tries_left,
-        }
-    }
-}
-
-/// The server's refusals keep their code; an unreachable server becomes `server_unreachable`
-/// (the screen then offers the fallbacks of SPEC §6).
-impl From<ClientError> for KioskError {
-    fn from(e: ClientError) -> Self {
-        let code = match &e {
-            ClientError::Unreachable { .. } => "server_unreachable",
-            ClientError::Refused { code, .. } => code.as_str(),
-            ClientError::Answer { .. } => "server_error",
-        };
-        err(code, e.to_string())
-    }
-}
+use error::{err, KioskCode, KioskError};
 
 type KioskResult<T> = std::result::Result<T, KioskError>;
 
@@ -250,7 +191,7 @@ async fn place_card(State(k): State<Arc<Kiosk>>, Json(p): Json<Place>) -> KioskR
     let mut slot = k.slot.lock().await;
     if slot.is_some() {
         return Err(err(
-            "card_present",
+            KioskCode::CardPresent,
             "a card is already on the reader; finish or remove it first",
         ));
     }
@@ -297,29 +238,40 @@ async fn current(k: &Kiosk) -> KioskResult<String> {
         .await
         .as_ref()
         .map(|s| s.visit.clone())
-        .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))
+        .ok_or_else(|| {
+            err(
+                KioskCode::NoCard,
+                "no card is on the reader; place the card first",
+            )
+        })
 }
 
 /// One camera frame for face recognition. Quality problems ask for another frame; a finished
 /// comparison is attested to the server, which counts the attempt.
 async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Json<Step>> {
     if frame.len() > MAX_FRAME {
-        return Err(err("frame_too_large", "camera frame larger than 4 MiB"));
+        return Err(err(
+            KioskCode::FrameTooLarge,
+            "camera frame larger than 4 MiB",
+        ));
     }
     let Some(engine) = k.engine.clone() else {
         return Err(err(
-            "no_engine",
+            KioskCode::NoEngine,
             "the face engine is not loaded (run ./scripts/fetch-models); staff confirm visually",
         ));
     };
     let mut slot = k.slot.lock().await;
-    let s = slot
-        .as_mut()
-        .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
+    let s = slot.as_mut().ok_or_else(|| {
+        err(
+            KioskCode::NoCard,
+            "no card is on the reader; place the card first",
+        )
+    })?;
     if s.card_face.is_none() {
         let Some(number_b) = k.cards.number_b() else {
             return Err(err(
-                "card_photo_unusable",
+            KioskCode::CardPhotoUnusable,
                 "the card photo cannot be read without the card's 照合番号B; staff confirm visually",
             ));
         };
@@ -333,8 +285,8 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
             },
         )
         .await
-        .map_err(|e| err("engine_failed", e.to_string()))?
-        .map_err(|e| err("card_photo_unusable", e.to_string()))?;
+        .map_err(|e| err(KioskCode::EngineFailed, e.to_string()))?
+        .map_err(|e| err(KioskCode::CardPhotoUnusable, e.to_string()))?;
         s.photo = Some(photo);
         s.card_face = Some(found);
     }
@@ -342,7 +294,7 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
         Some(Ok(f)) => f.clone(),
         _ => {
             return Err(err(
-                "card_photo_unusable",
+                KioskCode::CardPhotoUnusable,
                 "no usable face in the card photo; staff confirm visually",
             ))
         }
@@ -355,8 +307,8 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
         },
     )
     .await
-    .map_err(|e| err("engine_failed", e.to_string()))?
-    .map_err(|e| err("bad_frame", format!("camera frame: {e}")))?;
+    .map_err(|e| err(KioskCode::EngineFailed, e.to_string()))?
+    .map_err(|e| err(KioskCode::BadFrame, format!("camera frame: {e}")))?;
     let decision = match s.attempts.add(decision) {
         // Quality problems ask for another frame and are not attempts.
         Verdict::Retry(frame) => {
@@ -410,9 +362,12 @@ struct PinEntry {
 /// The standard card on the reader, for the PIN steps: a face-auth card has no PIN (the
 /// screen shows no PIN pad for one; refused here anyway).
 fn standard_card(slot: &mut Option<Session>) -> KioskResult<&mut Session> {
-    let s = slot
-        .as_mut()
-        .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
+    let s = slot.as_mut().ok_or_else(|| {
+        err(
+            KioskCode::NoCard,
+            "no card is on the reader; place the card first",
+        )
+    })?;
     if s.face_auth {
         return Err(CardError::PinNotAvailable.into());
     }
@@ -452,9 +407,12 @@ async fn pin_tries(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<PinTries>> {
 /// Hand the visit to reception for visual confirmation, with the card photo for staff.
 async fn to_staff(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
     let mut slot = k.slot.lock().await;
-    let s = slot
-        .as_mut()
-        .ok_or_else(|| err("no_card", "no card is on the reader; place the card first"))?;
+    let s = slot.as_mut().ok_or_else(|| {
+        err(
+            KioskCode::NoCard,
+            "no card is on the reader; place the card first",
+        )
+    })?;
     if let (None, Some(number_b)) = (&s.photo, k.cards.number_b()) {
         s.photo = Some(s.card.read_card_face(&number_b)?.photo);
     }
@@ -501,6 +459,7 @@ async fn consent(
     Ok(Json(Step::of(k.reader.consent(&id, &c).await?)))
 }
 
+mod error;
 pub mod guard;
 mod setup;
 pub mod slot;

@@ -1,7 +1,8 @@
 //! The kiosk's card slot: the demo's virtual cards (offered on screen as "place this card"), or a
 //! PC/SC reader where a real card — or the virtual card behind vsmartcard's vpcd — is placed.
 
-use super::{err, KioskResult};
+use super::error::{err, KioskCode};
+use super::KioskResult;
 use crate::Result;
 use kakunin_card::virtual_card::VirtualCard;
 use kakunin_card::{CardChannel, CardError};
@@ -94,7 +95,7 @@ impl CardSlot {
             CardSlot::Demo(cards) => cards
                 .get(id)
                 .map(|(c, _)| Box::new(c.clone()) as Box<dyn CardChannel + Send>)
-                .ok_or_else(|| err("no_card", format!("no demo card {id}"))),
+                .ok_or_else(|| err(KioskCode::NoCard, format!("no demo card {id}"))),
             CardSlot::Pcsc { reader, .. } => connect_pcsc(reader.clone()).await,
         }
     }
@@ -114,18 +115,18 @@ async fn connect_pcsc(reader: String) -> KioskResult<Box<dyn CardChannel + Send>
         kakunin_card::pcsc_channel::PcscChannel::connect(&reader)
     })
     .await
-    .map_err(|e| err("card_unreadable", e.to_string()))?;
+    .map_err(|e| err(KioskCode::CardUnreadable, e.to_string()))?;
     match connected {
         Ok(c) => Ok(Box::new(c)),
-        Err(CardError::Removed) => Err(err("no_card", "no card on the reader yet")),
-        Err(e) => Err(err("reader_unavailable", e.to_string())),
+        Err(CardError::Removed) => Err(err(KioskCode::NoCard, "no card on the reader yet")),
+        Err(e) => Err(err(KioskCode::ReaderUnavailable, e.to_string())),
     }
 }
 
 #[cfg(not(feature = "pcsc"))]
 async fn connect_pcsc(_: String) -> KioskResult<Box<dyn CardChannel + Send>> {
     Err(err(
-        "reader_unavailable",
+        KioskCode::ReaderUnavailable,
         "this kakunin was built without PC/SC; build with `--features pcsc`",
     ))
 }
