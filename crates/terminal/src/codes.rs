@@ -5,7 +5,7 @@
 pub enum SegmentOfResult {
     /// 1: the request was processed.
     Ok,
-    /// 2: it was not (an error code and message follow).
+    /// 9: it was not (an error code and message follow).
     Error,
 }
 

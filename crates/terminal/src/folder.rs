@@ -107,11 +107,73 @@ pub struct Pass {
     pub deferred: usize,
 }
 
+/// Largest request read (the peers' own limit is 4 MB): a larger one is answered with an error
+/// without being read.
+pub const MAX_REQUEST: u64 = 4 << 20;
+
+/// How long a file that does not parse must have stood unchanged before it is answered as
+/// malformed: a writer that pauses mid-file is waited for.
+pub const QUIET: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long after answering a request the terminal still notices that its file changed (the
+/// writer was not done) and answers it again.
+const REANSWER_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A request file's name: `<kind>req_<rest>.xml` (any letter case in `.xml`), where the kind is
+/// e.g. `OQSsiquc01`; its answer is `<kind>res_<rest>.xml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestName {
+    /// The request kind (`OQSsiquc01`, `YZKsiquc01`, …).
+    pub kind: String,
+    rest: String,
+    ext: String,
+}
+
+impl RequestName {
+    /// The request name in `name`, if it is one.
+    pub fn parse(name: &str) -> Option<RequestName> {
+        let (kind, tail) = name.split_once("req_")?;
+        let (rest, ext) = tail.rsplit_once('.')?;
+        let kind_ok = kind.len() == 10 && kind.bytes().all(|b| b.is_ascii_alphanumeric());
+        (kind_ok && !rest.is_empty() && ext.eq_ignore_ascii_case("xml")).then(|| RequestName {
+            kind: kind.to_owned(),
+            rest: rest.to_owned(),
+            ext: ext.to_owned(),
+        })
+    }
+
+    /// The answer's file name.
+    pub fn response(&self) -> String {
+        format!("{}res_{}.{}", self.kind, self.rest, self.ext)
+    }
+
+    /// Whether this kind is a single eligibility check.
+    fn is_single_check(&self) -> bool {
+        self.kind == "OQSsiquc01"
+    }
+}
+
+/// What looking at one request file came to.
+enum Examined {
+    /// Still being written, or new: looked at again next pass.
+    Wait,
+    /// Answered before a restart and not yet moved.
+    Answered,
+    /// Ready: the parsed request, or the error answer to give instead.
+    Ready(Result<CheckRequest, Vec<u8>>),
+}
+
+/// A request file as last seen: its size and modification time.
+type Seen = (u64, std::time::SystemTime);
+
 /// A terminal folder.
 pub struct Folder {
     dir: PathBuf,
-    /// Sizes seen on the previous pass: a file is read only once its size stopped changing.
-    sizes: HashMap<PathBuf, u64>,
+    /// Size and time seen on the previous pass: a file is read only once they stopped changing.
+    seen: HashMap<String, Seen>,
+    /// Requests answered lately, as their files were then: one that changes afterwards (its
+    /// writer was not done) is answered again.
+    retired: HashMap<String, (Seen, std::time::Instant)>,
 }
 
 impl Folder {
@@ -122,7 +184,8 @@ impl Folder {
         }
         Ok(Folder {
             dir: dir.to_path_buf(),
-            sizes: HashMap::new(),
+            seen: HashMap::new(),
+            retired: HashMap::new(),
         })
     }
 
@@ -130,53 +193,42 @@ impl Folder {
     /// pass go to the checker together (it may run them concurrently); answers are written in
     /// name order. An answered request is moved to `req/.done/`, so `req/` holds only what is
     /// still pending and a pass costs the same however many requests were answered before.
+    ///
+    /// Every entry is hostile until checked: links and directories are never followed or read
+    /// (answered with an error), a file over [`MAX_REQUEST`] is not read, and one bad entry
+    /// never stalls the others. Only a failure to write into `res/` (a full disk) stops the pass.
     pub fn pass(
         &mut self,
         checker: &mut dyn Checker,
         now: chrono::NaiveDateTime,
     ) -> io::Result<Pass> {
         let mut pass = Pass::default();
-        let mut names: Vec<String> = std::fs::read_dir(self.dir.join("req"))?
+        self.reopen_changed_answers();
+        let mut names: Vec<(String, RequestName)> = std::fs::read_dir(self.dir.join("req"))?
             .flatten()
             .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| n.starts_with(REQ_PREFIX) && n.ends_with(".xml"))
+            .filter_map(|n| RequestName::parse(&n).map(|r| (n, r)))
             .collect();
-        names.sort();
-        // Ready requests: (name, the parsed request or the response to an unparsable one).
-        let mut ready: Vec<(String, Result<CheckRequest, Vec<u8>>)> = vec![];
-        for name in names {
-            let path = self.dir.join("req").join(&name);
-            if self.res_path(&name).exists() {
-                // Answered before a restart, not yet moved.
-                self.retire(&name)?;
-                continue;
+        names.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut ready: Vec<(String, RequestName, Result<CheckRequest, Vec<u8>>)> = vec![];
+        for (name, request) in names {
+            match self.examine(&name, &request, now) {
+                Ok(Examined::Wait) => pass.waiting += 1,
+                Ok(Examined::Answered) => self.retire(&name),
+                Ok(Examined::Ready(r)) => ready.push((name, request, r)),
+                Err(e) => {
+                    // Gone or unreadable in between: looked at again next pass.
+                    tracing::warn!(file = %name, error = %e, "request file not read this pass");
+                    pass.waiting += 1;
+                }
             }
-            let size = std::fs::metadata(&path)?.len();
-            if self.sizes.insert(path.clone(), size) != Some(size) || size == 0 {
-                pass.waiting += 1;
-                continue;
-            }
-            let bytes = std::fs::read(&path)?;
-            ready.push((
-                name,
-                message::parse_request(&bytes).map_err(|e| {
-                    message::response(
-                        Answer::Error {
-                            code: e.code(),
-                            message: &e.to_string(),
-                        },
-                        now,
-                        message::declared_encoding(&bytes).unwrap_or(message::Encoding::Utf8),
-                    )
-                }),
-            ));
         }
         let requests: Vec<CheckRequest> = ready
             .iter()
-            .filter_map(|(_, r)| r.as_ref().ok().cloned())
+            .filter_map(|(_, _, r)| r.as_ref().ok().cloned())
             .collect();
         let mut outcomes = checker.check_all(&requests).into_iter();
-        for (name, parsed) in ready {
+        for (name, request, parsed) in ready {
             let body = match parsed {
                 Err(error_response) => error_response,
                 Ok(req) => {
@@ -192,26 +244,123 @@ impl Folder {
                     }
                 }
             };
-            let res_name = format!("{RES_PREFIX}{}", &name[REQ_PREFIX.len()..]);
-            write_atomically(&self.dir.join("res"), &res_name, &body)?;
-            self.retire(&name)?;
-            self.sizes.remove(&self.dir.join("req").join(&name));
+            write_atomically(&self.dir.join("res"), &request.response(), &body)?;
+            self.retire(&name);
             pass.answered += 1;
         }
         Ok(pass)
     }
 
-    fn res_path(&self, req_name: &str) -> PathBuf {
-        let res_name = format!("{RES_PREFIX}{}", &req_name[REQ_PREFIX.len()..]);
-        self.dir.join("res").join(res_name)
+    /// Looks at request `name` without following links and without reading what is not a
+    /// complete regular file of a bounded size.
+    fn examine(
+        &mut self,
+        name: &str,
+        request: &RequestName,
+        now: chrono::NaiveDateTime,
+    ) -> io::Result<Examined> {
+        let path = self.dir.join("req").join(name);
+        let meta = std::fs::symlink_metadata(&path)?;
+        let error = |code: &str, message: &str, enc: message::Encoding| {
+            Examined::Ready(Err(message::response(
+                Answer::Error { code, message },
+                now,
+                enc,
+            )))
+        };
+        if !meta.file_type().is_file() {
+            // A link (perhaps to a file outside the folder) or a directory: never opened.
+            return Ok(error(
+                "KKN-E006",
+                "the request is not a regular file (a link or a directory); nothing was read. Write the request itself into req/",
+                message::Encoding::ShiftJis,
+            ));
+        }
+        let modified = meta.modified()?;
+        if let Ok(res) = std::fs::symlink_metadata(self.dir.join("res").join(request.response())) {
+            // Answered before a restart, not yet moved — unless the request is newer than its
+            // answer: the same name dropped again, for another patient.
+            if res.modified()? >= modified {
+                return Ok(Examined::Answered);
+            }
+        }
+        let size = meta.len();
+        if self.seen.insert(name.to_owned(), (size, modified)) != Some((size, modified))
+            || size == 0
+        {
+            return Ok(Examined::Wait);
+        }
+        if size > MAX_REQUEST {
+            return Ok(error(
+                "KKN-E008",
+                &format!("the request is {size} bytes, more than the {MAX_REQUEST} a request may have; nothing was read"),
+                message::Encoding::ShiftJis,
+            ));
+        }
+        let bytes = read_regular(&path, MAX_REQUEST)?;
+        let encoding = message::declared_encoding(&bytes).unwrap_or(message::Encoding::Utf8);
+        if !request.is_single_check() {
+            return Ok(error(
+                "KKN-E007",
+                &format!("request kind {} is not supported by this terminal; it answers OQSsiquc01 (single eligibility check)", request.kind),
+                encoding,
+            ));
+        }
+        match message::parse_request(&bytes) {
+            Ok(req) => Ok(Examined::Ready(Ok(req))),
+            // A writer may have paused mid-file: a file that does not parse is answered only
+            // once it has stood unchanged for QUIET.
+            Err(_) if modified.elapsed().unwrap_or_default() < QUIET => Ok(Examined::Wait),
+            Err(e) => Ok(error(e.code(), &e.to_string(), encoding)),
+        }
     }
 
-    /// Moves an answered request to `req/.done/`.
-    fn retire(&self, name: &str) -> io::Result<()> {
-        std::fs::rename(
-            self.dir.join("req").join(name),
-            self.dir.join("req/.done").join(name),
-        )
+    /// Moves an answered request to `req/.done/` (a failure is logged: the answer is written,
+    /// and the request is recognised as answered on the next pass).
+    fn retire(&mut self, name: &str) {
+        let from = self.dir.join("req").join(name);
+        let seen = std::fs::symlink_metadata(&from)
+            .ok()
+            .and_then(|m| Some((m.len(), m.modified().ok()?)));
+        match std::fs::rename(&from, self.dir.join("req/.done").join(name)) {
+            Ok(()) => {
+                if let Some(seen) = seen {
+                    self.retired
+                        .insert(name.to_owned(), (seen, std::time::Instant::now()));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(file = %name, error = %e, "answered request not moved to .done")
+            }
+        }
+        self.seen.remove(name);
+    }
+
+    /// Requests answered in the last minute whose file changed since (the writer was still at
+    /// it: the same inode moved to `.done` kept growing) go back to `req/` to be answered again.
+    fn reopen_changed_answers(&mut self) {
+        self.retired
+            .retain(|_, (_, at)| at.elapsed() < REANSWER_WINDOW);
+        let changed: Vec<String> = self
+            .retired
+            .iter()
+            .filter(|(name, (seen, _))| {
+                std::fs::symlink_metadata(self.dir.join("req/.done").join(name))
+                    .ok()
+                    .and_then(|m| Some((m.len(), m.modified().ok()?)))
+                    .is_some_and(|now| now != *seen)
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in changed {
+            self.retired.remove(&name);
+            let back = self.dir.join("req").join(&name);
+            if std::fs::symlink_metadata(&back).is_err() {
+                if let Err(e) = std::fs::rename(self.dir.join("req/.done").join(&name), &back) {
+                    tracing::warn!(file = %name, error = %e, "changed request not taken back");
+                }
+            }
+        }
     }
 
     /// Whether the `face/` file of `visit_id` was written.
@@ -281,10 +430,44 @@ pub struct CardVisit<'a> {
     pub consented_at: chrono::NaiveDateTime,
 }
 
-/// Writes `dir/name` so that readers see either nothing or the whole file.
+/// Reads the regular file at `path`, never through a link, at most `limit` bytes.
+fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut bytes = vec![];
+    file.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Writes `dir/name` so that readers see either nothing or the whole file: into a temporary file
+/// of its own (created exclusively, so nothing planted at its name is followed or overwritten),
+/// then renamed into place.
 pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let result = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, dir.join(name)));
+    use std::io::Write;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    // Short, whatever the name's length: a name near 255 bytes leaves no room for a suffix.
+    let tmp = dir.join(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(bytes))
+        .and_then(|_| std::fs::rename(&tmp, dir.join(name)));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

@@ -80,6 +80,20 @@ fn read_res(dir: &std::path::Path, suffix: &str, enc: Encoding) -> String {
 }
 
 /// Two passes: the first sees the file, the second (size unchanged) answers it.
+/// Writes a request as a writer that finished a while ago would have left it (its time set back
+/// past the quiet period a file that does not parse is given).
+fn finished_request(dir: &std::path::Path, name: &str, bytes: &[u8]) {
+    let path = dir.join("req").join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let earlier = std::time::SystemTime::now() - 2 * kakunin_terminal::folder::QUIET;
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(earlier)
+        .unwrap();
+}
+
 fn settle(f: &mut Folder, c: &mut Fake) -> Pass {
     let first = f.pass(c, now()).unwrap();
     let second = f.pass(c, now()).unwrap();
@@ -198,11 +212,7 @@ fn bad_requests_get_error_responses() {
         ),
     ];
     for (name, bytes, _) in &cases {
-        std::fs::write(
-            dir.path().join(format!("req/OQSsiquc01req_{name}.xml")),
-            bytes,
-        )
-        .unwrap();
+        finished_request(dir.path(), &format!("OQSsiquc01req_{name}.xml"), bytes);
     }
     let mut c = Fake {
         up: true,
@@ -317,4 +327,195 @@ fn declared_encodings() {
         message::declared_encoding(b"<XmlMsg/>").unwrap(),
         Encoding::Utf8
     );
+}
+
+// The folder is hostile input: each fault found when it was tried from outside.
+
+fn up() -> Fake {
+    Fake {
+        up: true,
+        seen: vec![],
+    }
+}
+
+fn res_text(dir: &std::path::Path, name: &str) -> String {
+    String::from_utf8_lossy(&std::fs::read(dir.join("res").join(name)).unwrap()).into_owned()
+}
+
+#[test]
+fn a_link_in_req_is_never_followed_nor_its_target_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("passwd");
+    std::fs::write(&secret, "root:x:0:0:secret-line").unwrap();
+    let mut f = Folder::open(dir.path()).unwrap();
+    std::os::unix::fs::symlink(&secret, dir.path().join("req/OQSsiquc01req_link.xml")).unwrap();
+    settle(&mut f, &mut up());
+    let x = res_text(dir.path(), "OQSsiquc01res_link.xml");
+    assert!(x.contains("<ErrorCode>KKN-E006</ErrorCode>"), "{x}");
+    assert!(!x.contains("secret-line"), "{x}");
+    assert_eq!(
+        std::fs::read_to_string(&secret).unwrap(),
+        "root:x:0:0:secret-line"
+    );
+}
+
+#[test]
+fn a_link_planted_at_a_temporary_name_is_not_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "keep me").unwrap();
+    let mut f = Folder::open(dir.path()).unwrap();
+    for planted in [
+        ".OQSsiquc01res_p.xml.tmp",
+        &format!(".tmp-{}-0", std::process::id()),
+    ] {
+        std::os::unix::fs::symlink(&victim, dir.path().join("res").join(planted)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("req/OQSsiquc01req_p.xml"),
+        request("UTF-8", FIELDS),
+    )
+    .unwrap();
+    assert_eq!(settle(&mut f, &mut up()).answered, 1);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    assert!(res_text(dir.path(), "OQSsiquc01res_p.xml").contains("<SegmentOfResult>1"));
+}
+
+#[test]
+fn dangling_links_and_directories_do_not_stall_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = Folder::open(dir.path()).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/x", dir.path().join("req/OQSsiquc01req_a.xml"))
+        .unwrap();
+    std::fs::create_dir(dir.path().join("req/OQSsiquc01req_b.xml")).unwrap();
+    std::fs::write(
+        dir.path().join("req/OQSsiquc01req_c.xml"),
+        request("UTF-8", FIELDS),
+    )
+    .unwrap();
+    let pass = settle(&mut f, &mut up());
+    assert_eq!(pass.answered, 3, "{pass:?}");
+    assert!(res_text(dir.path(), "OQSsiquc01res_c.xml").contains("<SegmentOfResult>1"));
+    for bad in ["a", "b"] {
+        let x = res_text(dir.path(), &format!("OQSsiquc01res_{bad}.xml"));
+        assert!(x.contains("<ErrorCode>KKN-E006</ErrorCode>"), "{bad}: {x}");
+    }
+}
+
+#[test]
+fn a_name_near_the_length_limit_is_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = Folder::open(dir.path()).unwrap();
+    let stem = "x".repeat(251 - "OQSsiquc01req_".len() - ".xml".len());
+    let name = format!("OQSsiquc01req_{stem}.xml");
+    assert_eq!(name.len(), 251);
+    std::fs::write(dir.path().join("req").join(&name), request("UTF-8", FIELDS)).unwrap();
+    assert_eq!(settle(&mut f, &mut up()).answered, 1);
+    assert!(
+        res_text(dir.path(), &format!("OQSsiquc01res_{stem}.xml")).contains("<SegmentOfResult>1")
+    );
+}
+
+#[test]
+fn an_oversized_request_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = Folder::open(dir.path()).unwrap();
+    let mut big = request("UTF-8", FIELDS).into_bytes();
+    big.resize(5 << 20, b' ');
+    std::fs::write(dir.path().join("req/OQSsiquc01req_big.xml"), big).unwrap();
+    let mut c = up();
+    settle(&mut f, &mut c);
+    let x = res_text(dir.path(), "OQSsiquc01res_big.xml");
+    assert!(x.contains("<ErrorCode>KKN-E008</ErrorCode>"), "{x}");
+    assert!(c.seen.is_empty(), "not checked");
+}
+
+#[test]
+fn a_writer_that_pauses_mid_file_is_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = Folder::open(dir.path()).unwrap();
+    let full = request("UTF-8", FIELDS);
+    let path = dir.path().join("req/OQSsiquc01req_pause.xml");
+    std::fs::write(&path, &full[..full.len() / 2]).unwrap();
+    let mut c = up();
+    // Passes while the writer pauses: the half file stands still but does not parse.
+    for _ in 0..4 {
+        assert_eq!(f.pass(&mut c, now()).unwrap().answered, 0);
+    }
+    assert!(!dir.path().join("res/OQSsiquc01res_pause.xml").exists());
+    std::fs::write(&path, &full).unwrap();
+    assert_eq!(settle(&mut f, &mut c).answered, 1);
+    assert!(res_text(dir.path(), "OQSsiquc01res_pause.xml").contains("<SegmentOfResult>1"));
+}
+
+#[test]
+fn a_request_that_changes_after_its_answer_is_answered_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = Folder::open(dir.path()).unwrap();
+    let path = dir.path().join("req/OQSsiquc01req_grow.xml");
+    std::fs::write(&path, request("UTF-8", FIELDS)).unwrap();
+    let mut c = up();
+    assert_eq!(settle(&mut f, &mut c).answered, 1);
+    // The writer still held the file (moved to .done with it) and wrote the rest.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(
+        dir.path().join("req/.done/OQSsiquc01req_grow.xml"),
+        request("UTF-8", &FIELDS.replace("01130012", "99999999")),
+    )
+    .unwrap();
+    settle(&mut f, &mut c);
+    settle(&mut f, &mut c);
+    let x = res_text(dir.path(), "OQSsiquc01res_grow.xml");
+    assert!(
+        x.contains("<QualificationValidity>4</QualificationValidity>"),
+        "{x}"
+    );
+}
+
+#[test]
+fn the_same_name_dropped_again_is_answered_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = Folder::open(dir.path()).unwrap();
+    let path = dir.path().join("req/OQSsiquc01req_same.xml");
+    std::fs::write(&path, request("UTF-8", FIELDS)).unwrap();
+    let mut c = up();
+    assert_eq!(settle(&mut f, &mut c).answered, 1);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // Another patient, the same file name, while the first answer is still in res/.
+    std::fs::write(
+        &path,
+        request("UTF-8", &FIELDS.replace("01130012", "99999999")),
+    )
+    .unwrap();
+    assert_eq!(settle(&mut f, &mut c).answered, 1);
+    let x = res_text(dir.path(), "OQSsiquc01res_same.xml");
+    assert!(
+        x.contains("<QualificationValidity>4</QualificationValidity>"),
+        "{x}"
+    );
+}
+
+#[test]
+fn other_request_kinds_and_letter_cases_are_answered_never_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = Folder::open(dir.path()).unwrap();
+    std::fs::write(
+        dir.path().join("req/YZKsiquc01req_1.xml"),
+        request("UTF-8", FIELDS),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("req/OQSsiquc01req_2.XML"),
+        request("UTF-8", FIELDS),
+    )
+    .unwrap();
+    assert_eq!(settle(&mut f, &mut up()).answered, 2);
+    let x = res_text(dir.path(), "YZKsiquc01res_1.xml");
+    assert!(
+        x.contains("<SegmentOfResult>9</SegmentOfResult>") && x.contains("KKN-E007"),
+        "{x}"
+    );
+    assert!(res_text(dir.path(), "OQSsiquc01res_2.XML").contains("<SegmentOfResult>1"));
 }
