@@ -295,6 +295,11 @@ impl StaffClient {
         self.send(path, req).await
     }
 
+    /// Who this client's token belongs to (its institution, role).
+    pub async fn current(&self) -> Result<crate::staff::Staff> {
+        self.get("/api/v1/sessions/current").await
+    }
+
     /// The reception queue.
     pub async fn queue(&self, q: &QueueQuery) -> Result<Vec<VisitView>> {
         let path = "/api/v1/visits";

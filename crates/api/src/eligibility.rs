@@ -39,6 +39,10 @@ pub struct NumbersCheck {
     pub branch: String,
     /// When given, must match the person's birth date.
     pub birth_date: Option<NaiveDate>,
+    /// The day eligibility is judged for (資格確認日; the clinic software's
+    /// `QualificationConfirmationDate`): today when absent; never a future day.
+    #[serde(default)]
+    pub on: Option<NaiveDate>,
     /// The patient consented at the desk to limit-amount information (限度額適用認定証情報の
     /// 提供に同意): the limit category is then included. Ignored for proxy pickups.
     #[serde(default)]

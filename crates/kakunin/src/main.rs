@@ -279,6 +279,10 @@ async fn main() -> Result<()> {
                 println!("  {id:<20} {password:<20} {token:<26} {role:?}");
             }
             println!("Demo cards: C00000000001 standard (PIN {pin}), C00000000002 face-auth, C00000000003 face-auth not registered, C00000000004 standard (PIN {pin}) not registered", pin = kakunin_store::seed::DEMO_PIN);
+            println!(
+                "Demo clinic 医療機関コード {} (the terminal's requests name it; README has a complete one)",
+                kakunin_store::seed::demo_institution_codes().0
+            );
             // The demo kiosk holds demo cards from the demo CA: never beside a real trust anchor.
             let extra = if kiosk_args.no_kiosk || ta.is_some() {
                 println!("Screens: http://{addr}/login");

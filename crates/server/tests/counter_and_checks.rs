@@ -692,3 +692,44 @@ async fn malformed_requests_tokens_and_roles() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_numbers_check_is_judged_for_the_day_asked_never_a_future_one() {
+    for h in harnesses().await {
+        let q = h.store.qualification_of_person(6).await.unwrap();
+        let check = |on: chrono::NaiveDate| json!({ "insurer_number": q.insurer_number, "symbol": q.symbol, "number": q.number, "branch": q.branch, "on": on });
+        // The clinic software's 資格確認日 before the qualification began: not valid that day.
+        let before = q.valid_from - chrono::Duration::days(1);
+        let (s, r) = h
+            .call(
+                "POST",
+                "/api/v1/eligibility/check",
+                Some("demo-token-reception"),
+                Some(check(before)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(r["validity"], "invalid", "{r}");
+        let (_, r) = h
+            .call(
+                "POST",
+                "/api/v1/eligibility/check",
+                Some("demo-token-reception"),
+                Some(check(q.valid_from)),
+            )
+            .await;
+        assert_eq!(r["validity"], "valid", "{r}");
+        let tomorrow = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+        assert_error(
+            &h.call(
+                "POST",
+                "/api/v1/eligibility/check",
+                Some("demo-token-reception"),
+                Some(check(tomorrow)),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_format",
+        );
+    }
+}

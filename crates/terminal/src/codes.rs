@@ -97,6 +97,16 @@ impl LimitClassification {
         "B08", "B09", "B10",
     ];
 
+    /// `LimitApplicationCertificateClassification`, the kind of certificate this category is
+    /// shown on: 02 限度額適用・標準負担額減額認定証 for the low-income categories (住民税非課税:
+    /// オ, オ（境）, 低所得Ⅱ, 低所得Ⅰ and its variants), else 01 限度額適用認定証.
+    pub fn certificate_kind(&self) -> &'static str {
+        match self.0 {
+            "A05" | "A06" | "B05" | "B06" | "B07" | "B08" => "02",
+            _ => "01",
+        }
+    }
+
     /// Parses a code.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL

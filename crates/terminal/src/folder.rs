@@ -21,8 +21,6 @@ pub enum CheckOutcome {
     Found {
         /// The result.
         result: Box<EligibilityResult>,
-        /// The service's reference for this check.
-        reference_number: String,
     },
     /// No qualification matches the numbers.
     NotFound,
@@ -53,17 +51,22 @@ pub trait Checker {
 fn answer(
     req: &CheckRequest,
     outcome: CheckOutcome,
+    institution: &str,
     now: chrono::NaiveDateTime,
 ) -> Option<Vec<u8>> {
+    let header = message::AnswerHeader {
+        institution,
+        confirmation_date: req.confirmation_date.unwrap_or(now.date()),
+        file_identifier: req.file_identifier.as_deref(),
+    };
     Some(match outcome {
         CheckOutcome::Unavailable(_) => return None,
-        CheckOutcome::Found {
-            result,
-            reference_number,
-        } => message::response(
+        CheckOutcome::Found { result } => message::response(
             Answer::Checked {
                 result: Some(&result),
-                reference_number: &reference_number,
+                // `ReferenceNumber` is the clinic's 照会番号, not registered with kakunin yet:
+                // none is written (never a number of ours in its place).
+                reference_number: "",
                 by: ReferenceClassification::Numbers,
                 consent: Some(ConsentReport {
                     consents: Consents::Desk {
@@ -72,6 +75,7 @@ fn answer(
                     at: now,
                 }),
             },
+            &header,
             now,
             req.encoding,
         ),
@@ -82,6 +86,7 @@ fn answer(
                 by: ReferenceClassification::Numbers,
                 consent: None,
             },
+            &header,
             now,
             req.encoding,
         ),
@@ -90,6 +95,7 @@ fn answer(
                 code: &code,
                 message: &message,
             },
+            &header,
             now,
             req.encoding,
         ),
@@ -174,6 +180,9 @@ pub struct Folder {
     /// Requests answered lately, as their files were then: one that changes afterwards (its
     /// writer was not done) is answered again.
     retired: HashMap<String, (Seen, std::time::Instant)>,
+    /// The institution this terminal answers for (its 医療機関コード); requests naming another
+    /// are refused. `None` answers for whatever a request names (tests, benchmarks).
+    institution: Option<String>,
 }
 
 impl Folder {
@@ -186,7 +195,15 @@ impl Folder {
             dir: dir.to_path_buf(),
             seen: HashMap::new(),
             retired: HashMap::new(),
+            institution: None,
         })
+    }
+
+    /// Answers only for institution `code` (the terminal's): its code heads every answer and
+    /// face/ file, and a request naming another institution is refused (KKN-E009).
+    pub fn serving(mut self, code: &str) -> Folder {
+        self.institution = Some(code.to_owned());
+        self
     }
 
     /// One pass over `req/`: answers every request whose file is complete. The checks of one
@@ -235,7 +252,11 @@ impl Folder {
                     let outcome = outcomes.next().unwrap_or_else(|| {
                         CheckOutcome::Unavailable("the checker gave no answer".into())
                     });
-                    match answer(&req, outcome, now) {
+                    let institution = self
+                        .institution
+                        .as_deref()
+                        .unwrap_or(&req.medical_institution_code);
+                    match answer(&req, outcome, institution, now) {
                         Some(body) => body,
                         None => {
                             pass.deferred += 1;
@@ -261,9 +282,16 @@ impl Folder {
     ) -> io::Result<Examined> {
         let path = self.dir.join("req").join(name);
         let meta = std::fs::symlink_metadata(&path)?;
+        let own = self.institution.clone().unwrap_or_default();
         let error = |code: &str, message: &str, enc: message::Encoding| {
+            let header = message::AnswerHeader {
+                institution: &own,
+                confirmation_date: now.date(),
+                file_identifier: None,
+            };
             Examined::Ready(Err(message::response(
                 Answer::Error { code, message },
+                &header,
                 now,
                 enc,
             )))
@@ -307,6 +335,14 @@ impl Folder {
             ));
         }
         match message::parse_request(&bytes) {
+            Ok(req) if !own.is_empty() && own != req.medical_institution_code => Ok(error(
+                "KKN-E009",
+                &format!(
+                    "the request names institution {:?}; this terminal answers for {own}",
+                    req.medical_institution_code
+                ),
+                req.encoding,
+            )),
             Ok(req) => Ok(Examined::Ready(Ok(req))),
             // A writer may have paused mid-file: a file that does not parse is answered only
             // once it has stood unchanged for QUIET.
@@ -396,16 +432,24 @@ impl Folder {
             visit.visit_id,
             now.format("%Y%m%d%H%M%S")
         );
+        let header = message::AnswerHeader {
+            institution: self.institution.as_deref().unwrap_or_default(),
+            confirmation_date: visit.consented_at.date(),
+            file_identifier: None,
+        };
         let body = message::response(
             Answer::Checked {
                 result: Some(visit.result),
-                reference_number: visit.visit_id,
+                // The clinic's 照会番号 is not registered with kakunin yet: none is written
+                // (never our visit id in its place).
+                reference_number: "",
                 by: ReferenceClassification::Card,
                 consent: Some(ConsentReport {
                     consents: Consents::Card(visit.consent),
                     at: visit.consented_at,
                 }),
             },
+            &header,
             now,
             message::Encoding::ShiftJis,
         );

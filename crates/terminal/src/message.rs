@@ -23,6 +23,14 @@ impl Encoding {
             Encoding::Utf8 => "UTF-8",
         }
     }
+
+    /// `CharacterCodeIdentifier`: 0 UTF-8, 1 Shift_JIS.
+    fn identifier(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "0",
+            Encoding::ShiftJis => "1",
+        }
+    }
 }
 
 /// Reads the encoding declared in the XML prolog (UTF-8 when none is declared).
@@ -88,6 +96,8 @@ struct Header {
     medical_institution_code: Option<String>,
     #[serde(rename = "QualificationConfirmationDate")]
     confirmation_date: Option<String>,
+    #[serde(rename = "ArbitraryFileIdentifier")]
+    file_identifier: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -133,6 +143,9 @@ pub struct CheckRequest {
     pub limit_consent: bool,
     /// The request file's encoding (the answer is written in the same).
     pub encoding: Encoding,
+    /// `ArbitraryFileIdentifier`: the clinic software's own id of the request, echoed in the
+    /// answer.
+    pub file_identifier: Option<String>,
 }
 
 fn date(field: &str, v: &str) -> Result<chrono::NaiveDate, TerminalError> {
@@ -179,6 +192,11 @@ pub fn parse_request(bytes: &[u8]) -> Result<CheckRequest, TerminalError> {
         birthdate: date("Birthdate", &need("Birthdate", s.birthdate)?)?,
         limit_consent: s.limit_consent.as_deref().map(str::trim) == Some("1"),
         encoding,
+        file_identifier: msg
+            .header
+            .file_identifier
+            .map(|f| f.trim().to_owned())
+            .filter(|f| !f.is_empty()),
     })
 }
 
@@ -235,15 +253,13 @@ pub enum Answer<'a> {
 /// One consent flag (`…ConsFlg`) and, when consented, its time (`…ConsTime`).
 fn consent_element(out: &mut String, name: &str, consented: bool, at: chrono::NaiveDateTime) {
     el(out, &format!("{name}ConsFlg"), consent_flag(consented));
-    el(
-        out,
-        &format!("{name}ConsTime"),
-        &if consented {
-            at.format("%Y%m%d%H%M%S").to_string()
-        } else {
-            String::new()
-        },
-    );
+    if consented {
+        el(
+            out,
+            &format!("{name}ConsTime"),
+            &at.format("%Y%m%d%H%M%S").to_string(),
+        );
+    }
 }
 
 fn consent_elements(out: &mut String, c: &ConsentReport) {
@@ -269,8 +285,35 @@ fn consent_elements(out: &mut String, c: &ConsentReport) {
     }
 }
 
-/// Writes the response XML (in `enc`), per SPEC §13.
-pub fn response(answer: Answer<'_>, at: chrono::NaiveDateTime, enc: Encoding) -> Vec<u8> {
+/// What every answer's `MessageHeader` carries besides the result: the institution it answers
+/// (the terminal's), the day eligibility was judged for, and the request's own file id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerHeader<'a> {
+    /// `MedicalInstitutionCode`.
+    pub institution: &'a str,
+    /// `QualificationConfirmationDate`.
+    pub confirmation_date: chrono::NaiveDate,
+    /// `ArbitraryFileIdentifier`, echoed from the request.
+    pub file_identifier: Option<&'a str>,
+}
+
+/// Writes `name` only when it has a value: the peers read an empty element as a value (an empty
+/// time as "-00-00 00:00:00").
+fn opt_el(out: &mut String, name: &str, value: Option<&str>) {
+    if let Some(v) = value.filter(|v| !v.is_empty()) {
+        el(out, name, v);
+    }
+}
+
+/// Writes the response XML (in `enc`), per SPEC §13, as the clinic programs read it: every
+/// header names the date, the institution and the character code and echoes the request's file
+/// id; an error answer still has its body's `ProcessingResultStatus`.
+pub fn response(
+    answer: Answer<'_>,
+    header: &AnswerHeader<'_>,
+    at: chrono::NaiveDateTime,
+    enc: Encoding,
+) -> Vec<u8> {
     let mut x = format!(
         "<?xml version=\"1.0\" encoding=\"{}\"?>\n<XmlMsg><MessageHeader>",
         enc.label()
@@ -280,11 +323,21 @@ pub fn response(answer: Answer<'_>, at: chrono::NaiveDateTime, enc: Encoding) ->
         "ProcessExecutionTime",
         &at.format("%Y%m%d%H%M%S").to_string(),
     );
+    el(
+        &mut x,
+        "QualificationConfirmationDate",
+        &date_code(header.confirmation_date),
+    );
+    el(&mut x, "MedicalInstitutionCode", header.institution);
+    opt_el(&mut x, "ArbitraryFileIdentifier", header.file_identifier);
+    let by = match &answer {
+        Answer::Checked { by, .. } => *by,
+        Answer::Error { .. } => ReferenceClassification::Numbers,
+    };
+    el(&mut x, "ReferenceClassification", by.code());
     match &answer {
         Answer::Checked { .. } => {
             el(&mut x, "SegmentOfResult", SegmentOfResult::Ok.code());
-            el(&mut x, "ErrorCode", "");
-            el(&mut x, "ErrorMessage", "");
         }
         Answer::Error { code, message } => {
             el(&mut x, "SegmentOfResult", SegmentOfResult::Error.code());
@@ -292,99 +345,116 @@ pub fn response(answer: Answer<'_>, at: chrono::NaiveDateTime, enc: Encoding) ->
             el(&mut x, "ErrorMessage", message);
         }
     }
-    let by = match &answer {
-        Answer::Checked { by, .. } => *by,
-        Answer::Error { .. } => ReferenceClassification::Numbers,
-    };
-    el(&mut x, "ReferenceClassification", by.code());
+    el(&mut x, "CharacterCodeIdentifier", enc.identifier());
     x.push_str("</MessageHeader><MessageBody>");
-    if let Answer::Checked {
-        result,
-        reference_number,
-        consent,
-        ..
-    } = answer
-    {
-        el(&mut x, "ProcessingResultStatus", "1");
-        let validity = result
-            .map(|r| QualificationValidity::from(r.validity))
-            .unwrap_or(QualificationValidity::NotFound);
-        el(&mut x, "QualificationValidity", validity.code());
-        if let Some(r) = result {
-            x.push_str("<ResultList><ResultOfQualificationConfirmation>");
-            el(&mut x, "InsuredCardClassification", "01");
-            el(&mut x, "InsurerNumber", &r.insurer_number);
-            el(&mut x, "InsuredCardSymbol", &r.symbol);
-            el(&mut x, "InsuredIdentificationNumber", &r.number);
-            el(&mut x, "InsuredBranchNumber", &r.branch);
-            el(
-                &mut x,
-                "PersonalFamilyClassification",
-                &r.personal_family.to_string(),
-            );
-            el(&mut x, "Name", &r.name);
-            el(&mut x, "NameKana", &r.name_kana);
-            el(&mut x, "Sex1", &r.sex.to_string());
-            el(&mut x, "Birthdate", &date_code(r.birth_date));
-            el(&mut x, "Address", &r.address);
-            el(&mut x, "PostNumber", &r.post_number);
-            el(&mut x, "QualificationDate", &date_code(r.valid_from));
-            el(
-                &mut x,
-                "DisqualificationDate",
-                &r.valid_to.map(date_code).unwrap_or_default(),
-            );
-            el(
-                &mut x,
-                "InsuredPartialContributionRatio",
-                &copay_code(r.copay_percent),
-            );
-            el(&mut x, "InsurerName", &r.insurer_name);
-            if let Some(e) = &r.elderly_recipient {
-                x.push_str("<ElderlyRecipientCertificateInfo>");
-                // The issue date is not held; the certificate is issued for its start.
-                el(
-                    &mut x,
-                    "ElderlyRecipientCertificateDate",
-                    &date_code(e.valid_from),
-                );
-                el(
-                    &mut x,
-                    "ElderlyRecipientValidStartDate",
-                    &date_code(e.valid_from),
-                );
-                el(
-                    &mut x,
-                    "ElderlyRecipientValidEndDate",
-                    &date_code(e.valid_to),
-                );
-                el(
-                    &mut x,
-                    "ElderlyRecipientContributionRatio",
-                    &copay_code(e.copay_percent),
-                );
-                x.push_str("</ElderlyRecipientCertificateInfo>");
+    match answer {
+        Answer::Error { .. } => el(&mut x, "ProcessingResultStatus", "2"),
+        Answer::Checked {
+            result,
+            reference_number,
+            consent,
+            ..
+        } => {
+            el(&mut x, "ProcessingResultStatus", "1");
+            let validity = result
+                .map(|r| QualificationValidity::from(r.validity))
+                .unwrap_or(QualificationValidity::NotFound);
+            el(&mut x, "QualificationValidity", validity.code());
+            if let Some(r) = result {
+                x.push_str("<ResultList><ResultOfQualificationConfirmation>");
+                result_elements(&mut x, r, consent.as_ref());
+                opt_el(&mut x, "ReferenceNumber", Some(reference_number));
+                x.push_str("</ResultOfQualificationConfirmation></ResultList>");
             }
-            if let Some(c) = &consent {
-                consent_elements(&mut x, c);
-            }
-            if let Some(limit) = r
-                .limit_category
-                .as_deref()
-                .and_then(LimitClassification::parse)
-            {
-                x.push_str("<LimitApplicationCertificateRelatedInfo>");
-                el(
-                    &mut x,
-                    "LimitApplicationCertificateClassification",
-                    limit.code(),
-                );
-                x.push_str("</LimitApplicationCertificateRelatedInfo>");
-            }
-            el(&mut x, "ReferenceNumber", reference_number);
-            x.push_str("</ResultOfQualificationConfirmation></ResultList>");
         }
     }
     x.push_str("</MessageBody></XmlMsg>\n");
     encode(&x, enc)
+}
+
+/// The elements of one `ResultOfQualificationConfirmation`, optional ones only with a value.
+fn result_elements(x: &mut String, r: &EligibilityResult, consent: Option<&ConsentReport>) {
+    el(x, "InsuredCardClassification", "01");
+    el(x, "InsurerNumber", &r.insurer_number);
+    opt_el(x, "InsuredCardSymbol", Some(&r.symbol));
+    el(x, "InsuredIdentificationNumber", &r.number);
+    el(x, "InsuredBranchNumber", &r.branch);
+    el(
+        x,
+        "PersonalFamilyClassification",
+        &r.personal_family.to_string(),
+    );
+    el(x, "Name", &r.name);
+    el(x, "NameKana", &r.name_kana);
+    el(x, "Sex1", &r.sex.to_string());
+    el(x, "Birthdate", &date_code(r.birth_date));
+    opt_el(x, "Address", Some(&r.address));
+    opt_el(x, "PostNumber", Some(&r.post_number));
+    // The certificate (資格確認書 or card) is valid as long as the qualification: its dates are
+    // the qualification's.
+    el(x, "InsuredCardValidDate", &date_code(r.valid_from));
+    opt_el(
+        x,
+        "InsuredCardExpirationDate",
+        r.valid_to.map(date_code).as_deref(),
+    );
+    el(x, "QualificationDate", &date_code(r.valid_from));
+    opt_el(
+        x,
+        "DisqualificationDate",
+        r.valid_to.map(date_code).as_deref(),
+    );
+    // The peers read this ratio as the 後期高齢者 one (insurer numbers 39…): only there.
+    if r.insurer_number.starts_with("39") {
+        el(
+            x,
+            "InsuredPartialContributionRatio",
+            &copay_code(r.copay_percent),
+        );
+    }
+    el(x, "InsurerName", &r.insurer_name);
+    if let Some(e) = &r.elderly_recipient {
+        x.push_str("<ElderlyRecipientCertificateInfo>");
+        // The issue date is not held; the certificate is issued for its start.
+        el(
+            x,
+            "ElderlyRecipientCertificateDate",
+            &date_code(e.valid_from),
+        );
+        el(
+            x,
+            "ElderlyRecipientValidStartDate",
+            &date_code(e.valid_from),
+        );
+        el(x, "ElderlyRecipientValidEndDate", &date_code(e.valid_to));
+        el(
+            x,
+            "ElderlyRecipientContributionRatio",
+            &copay_code(e.copay_percent),
+        );
+        x.push_str("</ElderlyRecipientCertificateInfo>");
+    }
+    if let Some(c) = consent {
+        consent_elements(x, c);
+    }
+    if let Some(limit) = r
+        .limit_category
+        .as_deref()
+        .and_then(LimitClassification::parse)
+    {
+        x.push_str("<LimitApplicationCertificateRelatedInfo>");
+        // The certificate's kind (01 限度額適用認定証, 02 with 標準負担額減額 for the
+        // low-income categories); the category itself is the flag.
+        el(
+            x,
+            "LimitApplicationCertificateClassification",
+            limit.certificate_kind(),
+        );
+        el(
+            x,
+            "LimitApplicationCertificateClassificationFlag",
+            limit.code(),
+        );
+        x.push_str("</LimitApplicationCertificateRelatedInfo>");
+    }
 }

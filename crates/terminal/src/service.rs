@@ -45,11 +45,11 @@ impl ApiChecker {
             branch: r.branch.clone(),
             birth_date: Some(r.birthdate),
             limit_consent: r.limit_consent,
+            on: r.confirmation_date,
         };
         match self.api.check_numbers(&req).await {
             Ok(result) => CheckOutcome::Found {
                 result: Box::new(result),
-                reference_number: format!("KKN{}", chrono::Utc::now().format("%Y%m%d%H%M%S%f")),
             },
             Err(e) if e.code() == Some(ApiCode::QualificationNotFound) => CheckOutcome::NotFound,
             Err(ClientError::Refused {
@@ -93,8 +93,14 @@ impl Checker for ApiChecker {
 /// Runs the terminal until stopped: scans req/, answers into res/, backs off while the service is
 /// down (requests stay until answered) or the disk refuses writes.
 pub async fn run(api: StaffClient, config: &TerminalConfig) -> Result<(), TerminalError> {
+    // The terminal answers for its token's institution, and only for it.
+    let me = api.current().await.map_err(|e| {
+        TerminalError::Unavailable(format!("cannot learn whom this token belongs to: {e}"))
+    })?;
     let mut folder = Folder::open(&config.dir)
-        .map_err(|e| TerminalError::Folder(format!("cannot use {}: {e}", config.dir.display())))?;
+        .map_err(|e| TerminalError::Folder(format!("cannot use {}: {e}", config.dir.display())))?
+        .serving(&me.institution_code);
+    tracing::info!(institution = %me.institution_code, staff = %me.id, "terminal answers for its institution");
     let mut checker = ApiChecker::new(api, tokio::runtime::Handle::current());
     let base = config.interval.max(Duration::from_millis(10));
     let mut wait = base;

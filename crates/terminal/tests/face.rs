@@ -48,7 +48,7 @@ fn files(dir: &std::path::Path) -> Vec<String> {
 #[test]
 fn a_card_visit_is_written_once_with_consents_and_elderly_information() {
     let dir = tempfile::tempdir().unwrap();
-    let f = Folder::open(dir.path()).unwrap();
+    let f = Folder::open(dir.path()).unwrap().serving("1310123452");
     let result = elderly();
     let visit = CardVisit {
         visit_id: "v-0123abcd",
@@ -80,17 +80,21 @@ fn a_card_visit_is_written_once_with_consents_and_elderly_information() {
         "encoding=\"Shift_JIS\"",
         "<ReferenceClassification>1</ReferenceClassification>",
         "<Name>佐藤 花子</Name>",
-        "<InsuredPartialContributionRatio>020</InsuredPartialContributionRatio>",
         "<ElderlyRecipientCertificateInfo><ElderlyRecipientCertificateDate>20240701</ElderlyRecipientCertificateDate><ElderlyRecipientValidStartDate>20240701</ElderlyRecipientValidStartDate><ElderlyRecipientValidEndDate>20290614</ElderlyRecipientValidEndDate><ElderlyRecipientContributionRatio>020</ElderlyRecipientContributionRatio></ElderlyRecipientCertificateInfo>",
         "<LimitApplicationCertificateRelatedConsFlg>1</LimitApplicationCertificateRelatedConsFlg><LimitApplicationCertificateRelatedConsTime>20261125093005</LimitApplicationCertificateRelatedConsTime>",
-        "<SpecificHealthCheckupsInfoConsFlg>0</SpecificHealthCheckupsInfoConsFlg><SpecificHealthCheckupsInfoConsTime></SpecificHealthCheckupsInfoConsTime>",
+        "<SpecificHealthCheckupsInfoConsFlg>0</SpecificHealthCheckupsInfoConsFlg><PharmaceuticalInfoConsFlg>",
         "<PharmaceuticalInfoConsFlg>1</PharmaceuticalInfoConsFlg><PharmaceuticalInfoConsTime>20261125093005</PharmaceuticalInfoConsTime>",
         "<DiagnosisInfoConsFlg>1</DiagnosisInfoConsFlg>",
         "<OperationInfoConsFlg>1</OperationInfoConsFlg>",
-        "<LimitApplicationCertificateClassification>A04</LimitApplicationCertificateClassification>",
-        "<ReferenceNumber>v-0123abcd</ReferenceNumber>",
+        "<LimitApplicationCertificateClassification>01</LimitApplicationCertificateClassification><LimitApplicationCertificateClassificationFlag>A04</LimitApplicationCertificateClassificationFlag>",
+        "<MedicalInstitutionCode>1310123452</MedicalInstitutionCode>",
     ] {
         assert!(x.contains(want), "{want} in {x}");
+    }
+    // Not 後期高齢者 (the peers read the ratio as that one's); no 照会番号 registered (never our
+    // visit id in its place).
+    for absent in ["InsuredPartialContributionRatio", "ReferenceNumber"] {
+        assert!(!x.contains(absent), "{absent} in {x}");
     }
 }
 

@@ -139,6 +139,17 @@ pub async fn check_by_numbers(
     ApiJson(req): ApiJson<NumbersCheck>,
 ) -> ApiResult<Json<EligibilityResult>> {
     let s = staff.require(Permission::Reception)?;
+    let today = chrono::Utc::now().date_naive();
+    let on = match req.on {
+        Some(day) if day > today => {
+            return Err(ApiError::unprocessable(
+                ApiCode::InvalidFormat,
+                format!("eligibility is judged for a day up to today, not {day}"),
+            ))
+        }
+        Some(day) => day,
+        None => today,
+    };
     let q = lookup(&state, &req).await?;
     // A numbers check carries no consent for medical information; only the limit category can
     // be consented to at the desk.
@@ -146,11 +157,11 @@ pub async fn check_by_numbers(
         limit_amount: true,
         ..ConsentSelection::default()
     });
-    let result = EligibilityResult::new(&q, chrono::Utc::now().date_naive(), consent.as_ref());
+    let result = EligibilityResult::new(&q, on, consent.as_ref());
     state
         .audit_by(s, AuditAction::EligibilityCheck,
             &q.person_id.to_string(),
-            json!({ "by": "numbers", "validity": result.validity, "limit_consent": req.limit_consent }),
+            json!({ "by": "numbers", "validity": result.validity, "limit_consent": req.limit_consent, "on": on }),
         )
         .await?;
     Ok(Json(result))
