@@ -74,6 +74,15 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), TerminalError> {
 }
 
 /// Encodes `text` for writing in `enc`.
+///
+/// Shift_JIS here is what the clinic programs decode under that label: Windows code page 932
+/// (.NET's `shift_jis` in MynaReception and OQSDrug2, the WHATWG decoder behind myclinic-ts's
+/// `TextDecoder`), so CP932's extensions (髙, 﨑, ①) are written as its bytes and read back
+/// exactly. A character CP932 has no code for (𠮷, emoji) is written as an XML numeric character
+/// reference (`&#134071;`): lossless, never `?` or `●`; .NET and Python XML parsers read it back as
+/// the character (fast-xml-parser, as myclinic-ts configures it, keeps the reference as text).
+/// Strict JIS X 0208 decoders (Python's `shift_jis`, iconv's `SHIFT_JIS`) refuse the CP932
+/// extensions; read these files as `cp932`, as the peers do.
 pub fn encode(text: &str, enc: Encoding) -> Vec<u8> {
     match enc {
         Encoding::ShiftJis => encoding_rs::SHIFT_JIS.encode(text).0.into_owned(),
@@ -456,5 +465,35 @@ fn result_elements(x: &mut String, r: &EligibilityResult, consent: Option<&Conse
             limit.code(),
         );
         x.push_str("</LimitApplicationCertificateRelatedInfo>");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_of(xml: &str) -> String {
+        let mut r = quick_xml::Reader::from_str(xml);
+        let mut text = String::new();
+        loop {
+            match r.read_event().unwrap() {
+                quick_xml::events::Event::Text(t) => text.push_str(&t.unescape().unwrap()),
+                quick_xml::events::Event::Eof => return text,
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn cp932_extensions_round_trip_and_what_cp932_lacks_becomes_a_reference() {
+        let bytes = encode("<Name>髙橋 﨑山 ① 𠮷野</Name>", Encoding::ShiftJis);
+        // As the peers decode it (code page 932): the extensions come back exactly, the
+        // character CP932 lacks as a reference an XML parser resolves.
+        let (decoded, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+        assert!(!bad);
+        assert!(decoded.contains("髙橋 﨑山 ①") && decoded.contains("&#134071;"), "{decoded}");
+        assert_eq!(text_of(&decoded), "髙橋 﨑山 ① 𠮷野");
+        // 髙 is an IBM extension (a lead byte a strict JIS X 0208 decoder refuses): documented.
+        assert!(bytes.windows(2).any(|w| w == [0xFB, 0xFC]), "{bytes:?}");
     }
 }
