@@ -121,6 +121,9 @@ pub struct QueueQuery {
     /// visit expiry, default 30 minutes).
     #[serde(default)]
     pub include_abandoned: bool,
+    /// Only visits started at or after this time, oldest first (for a reader of completed
+    /// visits that keeps its place); without it the latest visits, newest first.
+    pub since: Option<DateTime<Utc>>,
 }
 
 /// A fresh single-use nonce.

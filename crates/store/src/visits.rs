@@ -85,6 +85,26 @@ impl Store {
         rows.iter().map(visit_from_row).collect()
     }
 
+    /// The visits of an institution started at or after `since`, oldest first (a reader of
+    /// completed visits keeps its place with it).
+    pub async fn visits_of_institution_since(
+        &self,
+        code: &str,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<VisitRecord>> {
+        let sql = format!(
+            "{VISIT_SELECT} WHERE institution_code = $1 AND started_at >= $2 ORDER BY started_at, id LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(code)
+            .bind(ts(since))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(visit_from_row).collect()
+    }
+
     /// Issues a single-use nonce for `reader` in `visit`.
     pub async fn issue_nonce(&self, nonce: &str, reader: &str, visit: &str) -> Result<()> {
         sqlx::query(

@@ -399,6 +399,11 @@ impl Folder {
         }
     }
 
+    /// The folder's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Whether the `face/` file of `visit_id` was written.
     pub fn face_written(&self, visit_id: &str) -> bool {
         self.dir.join("face/.done").join(visit_id).exists()

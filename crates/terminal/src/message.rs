@@ -491,7 +491,10 @@ mod tests {
         // character CP932 lacks as a reference an XML parser resolves.
         let (decoded, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
         assert!(!bad);
-        assert!(decoded.contains("髙橋 﨑山 ①") && decoded.contains("&#134071;"), "{decoded}");
+        assert!(
+            decoded.contains("髙橋 﨑山 ①") && decoded.contains("&#134071;"),
+            "{decoded}"
+        );
         assert_eq!(text_of(&decoded), "髙橋 﨑山 ① 𠮷野");
         // 髙 is an IBM extension (a lead byte a strict JIS X 0208 decoder refuses): documented.
         assert!(bytes.windows(2).any(|w| w == [0xFB, 0xFC]), "{bytes:?}");

@@ -157,41 +157,87 @@ pub fn face_since(dir: &Path) -> Result<chrono::DateTime<chrono::Utc>, TerminalE
     Ok(now)
 }
 
+/// Visits read per request when looking for completed ones.
+const FACE_PAGE: i64 = 500;
+
+/// How long an unfinished visit holds the cursor back: one older than this that never completed
+/// (the patient walked away) is passed over.
+const FACE_PATIENCE: chrono::Duration = chrono::Duration::hours(24);
+
+/// Where the face/ pass resumes: every visit started before it was written or will never
+/// complete. Kept in `face/.cursor` across restarts; at first the time in `face/.since`.
+fn face_cursor(dir: &Path, since: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    std::fs::read_to_string(dir.join("face/.cursor"))
+        .ok()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t.trim()).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or(since)
+        .max(since)
+}
+
 /// Writes a `face/` file for each completed card-reader visit of this institution started since
-/// `since` and not yet written; answers how many were written.
+/// `since` and not yet written, however many completed while the terminal was stopped: it reads
+/// the visits oldest first from a durable cursor, page by page, and moves the cursor up to the
+/// oldest visit that may still complete. Answers how many were written.
 pub async fn face_pass(
     folder: &Folder,
     c: &ApiChecker,
     since: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, TerminalError> {
     let unavailable = |e: ClientError| TerminalError::Unavailable(e.to_string());
-    let visits = c
-        .api
-        .queue(&QueueQuery {
-            limit: Some(100),
-            include_abandoned: false,
-        })
-        .await
-        .map_err(unavailable)?;
+    let start = face_cursor(folder.dir(), since);
+    let mut scan = start;
+    let mut hold: Option<chrono::DateTime<chrono::Utc>> = None;
+    let mut last = start;
     let mut written = 0;
-    for v in visits {
-        if v.next != NextStep::Done || v.started_at < since || folder.face_written(&v.id) {
-            continue;
+    loop {
+        let page = c
+            .api
+            .queue(&QueueQuery {
+                limit: Some(FACE_PAGE),
+                include_abandoned: true,
+                since: Some(scan),
+            })
+            .await
+            .map_err(unavailable)?;
+        let full = page.len() as i64 == FACE_PAGE;
+        for v in &page {
+            last = last.max(v.started_at);
+            let settled = matches!(v.next, NextStep::Done | NextStep::Fallback)
+                || chrono::Utc::now() - v.updated_at > FACE_PATIENCE;
+            if !settled {
+                hold = Some(hold.map_or(v.started_at, |h| h.min(v.started_at)));
+            }
+            if v.next != NextStep::Done || folder.face_written(&v.id) {
+                continue;
+            }
+            let r = c.api.visit_result(&v.id).await.map_err(unavailable)?;
+            let visit = CardVisit {
+                visit_id: &v.id,
+                result: &r.result,
+                consent: r.consent,
+                consented_at: r.consented_at.with_timezone(&chrono::Local).naive_local(),
+            };
+            let now = chrono::Local::now().naive_local();
+            if folder
+                .write_face_result(&visit, now)
+                .map_err(|e| TerminalError::Folder(format!("cannot write to face/: {e}")))?
+            {
+                written += 1;
+            }
         }
-        let r = c.api.visit_result(&v.id).await.map_err(unavailable)?;
-        let visit = CardVisit {
-            visit_id: &v.id,
-            result: &r.result,
-            consent: r.consent,
-            consented_at: r.consented_at.with_timezone(&chrono::Local).naive_local(),
-        };
-        let now = chrono::Local::now().naive_local();
-        if folder
-            .write_face_result(&visit, now)
-            .map_err(|e| TerminalError::Folder(format!("cannot write to face/: {e}")))?
-        {
-            written += 1;
+        // The next page starts at the last visit seen (inclusive: visits sharing its start
+        // time are not skipped; those already written are passed over).
+        match page.last() {
+            Some(v) if full && v.started_at > scan => scan = v.started_at,
+            _ => break,
         }
+    }
+    let cursor = hold.unwrap_or(last);
+    if cursor > start {
+        let path = folder.dir().join("face/.cursor");
+        std::fs::write(&path, cursor.to_rfc3339())
+            .map_err(|e| TerminalError::Folder(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(written)
 }
@@ -204,9 +250,8 @@ mod tests {
     use kakunin_card::client::MyNumberCard;
     use kakunin_core::consent::ConsentSelection;
 
-    /// A standard demo card checked in by PIN at a reader, consenting to medication and the
-    /// limit category; answers the visit's id.
-    async fn card_visit_by_pin(base: &str) -> String {
+    /// A reader enrolled with the demo clinic.
+    async fn demo_reader(base: &str) -> ReaderClient {
         let reader = ReaderClient::new(
             reqwest::Client::new(),
             base,
@@ -218,6 +263,12 @@ mod tests {
         kakunin_reader::enrol::register(&reader, &operator, Some(&clinic))
             .await
             .unwrap();
+        reader
+    }
+
+    /// A standard demo card checked in by PIN at `reader`, consenting to medication and the
+    /// limit category; answers the visit's id.
+    async fn card_visit_by_pin(reader: &ReaderClient) -> String {
         let ca = kakunin_evidence::ca::DemoCa::new().unwrap();
         let face = kakunin_reader::demo::face(vec![]);
         let mut card = MyNumberCard::new(kakunin_reader::demo::card(&ca, 1, false, &face).unwrap());
@@ -251,6 +302,33 @@ mod tests {
         done.id
     }
 
+    fn checker(base: &str) -> ApiChecker {
+        ApiChecker::new(
+            StaffClient::new(reqwest::Client::new(), base, "demo-token-reception"),
+            tokio::runtime::Handle::current(),
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn every_visit_completed_while_the_terminal_was_stopped_is_written() {
+        let (_dir, base) = kakunin_server::testing::demo_server(4).await;
+        let folder_dir = tempfile::tempdir().unwrap();
+        let folder = Folder::open(folder_dir.path()).unwrap();
+        let since = face_since(folder_dir.path()).unwrap();
+        let reader = demo_reader(&base).await;
+        // More than the latest hundred the reception queue shows.
+        for _ in 0..110 {
+            card_visit_by_pin(&reader).await;
+        }
+        let checker = checker(&base);
+        assert_eq!(face_pass(&folder, &checker, since).await.unwrap(), 110);
+        assert_eq!(face_pass(&folder, &checker, since).await.unwrap(), 0);
+        // The cursor moved on: a later visit is found from there.
+        assert!(folder_dir.path().join("face/.cursor").exists());
+        card_visit_by_pin(&reader).await;
+        assert_eq!(face_pass(&folder, &checker, since).await.unwrap(), 1);
+    }
+
     #[tokio::test(flavor = "multi_thread")]
     async fn completed_card_visits_are_written_to_face_once() {
         let (_dir, base) = kakunin_server::testing::demo_server(4).await;
@@ -262,11 +340,8 @@ mod tests {
             since,
             "kept across restarts"
         );
-        let checker = ApiChecker::new(
-            StaffClient::new(reqwest::Client::new(), &base, "demo-token-reception"),
-            tokio::runtime::Handle::current(),
-        );
-        let id = card_visit_by_pin(&base).await;
+        let checker = checker(&base);
+        let id = card_visit_by_pin(&demo_reader(&base).await).await;
 
         assert_eq!(face_pass(&folder, &checker, since).await.unwrap(), 1);
         assert_eq!(

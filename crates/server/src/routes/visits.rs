@@ -130,10 +130,21 @@ pub async fn queue(
     Query(q): Query<QueueQuery>,
 ) -> ApiResult<Json<Vec<VisitView>>> {
     let s = staff.require(Permission::Reception)?;
-    let visits = state
-        .store
-        .visits_of_institution(&s.institution_code, q.limit.unwrap_or(50).clamp(1, 500))
-        .await?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let visits = match q.since {
+        Some(since) => {
+            state
+                .store
+                .visits_of_institution_since(&s.institution_code, since, limit)
+                .await?
+        }
+        None => {
+            state
+                .store
+                .visits_of_institution(&s.institution_code, limit)
+                .await?
+        }
+    };
     let now = Utc::now();
     let mut views = Vec::with_capacity(visits.len());
     for v in &visits {
