@@ -101,12 +101,7 @@ async fn acknowledged_checks_survive_kill_9() {
     }
     // Kill mid-load.
     tokio::time::sleep(Duration::from_millis(700)).await;
-    child.0.kill().expect("SIGKILL");
-    child.0.wait().unwrap();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let acknowledged = acked.load(std::sync::atomic::Ordering::SeqCst);
+    let acknowledged = kill_9(child, tasks, &acked).await;
     assert!(
         acknowledged > 0,
         "some checks were answered before the kill"
@@ -133,6 +128,21 @@ async fn acknowledged_checks_survive_kill_9() {
         "acknowledged {acknowledged} checks, only {checks} survived"
     );
     drop(child);
+}
+
+/// Kills the server with SIGKILL, lets the clients notice, and answers how many of their
+/// requests had been acknowledged.
+async fn kill_9(
+    mut child: Server,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    acked: &std::sync::atomic::AtomicUsize,
+) -> usize {
+    child.0.kill().expect("SIGKILL");
+    child.0.wait().unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    acked.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// Asserts both directions: no row without its audit record, no record without its row.
@@ -211,12 +221,7 @@ async fn kill_under_write_load(url: &str) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    child.0.kill().expect("SIGKILL");
-    child.0.wait().unwrap();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let acknowledged = acked.load(std::sync::atomic::Ordering::SeqCst);
+    let acknowledged = kill_9(child, tasks, &acked).await;
     assert!(
         acknowledged >= 200,
         "the load ran before the kill ({acknowledged} writes)"

@@ -113,6 +113,14 @@ pub(super) fn err(code: KioskCode, message: impl Into<String>) -> KioskError {
     }
 }
 
+/// No card is on the reader.
+pub(super) fn no_card() -> KioskError {
+    err(
+        KioskCode::NoCard,
+        "no card is on the reader; place the card first",
+    )
+}
+
 impl From<CardError> for KioskError {
     fn from(e: CardError) -> Self {
         let (code, tries_left) = match &e {

@@ -57,7 +57,7 @@ pub struct Kiosk {
     active_check: bool,
 }
 
-use error::{err, KioskCode, KioskError};
+use error::{err, no_card, KioskCode, KioskError};
 
 type KioskResult<T> = std::result::Result<T, KioskError>;
 
@@ -238,12 +238,7 @@ async fn current(k: &Kiosk) -> KioskResult<String> {
         .await
         .as_ref()
         .map(|s| s.visit.clone())
-        .ok_or_else(|| {
-            err(
-                KioskCode::NoCard,
-                "no card is on the reader; place the card first",
-            )
-        })
+        .ok_or_else(|| no_card())
 }
 
 /// One camera frame for face recognition. Quality problems ask for another frame; a finished
@@ -262,12 +257,7 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
         ));
     };
     let mut slot = k.slot.lock().await;
-    let s = slot.as_mut().ok_or_else(|| {
-        err(
-            KioskCode::NoCard,
-            "no card is on the reader; place the card first",
-        )
-    })?;
+    let s = slot.as_mut().ok_or_else(no_card)?;
     if s.card_face.is_none() {
         let Some(number_b) = k.cards.number_b() else {
             return Err(err(
@@ -362,12 +352,7 @@ struct PinEntry {
 /// The standard card on the reader, for the PIN steps: a face-auth card has no PIN (the
 /// screen shows no PIN pad for one; refused here anyway).
 fn standard_card(slot: &mut Option<Session>) -> KioskResult<&mut Session> {
-    let s = slot.as_mut().ok_or_else(|| {
-        err(
-            KioskCode::NoCard,
-            "no card is on the reader; place the card first",
-        )
-    })?;
+    let s = slot.as_mut().ok_or_else(no_card)?;
     if s.face_auth {
         return Err(CardError::PinNotAvailable.into());
     }
@@ -407,12 +392,7 @@ async fn pin_tries(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<PinTries>> {
 /// Hand the visit to reception for visual confirmation, with the card photo for staff.
 async fn to_staff(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
     let mut slot = k.slot.lock().await;
-    let s = slot.as_mut().ok_or_else(|| {
-        err(
-            KioskCode::NoCard,
-            "no card is on the reader; place the card first",
-        )
-    })?;
+    let s = slot.as_mut().ok_or_else(no_card)?;
     if let (None, Some(number_b)) = (&s.photo, k.cards.number_b()) {
         s.photo = Some(s.card.read_card_face(&number_b)?.photo);
     }
