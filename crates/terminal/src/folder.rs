@@ -121,9 +121,9 @@ pub const MAX_REQUEST: u64 = 4 << 20;
 /// malformed: a writer that pauses mid-file is waited for.
 pub const QUIET: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// How long after answering a request the terminal still notices that its file changed (the
-/// writer was not done) and answers it again.
-const REANSWER_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long after answering a request it could not read the terminal still notices that its file
+/// changed (the writer was not done) and answers it again.
+const REANSWER_WINDOW: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A request file's name: `<kind>req_<rest>.xml` (any letter case in `.xml`), where the kind is
 /// e.g. `OQSsiquc01`; its answer is `<kind>res_<rest>.xml`.
@@ -231,7 +231,7 @@ impl Folder {
         for (name, request) in names {
             match self.examine(&name, &request, now) {
                 Ok(Examined::Wait) => pass.waiting += 1,
-                Ok(Examined::Answered) => self.retire(&name),
+                Ok(Examined::Answered) => self.retire(&name, false),
                 Ok(Examined::Ready(r)) => ready.push((name, request, r)),
                 Err(e) => {
                     // Gone or unreadable in between: looked at again next pass.
@@ -246,6 +246,9 @@ impl Folder {
             .collect();
         let mut outcomes = checker.check_all(&requests).into_iter();
         for (name, request, parsed) in ready {
+            // Only a request that could not be read as one may have been unfinished (a complete
+            // request parses): those are watched for a while after their answer.
+            let watch = parsed.is_err();
             let body = match parsed {
                 Err(error_response) => error_response,
                 Ok(req) => {
@@ -266,7 +269,7 @@ impl Folder {
                 }
             };
             write_atomically(&self.dir.join("res"), &request.response(), &body)?;
-            self.retire(&name);
+            self.retire(&name, watch);
             pass.answered += 1;
         }
         Ok(pass)
@@ -353,10 +356,11 @@ impl Folder {
 
     /// Moves an answered request to `req/.done/` (a failure is logged: the answer is written,
     /// and the request is recognised as answered on the next pass).
-    fn retire(&mut self, name: &str) {
+    fn retire(&mut self, name: &str, watch: bool) {
         let from = self.dir.join("req").join(name);
         let seen = std::fs::symlink_metadata(&from)
             .ok()
+            .filter(|_| watch)
             .and_then(|m| Some((m.len(), m.modified().ok()?)));
         match std::fs::rename(&from, self.dir.join("req/.done").join(name)) {
             Ok(()) => {
@@ -372,7 +376,7 @@ impl Folder {
         self.seen.remove(name);
     }
 
-    /// Requests answered in the last minute whose file changed since (the writer was still at
+    /// Unreadable requests answered in the last half minute whose file changed since (the writer was still at
     /// it: the same inode moved to `.done` kept growing) go back to `req/` to be answered again.
     fn reopen_changed_answers(&mut self) {
         self.retired

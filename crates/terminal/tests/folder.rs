@@ -453,24 +453,24 @@ fn a_writer_that_pauses_mid_file_is_waited_for() {
 fn a_request_that_changes_after_its_answer_is_answered_again() {
     let dir = tempfile::tempdir().unwrap();
     let mut f = Folder::open(dir.path()).unwrap();
-    let path = dir.path().join("req/OQSsiquc01req_grow.xml");
-    std::fs::write(&path, request("UTF-8", FIELDS)).unwrap();
+    let full = request("UTF-8", FIELDS);
+    // A writer that paused longer than the quiet period mid-file: the half is answered as
+    // malformed…
+    finished_request(
+        dir.path(),
+        "OQSsiquc01req_grow.xml",
+        &full.as_bytes()[..full.len() / 2],
+    );
     let mut c = up();
     assert_eq!(settle(&mut f, &mut c).answered, 1);
-    // The writer still held the file (moved to .done with it) and wrote the rest.
+    assert!(res_text(dir.path(), "OQSsiquc01res_grow.xml").contains("KKN-E002"));
+    // …then wrote the rest into its file (moved to .done with it): answered again, properly.
     std::thread::sleep(std::time::Duration::from_millis(20));
-    std::fs::write(
-        dir.path().join("req/.done/OQSsiquc01req_grow.xml"),
-        request("UTF-8", &FIELDS.replace("01130012", "99999999")),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("req/.done/OQSsiquc01req_grow.xml"), &full).unwrap();
     settle(&mut f, &mut c);
     settle(&mut f, &mut c);
     let x = res_text(dir.path(), "OQSsiquc01res_grow.xml");
-    assert!(
-        x.contains("<QualificationValidity>4</QualificationValidity>"),
-        "{x}"
-    );
+    assert!(x.contains("<SegmentOfResult>1</SegmentOfResult>"), "{x}");
 }
 
 #[test]
