@@ -45,21 +45,47 @@ pub(crate) fn visit_view(r: &VisitRecord) -> VisitView {
     }
 }
 
+/// The holder as reception sees them.
+fn holder_view(q: QualificationRecord) -> HolderView {
+    HolderView {
+        birth_date_wareki: kakunin_core::wareki::japanese_date(q.birth_date),
+        age: kakunin_core::wareki::age_on(q.birth_date, Utc::now().date_naive()),
+        name: q.name,
+        name_kana: q.name_kana,
+        birth_date: q.birth_date,
+        sex: q.sex,
+    }
+}
+
 /// A visit as reception staff see it: with the holder, when the card's person is known.
 pub(crate) async fn staff_visit_view(state: &AppState, r: &VisitRecord) -> ApiResult<VisitView> {
     let mut view = visit_view(r);
     if let Some(pid) = r.person_id {
-        let q = state.store.qualification_of_person(pid).await?;
-        view.holder = Some(HolderView {
-            birth_date_wareki: kakunin_core::wareki::japanese_date(q.birth_date),
-            age: kakunin_core::wareki::age_on(q.birth_date, Utc::now().date_naive()),
-            name: q.name,
-            name_kana: q.name_kana,
-            birth_date: q.birth_date,
-            sex: q.sex,
-        });
+        view.holder = Some(holder_view(state.store.qualification_of_person(pid).await?));
     }
     Ok(view)
+}
+
+/// Visits as reception staff see them, their holders looked up together.
+pub(crate) async fn staff_visit_views(
+    state: &AppState,
+    records: &[&VisitRecord],
+) -> ApiResult<Vec<VisitView>> {
+    let mut ids: Vec<i64> = records.iter().filter_map(|r| r.person_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let holders = state.store.qualifications_of_persons(&ids).await?;
+    Ok(records
+        .iter()
+        .map(|r| {
+            let mut view = visit_view(r);
+            view.holder = r
+                .person_id
+                .and_then(|pid| holders.get(&pid).cloned())
+                .map(holder_view);
+            view
+        })
+        .collect())
 }
 
 /// A resident as the counter finds them, with their valid cards.

@@ -55,6 +55,33 @@ impl Store {
         record(&row)
     }
 
+    /// The latest qualification of each of `person_ids` (one query for a page of visits, not
+    /// one per visit); persons without one are absent.
+    pub async fn qualifications_of_persons(
+        &self,
+        person_ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, QualificationRecord>> {
+        let mut out = std::collections::HashMap::new();
+        if person_ids.is_empty() {
+            return Ok(out);
+        }
+        let params: Vec<String> = (1..=person_ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "{RECORD_SELECT} WHERE q.person_id IN ({}) ORDER BY q.person_id, q.valid_from DESC",
+            params.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in person_ids {
+            q = q.bind(id);
+        }
+        for row in q.fetch_all(&self.pool).await? {
+            let r = record(&row)?;
+            // The first row of each person is the latest (by start date).
+            out.entry(r.person_id).or_insert(r);
+        }
+        Ok(out)
+    }
+
     /// The latest qualification under 保険者番号・番号・枝番 and 記号 (empty symbol matches empty).
     pub async fn qualification_by_numbers(
         &self,

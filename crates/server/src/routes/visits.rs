@@ -3,7 +3,7 @@
 
 use crate::auth::{SignedReader, StaffAuth};
 use crate::error::{ApiError, ApiResult};
-use crate::views::{staff_visit_view, visit_view};
+use crate::views::{staff_visit_view, staff_visit_views, visit_view};
 use crate::workflow::{answer_registration, apply_visit, audit_reader, give_consent};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -146,17 +146,17 @@ pub async fn queue(
         }
     };
     let now = Utc::now();
-    let mut views = Vec::with_capacity(visits.len());
-    for v in &visits {
-        let abandoned = v
-            .visit
-            .abandoned(v.updated_at, now, state.config.visit_expiry);
-        if abandoned && !q.include_abandoned {
-            continue;
-        }
-        let mut view = staff_visit_view(&state, v).await?;
-        view.abandoned = abandoned;
-        views.push(view);
+    let abandoned = |v: &VisitRecord| {
+        v.visit
+            .abandoned(v.updated_at, now, state.config.visit_expiry)
+    };
+    let listed: Vec<&VisitRecord> = visits
+        .iter()
+        .filter(|v| q.include_abandoned || !abandoned(v))
+        .collect();
+    let mut views = staff_visit_views(&state, &listed).await?;
+    for (view, v) in views.iter_mut().zip(&listed) {
+        view.abandoned = abandoned(v);
     }
     Ok(Json(views))
 }
