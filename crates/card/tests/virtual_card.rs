@@ -15,7 +15,7 @@ fn face() -> CardFace {
         birth_date: "19800217".into(),
         sex: 1,
         expiry: "20341231".into(),
-        photo: vec![0xFF, 0x4F, 0xFF, 0x51, 1, 2, 3].repeat(100),
+        photo: [0xFF, 0x4F, 0xFF, 0x51, 1, 2, 3].repeat(100),
     }
 }
 

@@ -212,12 +212,13 @@ mod tests {
     fn registration_matrix_every_cell() {
         use ErrorCode as E;
         // (channel, kind, method, expected)
-        let table: &[(
+        type Cell = (
             RegistrationChannel,
             CardKind,
             Option<IdentityMethod>,
             Result<(), E>,
-        )] = &[
+        );
+        let table: &[Cell] = &[
             (Smartphone, Standard, Some(Pin), Ok(())),
             (
                 Smartphone,

@@ -38,7 +38,7 @@ fn codestream(
     v.extend([0xFF, 0x5C]);
     v.extend((3 + bands as u16).to_be_bytes());
     v.push(0x40);
-    v.extend(std::iter::repeat(0x40).take(bands));
+    v.extend(std::iter::repeat_n(0x40, bands));
     v.extend([
         0xFF, 0x90, 0, 10, 0, 0, 0, 0, 0, 14, 0, 1, 0xFF, 0x93, 0xFF, 0xD9,
     ]);

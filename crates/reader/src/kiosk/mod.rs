@@ -238,7 +238,7 @@ async fn current(k: &Kiosk) -> KioskResult<String> {
         .await
         .as_ref()
         .map(|s| s.visit.clone())
-        .ok_or_else(|| no_card())
+        .ok_or_else(no_card)
 }
 
 /// One camera frame for face recognition. Quality problems ask for another frame; a finished

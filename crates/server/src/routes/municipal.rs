@@ -30,17 +30,18 @@ async fn counter_view(state: &AppState, r: &CardRecord) -> ApiResult<CardView> {
         .iter()
         .map(|m| m.municipality.clone())
         .chain(r.card.history.iter().map(|e| e.place.clone()));
+    use std::collections::btree_map::Entry;
     for code in places {
-        if !view.names.contains_key(&code) {
-            if let Ok(i) = state.store.institution(&code).await {
-                view.names.insert(code, i.name);
+        if let Entry::Vacant(name) = view.names.entry(code) {
+            if let Ok(i) = state.store.institution(name.key()).await {
+                name.insert(i.name);
             }
         }
     }
     for id in r.card.history.iter().filter_map(|e| e.staff.clone()) {
-        if !view.names.contains_key(&id) {
-            if let Ok(s) = state.store.staff(&id).await {
-                view.names.insert(id, s.name);
+        if let Entry::Vacant(name) = view.names.entry(id) {
+            if let Ok(s) = state.store.staff(name.key()).await {
+                name.insert(s.name);
             }
         }
     }
