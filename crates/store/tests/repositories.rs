@@ -430,11 +430,18 @@ async fn a_transaction_commits_its_rows_with_its_audit_record_or_nothing() {
 async fn the_holders_of_a_page_of_visits_are_read_at_once() {
     for (store, _dir) in stores().await {
         store.seed_persons(5, |_| {}).await.unwrap();
-        let got = store.qualifications_of_persons(&[1, 3, 5, 99]).await.unwrap();
+        let got = store
+            .qualifications_of_persons(&[1, 3, 5, 99])
+            .await
+            .unwrap();
         assert_eq!(got.len(), 3, "the unknown person is absent");
         for id in [1, 3, 5] {
             assert_eq!(got[&id], store.qualification_of_person(id).await.unwrap());
         }
-        assert!(store.qualifications_of_persons(&[]).await.unwrap().is_empty());
+        assert!(store
+            .qualifications_of_persons(&[])
+            .await
+            .unwrap()
+            .is_empty());
     }
 }
