@@ -119,6 +119,7 @@ fn unreachable(url: &str, e: reqwest::Error) -> ClientError {
 }
 
 /// The card reader's (and kiosk's) client: signs every request with the reader's key.
+#[derive(Clone)]
 pub struct ReaderClient {
     http: reqwest::Client,
     base: String,

@@ -77,6 +77,7 @@ pub struct SignedAttestation {
 }
 
 /// A reader's Ed25519 key.
+#[derive(Clone)]
 pub struct ReaderKey(SigningKey);
 
 impl ReaderKey {

@@ -59,11 +59,8 @@ fn holder_view(q: QualificationRecord) -> HolderView {
 
 /// A visit as reception staff see it: with the holder, when the card's person is known.
 pub(crate) async fn staff_visit_view(state: &AppState, r: &VisitRecord) -> ApiResult<VisitView> {
-    let mut view = visit_view(r);
-    if let Some(pid) = r.person_id {
-        view.holder = Some(holder_view(state.store.qualification_of_person(pid).await?));
-    }
-    Ok(view)
+    let mut views = staff_visit_views(state, &[r]).await?;
+    Ok(views.pop().expect("one view per visit"))
 }
 
 /// Visits as reception staff see them, their holders looked up together.

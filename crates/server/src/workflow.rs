@@ -18,6 +18,11 @@ use kakunin_store::directory::{Reader, Staff};
 use kakunin_store::visits::{ConsentRecord, VisitRecord};
 use kakunin_store::{StoreError, Tx};
 
+/// No further check on a card: the caller has checked who may change it.
+pub(crate) fn anyone(_: &CardRecord) -> ApiResult<()> {
+    Ok(())
+}
+
 /// How often a workflow starts again after a concurrent change before giving up.
 const ATTEMPTS: usize = 3;
 
@@ -117,9 +122,11 @@ impl<T> CardStep<T> {
     async fn load(
         state: &AppState,
         id: &str,
+        may: &impl Fn(&CardRecord) -> ApiResult<()>,
         change: &mut impl FnMut(&mut Card) -> Result<T, DomainError>,
     ) -> ApiResult<CardStep<T>> {
         let before = state.store.card(id).await?;
+        may(&before)?;
         let mut after = before.card.clone();
         let outcome = change(&mut after);
         Ok(CardStep {
@@ -163,17 +170,18 @@ pub(crate) enum CardOutcome<'a, T> {
     RefusedButChanged(&'a DomainError),
 }
 
-/// Loads card `id`, lets `change` modify it, and commits whatever changed — even when `change`
-/// refused, since a wrong PIN still counts — with the audit records `record` queues. A refusal
-/// that left the card as it was writes nothing.
+/// Loads card `id`, checks `may` on it, lets `change` modify it, and commits whatever changed —
+/// even when `change` refused, since a wrong PIN still counts — with the audit records `record`
+/// queues. A refusal that left the card as it was writes nothing.
 pub(crate) async fn change_card<T>(
     state: &AppState,
     id: &str,
+    may: impl Fn(&CardRecord) -> ApiResult<()>,
     mut change: impl FnMut(&mut Card) -> Result<T, DomainError>,
     record: impl Fn(&mut Tx, CardOutcome<'_, T>),
 ) -> ApiResult<(CardRecord, T)> {
     for _ in 0..ATTEMPTS {
-        let step = CardStep::load(state, id, &mut change).await?;
+        let step = CardStep::load(state, id, &may, &mut change).await?;
         if step.outcome.is_err() && !step.changed() {
             return Err(step.outcome.err().expect("refused").into());
         }
@@ -208,7 +216,7 @@ pub(crate) async fn answer_registration(
         let method = visit.after.identity;
         let staff = visit.after.visual_staff.clone();
         let card = if accept {
-            let step = CardStep::load(state, &card_id, &mut |card: &mut Card| {
+            let step = CardStep::load(state, &card_id, &anyone, &mut |card: &mut Card| {
                 card.register(
                     kakunin_core::matrix::RegistrationChannel::CardReader,
                     method,
@@ -313,7 +321,7 @@ pub(crate) async fn issue_replacing(
     'attempt: for _ in 0..ATTEMPTS {
         let mut retired = Vec::with_capacity(held.len());
         for old in held {
-            let step = CardStep::load(state, &old.card.id, &mut |card: &mut Card| {
+            let step = CardStep::load(state, &old.card.id, &anyone, &mut |card: &mut Card| {
                 card.retire_for_reissue(id, ctx);
                 Ok(())
             })

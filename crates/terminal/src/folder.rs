@@ -10,11 +10,6 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// Request file name prefix.
-pub const REQ_PREFIX: &str = "OQSsiquc01req_";
-/// Response file name prefix.
-pub const RES_PREFIX: &str = "OQSsiquc01res_";
-
 /// What the eligibility service said about one request.
 pub enum CheckOutcome {
     /// A qualification answered the numbers.
@@ -358,9 +353,9 @@ impl Folder {
     /// and the request is recognised as answered on the next pass).
     fn retire(&mut self, name: &str, watch: bool) {
         let from = self.dir.join("req").join(name);
-        let seen = std::fs::symlink_metadata(&from)
-            .ok()
-            .filter(|_| watch)
+        let seen = watch
+            .then(|| std::fs::symlink_metadata(&from).ok())
+            .flatten()
             .and_then(|m| Some((m.len(), m.modified().ok()?)));
         match std::fs::rename(&from, self.dir.join("req/.done").join(name)) {
             Ok(()) => {

@@ -146,10 +146,8 @@ const FACE_EVERY: Duration = Duration::from_secs(1);
 /// `face/` (the clinic software did not ask for them); the time is kept in `face/.since`.
 pub fn face_since(dir: &Path) -> Result<chrono::DateTime<chrono::Utc>, TerminalError> {
     let path = dir.join("face/.since");
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text.trim()) {
-            return Ok(t.with_timezone(&chrono::Utc));
-        }
+    if let Some(t) = read_time(&path) {
+        return Ok(t);
     }
     let now = chrono::Utc::now();
     std::fs::write(&path, now.to_rfc3339())
@@ -167,12 +165,16 @@ const FACE_PATIENCE: chrono::Duration = chrono::Duration::hours(24);
 /// Where the face/ pass resumes: every visit started before it was written or will never
 /// complete. Kept in `face/.cursor` across restarts; at first the time in `face/.since`.
 fn face_cursor(dir: &Path, since: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-    std::fs::read_to_string(dir.join("face/.cursor"))
-        .ok()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t.trim()).ok())
-        .map(|t| t.with_timezone(&chrono::Utc))
+    read_time(&dir.join("face/.cursor"))
         .unwrap_or(since)
         .max(since)
+}
+
+/// A time kept in a file of its own (RFC 3339), if the file holds one.
+fn read_time(path: &Path) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let t = chrono::DateTime::parse_from_rfc3339(text.trim()).ok()?;
+    Some(t.with_timezone(&chrono::Utc))
 }
 
 /// Writes a `face/` file for each completed card-reader visit of this institution started since

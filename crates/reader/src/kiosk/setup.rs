@@ -100,7 +100,7 @@ pub fn embedded(
 ) -> Result<(Router, impl std::future::Future<Output = ()>)> {
     let reader = kiosk_reader(http.clone(), &config.server, &config.key_file)?;
     let enrol = {
-        let reader = kiosk_reader(http.clone(), &config.server, &config.key_file)?;
+        let reader = reader.clone();
         let staff = StaffClient::new(http, &config.server, &config.token);
         let institution = config.institution.clone();
         async move { register_when_up(reader, staff, institution).await }

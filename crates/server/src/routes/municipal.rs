@@ -133,14 +133,22 @@ fn counter(staff: &Staff) -> CounterContext {
 /// card `id` (a card stored before municipalities were recorded belongs to none).
 async fn own_card(state: &AppState, clerk: &Staff, id: &str) -> ApiResult<CardRecord> {
     let record = state.store.card(id).await?;
-    if record.municipality_code.as_deref() == Some(clerk.institution_code.as_str()) {
-        Ok(record)
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            ApiCode::OtherMunicipality,
-            "this card was issued by another municipality; only its own counter may see or change it",
-        ))
+    own(clerk)(&record)?;
+    Ok(record)
+}
+
+/// The check of [`own_card`] on a card already loaded.
+fn own(clerk: &Staff) -> impl Fn(&CardRecord) -> ApiResult<()> + '_ {
+    move |record| {
+        if record.municipality_code.as_deref() == Some(clerk.institution_code.as_str()) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                ApiCode::OtherMunicipality,
+                "this card was issued by another municipality; only its own counter may see or change it",
+            ))
+        }
     }
 }
 
@@ -211,7 +219,7 @@ pub async fn issue_card(
         municipality_code: Some(clerk.institution_code.clone()),
     };
     for old in &held {
-        own_card(&state, clerk, &old.card.id).await?;
+        own(clerk)(old)?;
     }
     issue_replacing(&state, clerk, &record, &held, &ctx).await?;
     Ok((
@@ -228,7 +236,6 @@ async fn switch_instead_of_issuing(
     old: &CardRecord,
     register: bool,
 ) -> ApiResult<(StatusCode, Json<CardView>)> {
-    own_card(state, clerk, &old.card.id).await?;
     let ctx = counter(clerk);
     let choice = if old.card.registered {
         RegistrationChoice::NotAsked
@@ -240,6 +247,7 @@ async fn switch_instead_of_issuing(
     let (record, ()) = change_card(
         state,
         &old.card.id,
+        own(clerk),
         |card| card.switch_kind(CardKind::FaceAuth, None, choice, &ctx),
         |tx, _| {
             audit_by(tx, clerk, AuditAction::CardChange, &old.card.id,
@@ -276,11 +284,11 @@ pub async fn switch_kind(
 ) -> ApiResult<Json<CardView>> {
     let clerk = staff.require(Permission::CounterOperations)?;
     let pin = pin_with_salt(req.new_pin.as_deref())?;
-    own_card(&state, clerk, &id).await?;
     let ctx = counter(clerk);
     let (record, _) = change_card(
         &state,
         &id,
+        own(clerk),
         |card| {
             let from = card.kind;
             card.switch_kind(
@@ -311,10 +319,10 @@ pub async fn register_at_counter(
     Path(id): Path<String>,
 ) -> ApiResult<Json<CardView>> {
     let clerk = staff.require(Permission::CounterOperations)?;
-    own_card(&state, clerk, &id).await?;
     let (record, ()) = change_card(
         &state,
         &id,
+        own(clerk),
         |card| {
             card.register(
                 kakunin_core::matrix::RegistrationChannel::MunicipalCounter,
@@ -349,11 +357,11 @@ pub async fn reset_pin(
 ) -> ApiResult<Json<CardView>> {
     let clerk = staff.require(Permission::CounterOperations)?;
     let pin = Pin::parse(&req.new_pin)?;
-    own_card(&state, clerk, &id).await?;
     let ctx = counter(clerk);
     let (record, ()) = change_card(
         &state,
         &id,
+        own(clerk),
         |card| card.reset_pin_at_counter(&pin, rand::random(), &ctx),
         |tx, _| {
             audit_by(
