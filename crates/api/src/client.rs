@@ -334,6 +334,50 @@ impl StaffClient {
         self.post("/api/v1/eligibility/check", req).await
     }
 
+    /// Registers this institution's 照会番号 for the patient holding the numbers (audited).
+    pub async fn register_reference(
+        &self,
+        req: &crate::references::ReferenceRegistration,
+    ) -> Result<crate::references::RegistrationOutcome> {
+        self.post("/api/v1/reference-numbers", req).await
+    }
+
+    /// Sends a batch of 照会番号 registrations; answers its reception number (audited).
+    pub async fn register_references(
+        &self,
+        req: &crate::references::RegistrationBatch,
+    ) -> Result<crate::references::BatchReceipt> {
+        self.post("/api/v1/reference-numbers/batches", req).await
+    }
+
+    /// The result of a batch of this institution, by its reception number.
+    pub async fn reference_batch(
+        &self,
+        reception_number: &str,
+    ) -> Result<crate::references::BatchResult> {
+        let path = format!("/api/v1/reference-numbers/batches/{reception_number}");
+        // Reception numbers are the service's own (digits); anything else is not sent as a path.
+        if reception_number.is_empty()
+            || !reception_number.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(ClientError::Refused {
+                path,
+                status: 404,
+                code: ApiCode::UnknownReceptionNumber,
+                message: "a reception number is letters and digits only (checked before sending); use the one the batch was answered with".into(),
+            });
+        }
+        self.get(&path).await
+    }
+
+    /// Consented medical information of the patient holding the numbers (audited).
+    pub async fn information_by_numbers(
+        &self,
+        req: &crate::references::InformationByNumbers,
+    ) -> Result<crate::references::InformationView> {
+        self.post("/api/v1/information/by-numbers", req).await
+    }
+
     /// A pharmacy proxy pickup's check (audited).
     pub async fn proxy_pickup(&self, req: &ProxyPickup) -> Result<EligibilityResult> {
         self.post("/api/v1/proxy-pickups", req).await

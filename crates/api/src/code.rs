@@ -45,6 +45,12 @@ pub enum ApiCode {
     ProxyNeedsDocument,
     /// The patient did not consent to this information for this institution and visit.
     ConsentMissing,
+    /// The 照会番号 names another patient of the institution already; choose another or
+    /// register it again for that patient.
+    ReferenceNumberTaken,
+    /// No batch of this institution has this reception number (受付番号); use the one the
+    /// upload was answered with.
+    UnknownReceptionNumber,
     /// The certificate is not base64 DER; read it again from the card.
     CertificateMalformed,
     /// The certificate was not issued by the trusted CA.
@@ -196,6 +202,8 @@ impl ApiCode {
             ApiCode::VisualRequiresPresence => "visual_requires_presence",
             ApiCode::ProxyNeedsDocument => "proxy_needs_document",
             ApiCode::ConsentMissing => "consent_missing",
+            ApiCode::ReferenceNumberTaken => "reference_number_taken",
+            ApiCode::UnknownReceptionNumber => "unknown_reception_number",
             ApiCode::CertificateMalformed => "certificate_malformed",
             ApiCode::CertificateForeignIssuer => "certificate_foreign_issuer",
             ApiCode::CertificateForged => "certificate_forged",
@@ -282,6 +290,8 @@ impl ApiCode {
         ApiCode::VisualRequiresPresence,
         ApiCode::ProxyNeedsDocument,
         ApiCode::ConsentMissing,
+        ApiCode::ReferenceNumberTaken,
+        ApiCode::UnknownReceptionNumber,
         ApiCode::CertificateMalformed,
         ApiCode::CertificateForeignIssuer,
         ApiCode::CertificateForged,
@@ -374,6 +384,7 @@ impl From<ErrorCode> for ApiCode {
             ErrorCode::VisualRequiresPresence => ApiCode::VisualRequiresPresence,
             ErrorCode::ProxyNeedsDocument => ApiCode::ProxyNeedsDocument,
             ErrorCode::ConsentMissing => ApiCode::ConsentMissing,
+            ErrorCode::ReferenceNumberTaken => ApiCode::ReferenceNumberTaken,
         }
     }
 }

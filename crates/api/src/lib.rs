@@ -18,6 +18,7 @@ pub mod eligibility;
 pub mod error;
 pub mod municipal;
 pub mod readers;
+pub mod references;
 pub mod staff;
 pub mod visits;
 

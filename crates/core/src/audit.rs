@@ -43,6 +43,8 @@ pub enum AuditAction {
     /// A visit moved on by a step no other action records (the answer to the registration
     /// offer, a hand-over to staff, the service reported down).
     VisitStep,
+    /// An institution registered its 照会番号 for a patient (or was refused).
+    ReferenceNumber,
 }
 
 impl AuditAction {
@@ -64,6 +66,7 @@ impl AuditAction {
             AuditAction::ReaderStatus => "reader_status",
             AuditAction::StaffAccount => "staff_account",
             AuditAction::VisitStep => "visit_step",
+            AuditAction::ReferenceNumber => "reference_number",
         }
     }
 }

@@ -89,9 +89,66 @@ pub fn may_view(
     }
 }
 
+/// How long after a visit's consent the institution's clinic software may still fetch the
+/// consented information by the patient's insurance numbers (the terminal folder's medication
+/// and checkup requests, which carry no visit): the consultation the consent was given for,
+/// taken as 24 hours. After that the patient consents again at the next visit. kakunin's rule:
+/// the seed scopes consent to the institution and the visit and names no span.
+pub const BY_NUMBERS_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+
+/// Whether institution `viewer` may fetch `category` by a patient's numbers at `now`, given the
+/// patient's latest consent there (`latest`: the institution, what was selected and when;
+/// `None` when the patient never consented there): as [`may_view`], and only within
+/// [`BY_NUMBERS_WINDOW`] of that consent.
+pub fn may_view_by_numbers(
+    latest: Option<(&str, &ConsentSelection, chrono::DateTime<chrono::Utc>)>,
+    viewer: &str,
+    category: InfoCategory,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), crate::DomainError> {
+    may_view(latest.map(|(to, s, _)| (to, s)), viewer, category)?;
+    match latest {
+        Some((_, _, at)) if now - at <= BY_NUMBERS_WINDOW => Ok(()),
+        _ => Err(crate::DomainError::new(
+            crate::ErrorCode::ConsentMissing,
+            format!(
+                "the patient's consent to sharing {} information with this institution was given more than 24 hours ago; it is asked again at the card reader on the next visit",
+                category.as_str()
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn by_numbers_only_within_a_day_of_the_consent() {
+        let s = ConsentSelection {
+            medication: true,
+            ..ConsentSelection::default()
+        };
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let m = InfoCategory::Medication;
+        assert!(may_view_by_numbers(Some(("A", &s, at)), "A", m, at).is_ok());
+        assert!(may_view_by_numbers(Some(("A", &s, at)), "A", m, at + BY_NUMBERS_WINDOW).is_ok());
+        for refused in [
+            may_view_by_numbers(
+                Some(("A", &s, at)),
+                "A",
+                m,
+                at + BY_NUMBERS_WINDOW + chrono::Duration::seconds(1),
+            ),
+            may_view_by_numbers(Some(("A", &s, at)), "A", InfoCategory::Checkup, at),
+            may_view_by_numbers(Some(("A", &s, at)), "B", m, at),
+            may_view_by_numbers(None, "A", m, at),
+        ] {
+            assert_eq!(refused.unwrap_err().code, crate::ErrorCode::ConsentMissing);
+        }
+    }
 
     #[test]
     fn only_what_was_consented_only_to_that_institution() {

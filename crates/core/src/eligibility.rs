@@ -120,6 +120,10 @@ pub struct EligibilityResult {
     pub limit_category: Option<String>,
     /// 高齢受給者証 information, for insured persons aged 70 to 74 on the day.
     pub elderly_recipient: Option<ElderlyRecipient>,
+    /// The asking institution's 照会番号 for the patient, when it registered one
+    /// ([`crate::reference`]); set by the service for that institution only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_number: Option<String>,
 }
 
 /// 高齢受給者証: persons aged 70–74 outside 後期高齢者医療 pay the ratio it states.
@@ -199,6 +203,7 @@ impl EligibilityResult {
                 None
             },
             elderly_recipient: elderly_recipient(q, day),
+            reference_number: None,
         }
     }
 }

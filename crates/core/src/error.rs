@@ -43,6 +43,8 @@ pub enum ErrorCode {
     ProxyNeedsDocument,
     /// No consent for this information, institution and visit.
     ConsentMissing,
+    /// The 照会番号 names another patient of the institution already.
+    ReferenceNumberTaken,
 }
 
 impl ErrorCode {
@@ -67,6 +69,7 @@ impl ErrorCode {
             ErrorCode::VisualRequiresPresence => "visual_requires_presence",
             ErrorCode::ProxyNeedsDocument => "proxy_needs_document",
             ErrorCode::ConsentMissing => "consent_missing",
+            ErrorCode::ReferenceNumberTaken => "reference_number_taken",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod eligibility;
 mod error;
 pub mod matrix;
 pub mod numbers;
+pub mod reference;
 pub mod roles;
 pub mod visit;
 pub mod wareki;

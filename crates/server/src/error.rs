@@ -86,7 +86,7 @@ impl From<DomainError> for ApiError {
         let status = match e.code {
             PinLocked => StatusCode::LOCKED,
             RegisterBeforeSwitch | AlreadyThatKind | AlreadyRegistered | InvalidTransition
-            | NotRegistered => StatusCode::CONFLICT,
+            | NotRegistered | ReferenceNumberTaken => StatusCode::CONFLICT,
             ConsentMissing => StatusCode::FORBIDDEN,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
@@ -106,6 +106,7 @@ impl From<StoreError> for ApiError {
                     Entity::Declaration(_) => ApiCode::UnknownDeclaration,
                     Entity::StaffMember(_) => ApiCode::UnknownStaff,
                     Entity::Reader(_) => ApiCode::UnknownReader,
+                    Entity::Batch(_) => ApiCode::UnknownReceptionNumber,
                 };
                 ApiError::not_found(code, format!("{entity} not found; check the identifier"))
             }

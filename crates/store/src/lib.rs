@@ -12,6 +12,7 @@ pub mod cards;
 pub mod declarations;
 pub mod directory;
 pub mod persons;
+pub mod references;
 pub mod seed;
 pub mod testing;
 pub mod tx;
@@ -75,6 +76,8 @@ pub enum Entity {
     StaffMember(String),
     /// A reader by id.
     Reader(String),
+    /// A batch by reception number.
+    Batch(String),
 }
 
 impl std::fmt::Display for Entity {
@@ -87,6 +90,7 @@ impl std::fmt::Display for Entity {
             Entity::Declaration(id) => write!(f, "self-declaration {id}"),
             Entity::StaffMember(id) => write!(f, "staff member {id}"),
             Entity::Reader(id) => write!(f, "reader {id}"),
+            Entity::Batch(n) => write!(f, "batch {n}"),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! `req/.done/`, and an answer already in `res/` is never written twice, even across a restart.
 
 use crate::codes::ReferenceClassification;
+use crate::kinds::{self, OtherOutcome, OtherRequest};
 use crate::message::{self, Answer, CheckRequest, ConsentReport, Consents};
 use kakunin_core::consent::ConsentSelection;
 use kakunin_core::eligibility::EligibilityResult;
@@ -40,6 +41,14 @@ pub trait Checker {
     fn check_all(&mut self, requests: &[CheckRequest]) -> Vec<CheckOutcome> {
         requests.iter().map(|r| self.check(r)).collect()
     }
+
+    /// Answers a request of another kind ([`crate::kinds`]); a checker that cannot refuses it.
+    fn other(&mut self, request: &OtherRequest) -> OtherOutcome {
+        OtherOutcome::Refused {
+            code: "KKN-E007".into(),
+            message: format!("request kind {} is not answered here", request.kind),
+        }
+    }
 }
 
 /// The response to a checked request; `None` while the service is unavailable.
@@ -59,9 +68,6 @@ fn answer(
         CheckOutcome::Found { result } => message::response(
             Answer::Checked {
                 result: Some(&result),
-                // `ReferenceNumber` is the clinic's 照会番号, not registered with kakunin yet:
-                // none is written (never a number of ours in its place).
-                reference_number: "",
                 by: ReferenceClassification::Numbers,
                 consent: Some(ConsentReport {
                     consents: Consents::Desk {
@@ -77,7 +83,6 @@ fn answer(
         CheckOutcome::NotFound => message::response(
             Answer::Checked {
                 result: None,
-                reference_number: "",
                 by: ReferenceClassification::Numbers,
                 consent: None,
             },
@@ -154,6 +159,30 @@ impl RequestName {
     }
 }
 
+/// A request read and understood.
+enum Parsed {
+    /// A single check (checked together with the pass's others).
+    Check(CheckRequest),
+    /// Another kind (answered one by one).
+    Other(Box<OtherRequest>),
+}
+
+impl Parsed {
+    fn institution(&self) -> &str {
+        match self {
+            Parsed::Check(r) => &r.medical_institution_code,
+            Parsed::Other(r) => &r.medical_institution_code,
+        }
+    }
+
+    fn encoding(&self) -> message::Encoding {
+        match self {
+            Parsed::Check(r) => r.encoding,
+            Parsed::Other(r) => r.encoding,
+        }
+    }
+}
+
 /// What looking at one request file came to.
 enum Examined {
     /// Still being written, or new: looked at again next pass.
@@ -161,7 +190,7 @@ enum Examined {
     /// Answered before a restart and not yet moved.
     Answered,
     /// Ready: the parsed request, or the error answer to give instead.
-    Ready(Result<CheckRequest, Vec<u8>>),
+    Ready(Result<Parsed, Vec<u8>>),
 }
 
 /// A request file as last seen: its size and modification time.
@@ -222,7 +251,7 @@ impl Folder {
             .filter_map(|n| RequestName::parse(&n).map(|r| (n, r)))
             .collect();
         names.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut ready: Vec<(String, RequestName, Result<CheckRequest, Vec<u8>>)> = vec![];
+        let mut ready: Vec<(String, RequestName, Result<Parsed, Vec<u8>>)> = vec![];
         for (name, request) in names {
             match self.examine(&name, &request, now) {
                 Ok(Examined::Wait) => pass.waiting += 1,
@@ -237,7 +266,10 @@ impl Folder {
         }
         let requests: Vec<CheckRequest> = ready
             .iter()
-            .filter_map(|(_, _, r)| r.as_ref().ok().cloned())
+            .filter_map(|(_, _, r)| match r {
+                Ok(Parsed::Check(c)) => Some(c.clone()),
+                _ => None,
+            })
             .collect();
         let mut outcomes = checker.check_all(&requests).into_iter();
         for (name, request, parsed) in ready {
@@ -246,15 +278,24 @@ impl Folder {
             let watch = parsed.is_err();
             let body = match parsed {
                 Err(error_response) => error_response,
-                Ok(req) => {
-                    let outcome = outcomes.next().unwrap_or_else(|| {
-                        CheckOutcome::Unavailable("the checker gave no answer".into())
-                    });
+                Ok(parsed) => {
                     let institution = self
                         .institution
-                        .as_deref()
-                        .unwrap_or(&req.medical_institution_code);
-                    match answer(&req, outcome, institution, now) {
+                        .clone()
+                        .unwrap_or_else(|| parsed.institution().to_owned());
+                    let body = match parsed {
+                        Parsed::Check(req) => {
+                            let outcome = outcomes.next().unwrap_or_else(|| {
+                                CheckOutcome::Unavailable("the checker gave no answer".into())
+                            });
+                            answer(&req, outcome, &institution, now)
+                        }
+                        Parsed::Other(req) => {
+                            let outcome = checker.other(&req);
+                            crate::replies::reply(&req, outcome, &institution, now)
+                        }
+                    };
+                    match body {
                         Some(body) => body,
                         None => {
                             pass.deferred += 1;
@@ -325,21 +366,21 @@ impl Folder {
         }
         let bytes = read_regular(&path, MAX_REQUEST)?;
         let encoding = message::declared_encoding(&bytes).unwrap_or(message::Encoding::Utf8);
-        if !request.is_single_check() {
-            return Ok(error(
-                "KKN-E007",
-                &format!("request kind {} is not supported by this terminal; it answers OQSsiquc01 (single eligibility check)", request.kind),
-                encoding,
-            ));
-        }
-        match message::parse_request(&bytes) {
-            Ok(req) if !own.is_empty() && own != req.medical_institution_code => Ok(error(
+        let parsed = if request.is_single_check() {
+            message::parse_request(&bytes).map(Parsed::Check)
+        } else if kinds::answered(&request.kind) {
+            kinds::parse(&request.kind, &bytes).map(|r| Parsed::Other(Box::new(r)))
+        } else {
+            return Ok(error("KKN-E007", &kinds::refusal(&request.kind), encoding));
+        };
+        match parsed {
+            Ok(req) if !own.is_empty() && own != req.institution() => Ok(error(
                 "KKN-E009",
                 &format!(
                     "the request names institution {:?}; this terminal answers for {own}",
-                    req.medical_institution_code
+                    req.institution()
                 ),
-                req.encoding,
+                req.encoding(),
             )),
             Ok(req) => Ok(Examined::Ready(Ok(req))),
             // A writer may have paused mid-file: a file that does not parse is answered only
@@ -444,9 +485,6 @@ impl Folder {
         let body = message::response(
             Answer::Checked {
                 result: Some(visit.result),
-                // The clinic's 照会番号 is not registered with kakunin yet: none is written
-                // (never our visit id in its place).
-                reference_number: "",
                 by: ReferenceClassification::Card,
                 consent: Some(ConsentReport {
                     consents: Consents::Card(visit.consent),

@@ -6,8 +6,11 @@
 
 pub mod codes;
 pub mod folder;
+pub mod kinds;
 pub mod message;
+pub mod replies;
 pub mod service;
+pub mod tree;
 
 /// Why a request could not be answered normally. Each becomes an error response
 /// (`SegmentOfResult` 9) with its code and message; none is ever silent.

@@ -17,7 +17,7 @@ pub enum Encoding {
 }
 
 impl Encoding {
-    fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Encoding::ShiftJis => "Shift_JIS",
             Encoding::Utf8 => "UTF-8",
@@ -209,7 +209,7 @@ pub fn parse_request(bytes: &[u8]) -> Result<CheckRequest, TerminalError> {
     })
 }
 
-fn el(out: &mut String, name: &str, value: &str) {
+pub(crate) fn el(out: &mut String, name: &str, value: &str) {
     out.push_str(&format!(
         "<{name}>{}</{name}>",
         quick_xml::escape::escape(value)
@@ -243,8 +243,6 @@ pub enum Answer<'a> {
     Checked {
         /// The result, or none when no qualification was found.
         result: Option<&'a EligibilityResult>,
-        /// The service's reference for the check.
-        reference_number: &'a str,
         /// Numbers (a `req/` check) or card (a `face/` file of a reader visit).
         by: ReferenceClassification,
         /// The consents, when the answer reports them.
@@ -308,21 +306,24 @@ pub struct AnswerHeader<'a> {
 
 /// Writes `name` only when it has a value: the peers read an empty element as a value (an empty
 /// time as "-00-00 00:00:00").
-fn opt_el(out: &mut String, name: &str, value: Option<&str>) {
+pub(crate) fn opt_el(out: &mut String, name: &str, value: Option<&str>) {
     if let Some(v) = value.filter(|v| !v.is_empty()) {
         el(out, name, v);
     }
 }
 
-/// Writes the response XML (in `enc`), per SPEC §13, as the clinic programs read it: every
-/// header names the date, the institution and the character code and echoes the request's file
-/// id; an error answer still has its body's `ProcessingResultStatus`.
-pub fn response(
-    answer: Answer<'_>,
+/// Starts a message: the prolog and the whole `MessageHeader` (every header names the time, the
+/// day, the institution and the character code and echoes the request's file id; an error
+/// names its code and message; `extra` adds a kind's own header elements), up to and including
+/// `<MessageBody>`.
+pub(crate) fn open_message(
     header: &AnswerHeader<'_>,
     at: chrono::NaiveDateTime,
     enc: Encoding,
-) -> Vec<u8> {
+    by: ReferenceClassification,
+    error: Option<(&str, &str)>,
+    extra: impl FnOnce(&mut String),
+) -> String {
     let mut x = format!(
         "<?xml version=\"1.0\" encoding=\"{}\"?>\n<XmlMsg><MessageHeader>",
         enc.label()
@@ -339,30 +340,41 @@ pub fn response(
     );
     el(&mut x, "MedicalInstitutionCode", header.institution);
     opt_el(&mut x, "ArbitraryFileIdentifier", header.file_identifier);
-    let by = match &answer {
-        Answer::Checked { by, .. } => *by,
-        Answer::Error { .. } => ReferenceClassification::Numbers,
-    };
     el(&mut x, "ReferenceClassification", by.code());
-    match &answer {
-        Answer::Checked { .. } => {
-            el(&mut x, "SegmentOfResult", SegmentOfResult::Ok.code());
-        }
-        Answer::Error { code, message } => {
+    match error {
+        None => el(&mut x, "SegmentOfResult", SegmentOfResult::Ok.code()),
+        Some((code, message)) => {
             el(&mut x, "SegmentOfResult", SegmentOfResult::Error.code());
             el(&mut x, "ErrorCode", code);
             el(&mut x, "ErrorMessage", message);
         }
     }
     el(&mut x, "CharacterCodeIdentifier", enc.identifier());
+    extra(&mut x);
     x.push_str("</MessageHeader><MessageBody>");
+    x
+}
+
+/// Writes the response XML (in `enc`), per SPEC §13, as the clinic programs read it: every
+/// header names the date, the institution and the character code and echoes the request's file
+/// id; an error answer still has its body's `ProcessingResultStatus`.
+pub fn response(
+    answer: Answer<'_>,
+    header: &AnswerHeader<'_>,
+    at: chrono::NaiveDateTime,
+    enc: Encoding,
+) -> Vec<u8> {
+    let (by, error) = match &answer {
+        Answer::Checked { by, .. } => (*by, None),
+        Answer::Error { code, message } => {
+            (ReferenceClassification::Numbers, Some((*code, *message)))
+        }
+    };
+    let mut x = open_message(header, at, enc, by, error, |_| {});
     match answer {
         Answer::Error { .. } => el(&mut x, "ProcessingResultStatus", "2"),
         Answer::Checked {
-            result,
-            reference_number,
-            consent,
-            ..
+            result, consent, ..
         } => {
             el(&mut x, "ProcessingResultStatus", "1");
             let validity = result
@@ -372,7 +384,7 @@ pub fn response(
             if let Some(r) = result {
                 x.push_str("<ResultList><ResultOfQualificationConfirmation>");
                 result_elements(&mut x, r, consent.as_ref());
-                opt_el(&mut x, "ReferenceNumber", Some(reference_number));
+                opt_el(&mut x, "ReferenceNumber", r.reference_number.as_deref());
                 x.push_str("</ResultOfQualificationConfirmation></ResultList>");
             }
         }

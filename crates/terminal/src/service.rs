@@ -3,6 +3,7 @@
 //! `face/`. Deployed on the clinic PC beside the clinic software, apart from the server.
 
 use crate::folder::{CardVisit, CheckOutcome, Checker, Folder};
+use crate::kinds::{Ask, OtherOutcome, OtherRequest};
 use crate::message::CheckRequest;
 use crate::TerminalError;
 use kakunin_api::client::{ClientError, StaffClient};
@@ -52,25 +53,73 @@ impl ApiChecker {
                 result: Box::new(result),
             },
             Err(e) if e.code() == Some(ApiCode::QualificationNotFound) => CheckOutcome::NotFound,
-            Err(ClientError::Refused {
-                status: 400..=499,
-                code,
-                message,
-                ..
-            }) => CheckOutcome::Refused {
-                code: code.as_str().to_owned(),
-                message,
+            Err(e) => match refusal(e) {
+                Ok((code, message)) => CheckOutcome::Refused { code, message },
+                Err(down) => CheckOutcome::Unavailable(down),
             },
-            Err(ClientError::Answer { detail, .. }) => CheckOutcome::Refused {
-                code: "bad_answer".into(),
-                message: format!("the service answered something unexpected: {detail}"),
+        }
+    }
+}
+
+/// A refusal from the service as the answer reports it; `None` when the service is not there.
+fn refusal(e: ClientError) -> Result<(String, String), String> {
+    match e {
+        ClientError::Refused {
+            status: 400..=499,
+            code,
+            message,
+            ..
+        } => Ok((code.as_str().to_owned(), message)),
+        ClientError::Answer { detail, .. } => Ok((
+            "bad_answer".into(),
+            format!("the service answered something unexpected: {detail}"),
+        )),
+        e => Err(e.to_string()),
+    }
+}
+
+impl ApiChecker {
+    async fn other_one(&self, r: &OtherRequest) -> OtherOutcome {
+        let done = match &r.ask {
+            Ask::Information(q) => self
+                .api
+                .information_by_numbers(q)
+                .await
+                .map(OtherOutcome::Information),
+            Ask::Register(reg) => self
+                .api
+                .register_reference(reg)
+                .await
+                .map(OtherOutcome::Registered),
+            Ask::Batch(regs) => self
+                .api
+                .register_references(&kakunin_api::references::RegistrationBatch {
+                    registrations: regs.clone(),
+                })
+                .await
+                .map(OtherOutcome::Received),
+            Ask::BatchResult(n) => self
+                .api
+                .reference_batch(n)
+                .await
+                .map(OtherOutcome::BatchResult),
+        };
+        match done {
+            Ok(o) => o,
+            Err(e) => match refusal(e) {
+                Ok((code, message)) => OtherOutcome::Refused { code, message },
+                Err(down) => OtherOutcome::Unavailable(down),
             },
-            Err(e) => CheckOutcome::Unavailable(e.to_string()),
         }
     }
 }
 
 impl Checker for ApiChecker {
+    fn other(&mut self, r: &OtherRequest) -> OtherOutcome {
+        let this = &*self;
+        tokio::task::block_in_place(|| this.handle.block_on(this.other_one(r)))
+    }
+
     fn check(&mut self, r: &CheckRequest) -> CheckOutcome {
         let this = &*self;
         tokio::task::block_in_place(|| this.handle.block_on(this.check_one(r)))
@@ -242,145 +291,4 @@ pub async fn face_pass(
             .map_err(|e| TerminalError::Folder(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(written)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use kakunin_api::client::ReaderClient;
-    use kakunin_api::visits::{ConsentRequest, IdentityEvidence, StartVisit};
-    use kakunin_card::client::MyNumberCard;
-    use kakunin_core::consent::ConsentSelection;
-
-    /// A reader enrolled with the demo clinic.
-    async fn demo_reader(base: &str) -> ReaderClient {
-        let reader = ReaderClient::new(
-            reqwest::Client::new(),
-            base,
-            "r-terminal-test",
-            kakunin_evidence::attestation::ReaderKey::generate(),
-        );
-        let operator = StaffClient::new(reqwest::Client::new(), base, "demo-token-admin");
-        let clinic = kakunin_store::seed::demo_institution_codes().0;
-        kakunin_reader::enrol::register(&reader, &operator, Some(&clinic))
-            .await
-            .unwrap();
-        reader
-    }
-
-    /// A standard demo card checked in by PIN at `reader`, consenting to medication and the
-    /// limit category; answers the visit's id.
-    async fn card_visit_by_pin(reader: &ReaderClient) -> String {
-        let ca = kakunin_evidence::ca::DemoCa::new().unwrap();
-        let face = kakunin_reader::demo::face(vec![]);
-        let mut card = MyNumberCard::new(kakunin_reader::demo::card(&ca, 1, false, &face).unwrap());
-        let der = card.read_auth_certificate().unwrap();
-        let v = reader
-            .start_visit(&StartVisit {
-                certificate: kakunin_evidence::b64(&der),
-                placed_by: Default::default(),
-            })
-            .await
-            .unwrap();
-        let nonce = reader.nonce(&v.id).await.unwrap().nonce;
-        let signature = card.sign_with_pin("1234", nonce.as_bytes(), false).unwrap();
-        let pin = IdentityEvidence::Pin {
-            nonce,
-            signature: kakunin_evidence::b64(signature),
-            certificate: kakunin_evidence::b64(&der),
-        };
-        reader.identity(&v.id, &pin).await.unwrap();
-        let consent = ConsentRequest {
-            selection: ConsentSelection {
-                medication: true,
-                checkup: false,
-                clinical: false,
-                limit_amount: true,
-            },
-            assisted: false,
-        };
-        let done = reader.consent(&v.id, &consent).await.unwrap();
-        assert_eq!(done.next, NextStep::Done, "{done:?}");
-        done.id
-    }
-
-    fn checker(base: &str) -> ApiChecker {
-        ApiChecker::new(
-            StaffClient::new(reqwest::Client::new(), base, "demo-token-reception"),
-            tokio::runtime::Handle::current(),
-        )
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn every_visit_completed_while_the_terminal_was_stopped_is_written() {
-        let (_dir, base) = kakunin_server::testing::demo_server(4).await;
-        let folder_dir = tempfile::tempdir().unwrap();
-        let folder = Folder::open(folder_dir.path()).unwrap();
-        let since = face_since(folder_dir.path()).unwrap();
-        let reader = demo_reader(&base).await;
-        // More than the latest hundred the reception queue shows.
-        for _ in 0..110 {
-            card_visit_by_pin(&reader).await;
-        }
-        let checker = checker(&base);
-        assert_eq!(face_pass(&folder, &checker, since).await.unwrap(), 110);
-        assert_eq!(face_pass(&folder, &checker, since).await.unwrap(), 0);
-        // The cursor moved on: a later visit is found from there.
-        assert!(folder_dir.path().join("face/.cursor").exists());
-        card_visit_by_pin(&reader).await;
-        assert_eq!(face_pass(&folder, &checker, since).await.unwrap(), 1);
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn completed_card_visits_are_written_to_face_once() {
-        let (_dir, base) = kakunin_server::testing::demo_server(4).await;
-        let folder_dir = tempfile::tempdir().unwrap();
-        let folder = Folder::open(folder_dir.path()).unwrap();
-        let since = face_since(folder_dir.path()).unwrap();
-        assert_eq!(
-            face_since(folder_dir.path()).unwrap(),
-            since,
-            "kept across restarts"
-        );
-        let checker = checker(&base);
-        let id = card_visit_by_pin(&demo_reader(&base).await).await;
-
-        assert_eq!(face_pass(&folder, &checker, since).await.unwrap(), 1);
-        assert_eq!(
-            face_pass(&folder, &checker, since).await.unwrap(),
-            0,
-            "once"
-        );
-        let name = std::fs::read_dir(folder_dir.path().join("face"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .find(|n| n.ends_with(".xml"))
-            .unwrap();
-        assert!(
-            name.starts_with(&format!("OQSsiquc01res_face_{id}_")),
-            "{name}"
-        );
-        let bytes = std::fs::read(folder_dir.path().join("face").join(&name)).unwrap();
-        let text = encoding_rs::SHIFT_JIS.decode(&bytes).0.into_owned();
-        for want in [
-            "<ReferenceClassification>1</ReferenceClassification>",
-            "<PharmaceuticalInfoConsFlg>1</PharmaceuticalInfoConsFlg>",
-            "<SpecificHealthCheckupsInfoConsFlg>0</SpecificHealthCheckupsInfoConsFlg>",
-            "<LimitApplicationCertificateRelatedConsFlg>1</LimitApplicationCertificateRelatedConsFlg>",
-        ] {
-            assert!(text.contains(want), "{want} in {text}");
-        }
-
-        // Visits from before the terminal first ran on the folder are not written.
-        let later = tempfile::tempdir().unwrap();
-        let later_folder = Folder::open(later.path()).unwrap();
-        let later_since = face_since(later.path()).unwrap();
-        assert_eq!(
-            face_pass(&later_folder, &checker, later_since)
-                .await
-                .unwrap(),
-            0
-        );
-    }
 }

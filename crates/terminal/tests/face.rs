@@ -31,6 +31,7 @@ fn elderly() -> EligibilityResult {
             valid_to: "2029-06-14".parse().unwrap(),
             copay_percent: 20,
         }),
+        reference_number: None,
     }
 }
 

@@ -37,6 +37,7 @@ fn result() -> EligibilityResult {
         valid_to: None,
         limit_category: Some("A03".into()),
         elderly_recipient: None,
+        reference_number: None,
     }
 }
 

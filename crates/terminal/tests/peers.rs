@@ -65,6 +65,7 @@ fn result() -> EligibilityResult {
         valid_to: None,
         limit_category: Some("B05".into()),
         elderly_recipient: None,
+        reference_number: None,
     }
 }
 
@@ -273,4 +274,306 @@ fn a_face_file_is_what_reception_programs_take_in() {
         !els.iter().any(|(p, _)| p.ends_with("ReferenceNumber")),
         "no 照会番号 registered"
     );
+}
+
+mod other_kinds {
+    //! The answers to the other kinds, at the paths the peers select: OQSDrug2's medication
+    //! reader (`/XmlMsg/MessageHeader/QuaInf`, `/XmlMsg/MessageBody/MeTrMonthInf`,
+    //! `DiDateInfs/DiDateInf`, `DrugInfs/DrugInf`, `//ResultCode`), its checkup reader
+    //! (`/XmlMsg/MessageHeader/QualificationsInfo`, `//SpecificHealthCheckupInfo`,
+    //! `HealthCheckupResultAndQuestionInfos/HealthCheckupResultAndQuestionInfo`) and its batch
+    //! reader (`//ReceptionNumber`, `//ProcessingResultStatus`), MynaReception's registration
+    //! reader (`SegmentOfResult`, `ProcessingResultStatus`, `ReferenceNumber`,
+    //! `ArbitraryFileIdentifier`).
+    use super::{elements, one, CLINIC};
+    use kakunin_api::eligibility::MedicalItem;
+    use kakunin_api::references::{BatchReceipt, InformationView, RegistrationOutcome};
+    use kakunin_core::consent::InfoCategory;
+    use kakunin_terminal::kinds::{self, OtherOutcome};
+    use kakunin_terminal::replies::reply;
+
+    fn request(kind: &str, header: &str, body: &str) -> kinds::OtherRequest {
+        let xml = format!("<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><XmlMsg><MessageHeader><MedicalInstitutionCode>{CLINIC}</MedicalInstitutionCode><ArbitraryFileIdentifier>X9</ArbitraryFileIdentifier>{header}</MessageHeader><MessageBody>{body}</MessageBody></XmlMsg>");
+        kinds::parse(kind, &encoding_rs::SHIFT_JIS.encode(&xml).0).unwrap()
+    }
+
+    fn text(bytes: Vec<u8>) -> String {
+        encoding_rs::SHIFT_JIS.decode(&bytes).0.into_owned()
+    }
+
+    fn now() -> chrono::NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_opt(9, 30, 0)
+            .unwrap()
+    }
+
+    fn view(items: Vec<MedicalItem>) -> InformationView {
+        InformationView {
+            name: "髙橋 﨑子".into(),
+            name_kana: "タカハシ サキコ".into(),
+            birth_date: chrono::NaiveDate::from_ymd_opt(1950, 3, 4).unwrap(),
+            sex: 2,
+            items,
+        }
+    }
+
+    fn item(
+        category: InfoCategory,
+        day: (i32, u32, u32),
+        content: serde_json::Value,
+    ) -> MedicalItem {
+        MedicalItem {
+            category,
+            recorded_on: chrono::NaiveDate::from_ymd_opt(day.0, day.1, day.2).unwrap(),
+            content,
+        }
+    }
+
+    const NUMBERS: &str = "<InsurerNumber>  123453</InsurerNumber><InsuranceCardSymbol>12</InsuranceCardSymbol><InsuredPersonIdentificationNumber>34</InsuredPersonIdentificationNumber><BranchNumber>01</BranchNumber>";
+
+    #[test]
+    fn a_medication_request_as_oqsdrug_writes_it_is_read() {
+        let r = request(
+            "YZKsiquc01",
+            NUMBERS,
+            "<StartDate>202601</StartDate><EndDate>202611</EndDate><FileCategory>1</FileCategory>",
+        );
+        let kinds::Ask::Information(q) = &r.ask else {
+            panic!("{r:?}")
+        };
+        assert_eq!(q.category, InfoCategory::Medication);
+        assert_eq!(
+            q.numbers.insurer_number, "123453",
+            "spaces of the padding dropped"
+        );
+        assert_eq!(
+            (
+                q.numbers.symbol.as_str(),
+                q.numbers.number.as_str(),
+                q.numbers.branch.as_str()
+            ),
+            ("12", "34", "01")
+        );
+        assert_eq!(q.from, chrono::NaiveDate::from_ymd_opt(2026, 1, 1));
+        assert_eq!(q.to, chrono::NaiveDate::from_ymd_opt(2026, 11, 30));
+        assert_eq!(r.file_identifier.as_deref(), Some("X9"));
+    }
+
+    #[test]
+    fn medication_sits_where_oqsdrug_reads_it() {
+        let r = request("YZKsiquc01", NUMBERS, "");
+        let items = vec![
+            item(
+                InfoCategory::Medication,
+                (2026, 11, 2),
+                serde_json::json!({ "drug": "アムロジピン錠5mg", "dose": "1日1回1錠", "days": 28 }),
+            ),
+            item(
+                InfoCategory::Medication,
+                (2026, 11, 2),
+                serde_json::json!({ "drug": "メトホルミン錠250mg" }),
+            ),
+            item(
+                InfoCategory::Medication,
+                (2026, 10, 5),
+                serde_json::json!("ロキソプロフェン錠60mg"),
+            ),
+        ];
+        let x = text(reply(&r, OtherOutcome::Information(view(items)), CLINIC, now()).unwrap());
+        let els = elements(&x);
+        assert_eq!(one(&els, "XmlMsg/MessageHeader/ResultCode"), "1");
+        assert_eq!(one(&els, "XmlMsg/MessageHeader/QuaInf/Name"), "髙橋 﨑子");
+        assert_eq!(
+            one(&els, "XmlMsg/MessageHeader/QuaInf/KanaName"),
+            "タカハシ サキコ"
+        );
+        assert_eq!(one(&els, "XmlMsg/MessageHeader/QuaInf/Birth"), "19500304");
+        assert_eq!(one(&els, "XmlMsg/MessageHeader/QuaInf/AdmGendCode"), "2");
+        assert_eq!(
+            one(&els, "XmlMsg/MessageHeader/ArbitraryFileIdentifier"),
+            "X9"
+        );
+        let months: Vec<&str> = els
+            .iter()
+            .filter(|(p, _)| p == "XmlMsg/MessageBody/MeTrMonthInf/MeTrMonth")
+            .map(|(_, t)| t.as_str())
+            .collect();
+        assert_eq!(months, ["202610", "202611"]);
+        let drug = "XmlMsg/MessageBody/MeTrMonthInf/DiDateInfs/DiDateInf/DrugInfs/DrugInf";
+        let drugs: Vec<&str> = els
+            .iter()
+            .filter(|(p, _)| p == &format!("{drug}/DrugN"))
+            .map(|(_, t)| t.as_str())
+            .collect();
+        assert_eq!(
+            drugs,
+            [
+                "ロキソプロフェン錠60mg",
+                "アムロジピン錠5mg",
+                "メトホルミン錠250mg"
+            ]
+        );
+        let days: Vec<&str> = els
+            .iter()
+            .filter(|(p, _)| p.ends_with("DiDateInf/DiDate"))
+            .map(|(_, t)| t.as_str())
+            .collect();
+        assert_eq!(days, ["20261005", "20261102"], "one DiDateInf per day");
+        assert_eq!(one(&els, &format!("{drug}/UsageN")), "1日1回1錠");
+        assert_eq!(one(&els, &format!("{drug}/Times")), "28");
+    }
+
+    #[test]
+    fn checkups_sit_where_oqsdrug_reads_them() {
+        let r = request("TKKsiquc01", NUMBERS, "");
+        let items = vec![item(
+            InfoCategory::Checkup,
+            (2026, 6, 1),
+            serde_json::json!({ "bmi": 23.1, "hba1c": 5.6, "note": "要経過観察" }),
+        )];
+        let x = text(reply(&r, OtherOutcome::Information(view(items)), CLINIC, now()).unwrap());
+        let els = elements(&x);
+        assert_eq!(
+            one(&els, "XmlMsg/MessageHeader/QualificationsInfo/KanasName"),
+            "タカハシ サキコ"
+        );
+        assert_eq!(
+            one(&els, "XmlMsg/MessageHeader/QualificationsInfo/Birthday"),
+            "19500304"
+        );
+        assert_eq!(
+            one(
+                &els,
+                "XmlMsg/MessageHeader/QualificationsInfo/AdministrativeGenderCode"
+            ),
+            "2"
+        );
+        assert_eq!(
+            one(
+                &els,
+                "XmlMsg/MessageBody/SpecificHealthCheckupInfo/EffectiveTime"
+            ),
+            "20260601"
+        );
+        let info = "XmlMsg/MessageBody/SpecificHealthCheckupInfo/HealthCheckupResultAndQuestionInfos/HealthCheckupResultAndQuestionInfo";
+        let values: Vec<(&str, &str)> = els
+            .iter()
+            .filter(|(p, _)| p == &format!("{info}/ItemName"))
+            .map(|(_, t)| t.as_str())
+            .zip(
+                els.iter()
+                    .filter(|(p, _)| p == &format!("{info}/DataValue"))
+                    .map(|(_, t)| t.as_str()),
+            )
+            .collect();
+        assert_eq!(
+            values,
+            [("BMI", "23.1"), ("HbA1c", "5.6"), ("note", "要経過観察")]
+        );
+        let types: Vec<&str> = els
+            .iter()
+            .filter(|(p, _)| p == &format!("{info}/DataType"))
+            .map(|(_, t)| t.as_str())
+            .collect();
+        assert_eq!(types, ["PQ", "PQ", "ST"]);
+    }
+
+    #[test]
+    fn a_refused_information_request_says_why_where_oqsdrug_looks() {
+        let r = request("YZKsiquc01", NUMBERS, "");
+        let x = text(
+            reply(
+                &r,
+                OtherOutcome::Refused {
+                    code: "consent_missing".into(),
+                    message: "同意がありません".into(),
+                },
+                CLINIC,
+                now(),
+            )
+            .unwrap(),
+        );
+        let els = elements(&x);
+        assert_eq!(one(&els, "XmlMsg/MessageHeader/ResultCode"), "2");
+        assert_eq!(
+            one(&els, "XmlMsg/MessageHeader/MessageContents"),
+            "同意がありません"
+        );
+        assert_eq!(one(&els, "XmlMsg/MessageHeader/SegmentOfResult"), "9");
+        assert_eq!(one(&els, "XmlMsg/MessageBody/ProcessingResultStatus"), "2");
+        assert!(!x.contains("QuaInf"));
+    }
+
+    const REGISTRATION: &str = "<ReferenceNumberRegistrationInfo><ReferenceNumber>24434</ReferenceNumber><InsurerNumber>  123453</InsurerNumber><InsuredIdentificationNumber>34</InsuredIdentificationNumber><InsuredBranchNumber>00</InsuredBranchNumber></ReferenceNumberRegistrationInfo>";
+
+    #[test]
+    fn a_registration_answer_is_what_myna_reception_checks() {
+        let r = request("OQSsiimm01", "", REGISTRATION);
+        let kinds::Ask::Register(reg) = &r.ask else {
+            panic!("{r:?}")
+        };
+        assert_eq!(
+            (
+                reg.reference_number.as_str(),
+                reg.insurer_number.as_str(),
+                reg.symbol.as_str()
+            ),
+            ("24434", "123453", "")
+        );
+        let done = RegistrationOutcome {
+            registration: reg.clone(),
+            registered: true,
+            code: None,
+            message: None,
+        };
+        let els = elements(&text(
+            reply(&r, OtherOutcome::Registered(done), CLINIC, now()).unwrap(),
+        ));
+        assert_eq!(one(&els, "XmlMsg/MessageHeader/SegmentOfResult"), "1");
+        assert_eq!(
+            one(&els, "XmlMsg/MessageHeader/ArbitraryFileIdentifier"),
+            "X9"
+        );
+        assert_eq!(one(&els, "XmlMsg/MessageBody/ProcessingResultStatus"), "1");
+        assert_eq!(
+            one(
+                &els,
+                "XmlMsg/MessageBody/ReferenceNumberRegistrationInfo/ReferenceNumber"
+            ),
+            "24434"
+        );
+        assert!(
+            !els.iter().any(|(p, _)| p.ends_with("InsuredCardSymbol")),
+            "no empty symbol"
+        );
+    }
+
+    #[test]
+    fn a_batch_answer_carries_its_reception_number() {
+        let r = request("OQSmuimm01", "", &REGISTRATION.repeat(3));
+        let kinds::Ask::Batch(regs) = &r.ask else {
+            panic!("{r:?}")
+        };
+        assert_eq!(regs.len(), 3);
+        let receipt = BatchReceipt {
+            reception_number: "1234567890123456".into(),
+            received: 3,
+        };
+        let els = elements(&text(
+            reply(&r, OtherOutcome::Received(receipt), CLINIC, now()).unwrap(),
+        ));
+        assert_eq!(
+            one(&els, "XmlMsg/MessageBody/ReceptionNumber"),
+            "1234567890123456"
+        );
+        assert_eq!(one(&els, "XmlMsg/MessageBody/ProcessingResultStatus"), "1");
+        let too_many = format!("<?xml version=\"1.0\"?><XmlMsg><MessageHeader><MedicalInstitutionCode>{CLINIC}</MedicalInstitutionCode></MessageHeader><MessageBody>{}</MessageBody></XmlMsg>", REGISTRATION.repeat(kinds::MAX_BATCH + 1));
+        let e = kinds::parse("OQSmuimm01", too_many.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("split"), "{e}");
+        let odd = request("OQSmuimm02", "", "<ReceptionNumber>1</ReceptionNumber>");
+        assert!(matches!(odd.ask, kinds::Ask::BatchResult(ref n) if n == "1"));
+        let bad = format!("<?xml version=\"1.0\"?><XmlMsg><MessageHeader><MedicalInstitutionCode>{CLINIC}</MedicalInstitutionCode></MessageHeader><MessageBody><ReceptionNumber>../x</ReceptionNumber></MessageBody></XmlMsg>");
+        assert!(kinds::parse("OQSmuimm02", bad.as_bytes()).is_err());
+    }
 }

@@ -42,7 +42,11 @@ pub async fn visit_result(
         .ok_or_else(|| ApiError::conflict(ApiCode::ResultNotReady, "the visit has no person"))?;
     let q = state.store.qualification_of_person(person).await?;
     let consent = v.visit.consent.unwrap_or_default();
-    let result = EligibilityResult::new(&q, chrono::Utc::now().date_naive(), Some(&consent));
+    let mut result = EligibilityResult::new(&q, chrono::Utc::now().date_naive(), Some(&consent));
+    result.reference_number = state
+        .store
+        .reference_number(&s.institution_code, person)
+        .await?;
     state
         .audit_by(
             s,
@@ -102,7 +106,7 @@ pub async fn information_view(
     Ok(Json(items))
 }
 
-async fn lookup(state: &AppState, req: &NumbersCheck) -> ApiResult<QualificationRecord> {
+pub(crate) async fn lookup(state: &AppState, req: &NumbersCheck) -> ApiResult<QualificationRecord> {
     let numbers = InsuredNumbers {
         insurer: InsurerNumber::parse(&req.insurer_number)?,
         symbol: req.symbol.clone(),
@@ -157,7 +161,11 @@ pub async fn check_by_numbers(
         limit_amount: true,
         ..ConsentSelection::default()
     });
-    let result = EligibilityResult::new(&q, on, consent.as_ref());
+    let mut result = EligibilityResult::new(&q, on, consent.as_ref());
+    result.reference_number = state
+        .store
+        .reference_number(&s.institution_code, q.person_id)
+        .await?;
     state
         .audit_by(s, AuditAction::EligibilityCheck,
             &q.person_id.to_string(),

@@ -7,6 +7,7 @@ pub mod eligibility;
 pub mod health;
 pub mod municipal;
 pub mod readers;
+pub mod references;
 pub mod registrations;
 pub mod sessions;
 pub mod staff;
@@ -64,6 +65,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(eligibility::information_view))
         .routes(routes!(eligibility::check_by_numbers))
         .routes(routes!(eligibility::proxy_pickup))
+        .routes(routes!(references::register_reference))
+        .routes(routes!(references::register_batch))
+        .routes(routes!(references::batch_result))
+        .routes(routes!(references::information_by_numbers))
         .routes(routes!(declarations::submit_declaration))
         .routes(routes!(declarations::declaration_status))
         .routes(routes!(declarations::recheck_now))
