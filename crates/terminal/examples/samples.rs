@@ -37,7 +37,7 @@ fn result() -> EligibilityResult {
             valid_to: "2029-06-14".parse().expect("date"),
             copay_percent: 20,
         }),
-        reference_number: None,
+        reference_number: Some("24434".into()),
     }
 }
 

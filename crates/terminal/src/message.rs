@@ -393,6 +393,18 @@ pub fn response(
     encode(&x, enc)
 }
 
+/// `NameKana` as the eligibility terminal writes it and the peers' fixtures hold it (myclinic-ts
+/// `onshi-face.test.ts`: `ｼﾝﾘｮｳ ﾀﾛｳ`): half-width katakana, voiced marks as their own characters
+/// (ガ → ｶﾞ), an ASCII space between family and given name. Characters without a half-width
+/// form (ヰ, ヱ) stay as they are.
+pub fn half_width_kana(kana: &str) -> String {
+    let option = kelp::ConvOption {
+        kana: true,
+        ..Default::default()
+    };
+    kelp::z2h(&kana.replace('\u{3000}', " "), option)
+}
+
 /// The elements of one `ResultOfQualificationConfirmation`, optional ones only with a value.
 fn result_elements(x: &mut String, r: &EligibilityResult, consent: Option<&ConsentReport>) {
     el(x, "InsuredCardClassification", "01");
@@ -406,7 +418,7 @@ fn result_elements(x: &mut String, r: &EligibilityResult, consent: Option<&Conse
         &r.personal_family.to_string(),
     );
     el(x, "Name", &r.name);
-    el(x, "NameKana", &r.name_kana);
+    el(x, "NameKana", &half_width_kana(&r.name_kana));
     el(x, "Sex1", &r.sex.to_string());
     el(x, "Birthdate", &date_code(r.birth_date));
     opt_el(x, "Address", Some(&r.address));
@@ -494,6 +506,14 @@ mod tests {
                 _ => {}
             }
         }
+    }
+
+    #[test]
+    fn kana_is_written_half_width_as_the_peers_hold_it() {
+        assert_eq!(half_width_kana("シンリョウ タロウ"), "ｼﾝﾘｮｳ ﾀﾛｳ");
+        assert_eq!(half_width_kana("スズキ　エミコ"), "ｽｽﾞｷ ｴﾐｺ");
+        assert_eq!(half_width_kana("パーク ヴィヰ"), "ﾊﾟｰｸ ｳﾞｨヰ");
+        assert_eq!(half_width_kana("ｽｽﾞｷ"), "ｽｽﾞｷ", "already half-width");
     }
 
     #[test]
