@@ -40,6 +40,17 @@ pub enum Bench {
         /// Rate at which the clinic software drops them (files per second).
         #[arg(long, default_value_t = 1000)]
         rate: u64,
+        /// Put the folder (and the database) in a temporary directory under this one (default:
+        /// the system's): the folder's disk often bounds the rate, see docs/terminal.md.
+        #[arg(long)]
+        under: Option<std::path::PathBuf>,
+    },
+    /// A 照会番号 batch through the folder: one `OQSmuimm01` file of many registrations
+    /// (answered with a reception number), then its `OQSmuimm02` result.
+    TerminalBatch {
+        /// Registrations in the batch (at most 5,000).
+        #[arg(long, default_value_t = 5000)]
+        registrations: usize,
     },
 }
 
@@ -53,7 +64,12 @@ pub async fn run(b: Bench) -> Result<()> {
             concurrency,
             max_requests,
         } => eligibility(db, seconds, persons, concurrency, max_requests).await,
-        Bench::Terminal { requests, rate } => terminal(requests, rate).await,
+        Bench::Terminal {
+            requests,
+            rate,
+            under,
+        } => terminal(requests, rate, under).await,
+        Bench::TerminalBatch { registrations } => terminal_batch(registrations).await,
     }
 }
 
@@ -175,9 +191,14 @@ async fn eligibility(
 /// Drops `n` request files at `rate`/s into a terminal folder served by a real server, answers
 /// them, and prints `<rate> requests/s, p50 <x> ms, p99 <y> ms` (request file written → response
 /// file renamed into place, from the files' modification times).
-async fn terminal(n: usize, rate: u64) -> Result<()> {
+async fn terminal(n: usize, rate: u64, under: Option<std::path::PathBuf>) -> Result<()> {
     use kakunin_terminal::folder::Folder;
-    let dir = tempfile::tempdir()?;
+    let dir = match under {
+        Some(d) => {
+            tempfile::tempdir_in(&d).with_context(|| format!("cannot use {}", d.display()))?
+        }
+        None => tempfile::tempdir()?,
+    };
     let url = kakunin_store::sqlite_url(&dir.path().join("bench.db"));
     let store = Db {
         database_url: Some(url),
@@ -262,6 +283,99 @@ async fn terminal(n: usize, rate: u64) -> Result<()> {
         answered as f64 / elapsed,
         pct(0.5),
         pct(0.99)
+    );
+    Ok(())
+}
+
+/// Answers request `name` (written whole into req/) by passes until its answer is in res/;
+/// answers the answer's text and how long it took.
+fn answer_file(
+    folder: &mut kakunin_terminal::folder::Folder,
+    checker: &mut kakunin_terminal::service::ApiChecker,
+    name: &str,
+    xml: &str,
+) -> Result<(String, Duration)> {
+    let dir = folder.dir().to_path_buf();
+    kakunin_terminal::folder::write_atomically(&dir.join("req"), name, xml.as_bytes())?;
+    let res = dir.join("res").join(name.replacen("req_", "res_", 1));
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(300) {
+        folder.pass(checker, chrono::Local::now().naive_local())?;
+        if let Ok(text) = std::fs::read_to_string(&res) {
+            return Ok((text, start.elapsed()));
+        }
+    }
+    bail!("{name} was not answered within 5 minutes")
+}
+
+/// One 照会番号 batch of `n` registrations through the folder and the real server on a fresh
+/// SQLite database; prints the upload's and the result's times.
+async fn terminal_batch(n: usize) -> Result<()> {
+    use kakunin_terminal::folder::Folder;
+    let dir = tempfile::tempdir()?;
+    let url = kakunin_store::sqlite_url(&dir.path().join("bench.db"));
+    let store = Db {
+        database_url: Some(url),
+    }
+    .open()
+    .await?;
+    seed_with_progress(&store, (n as u64 * 2).max(10_000)).await?;
+    let mut infos = String::new();
+    let mut count = 0;
+    for (i, [insurer, symbol, number, branch]) in
+        store.sample_numbers(n).await?.into_iter().enumerate()
+    {
+        infos.push_str(&format!(
+            "<ReferenceNumberRegistrationInfo><ReferenceNumber>{i}</ReferenceNumber><InsurerNumber>{insurer}</InsurerNumber>\
+             <InsuredCardSymbol>{symbol}</InsuredCardSymbol><InsuredIdentificationNumber>{number}</InsuredIdentificationNumber>\
+             <InsuredBranchNumber>{branch}</InsuredBranchNumber></ReferenceNumberRegistrationInfo>"
+        ));
+        count += 1;
+    }
+    let message = |body: &str| {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><XmlMsg><MessageHeader><MedicalInstitutionCode>1310123455</MedicalInstitutionCode></MessageHeader><MessageBody>{body}</MessageBody></XmlMsg>")
+    };
+    let state = AppState::new(store.clone(), trust_anchor(None)?, Config::default()).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(kakunin_server::serve(state, listener));
+    let mut folder = Folder::open(&dir.path().join("terminal"))?.serving("1310123455");
+    let mut checker = kakunin_terminal::service::ApiChecker::new(
+        StaffClient::new(reqwest::Client::new(), &base, "demo-token-reception"),
+        tokio::runtime::Handle::current(),
+    );
+    let upload = message(&infos);
+    let (up, up_time) = answer_file(
+        &mut folder,
+        &mut checker,
+        "OQSmuimm01req_bench.xml",
+        &upload,
+    )?;
+    let reception = up
+        .split("<ReceptionNumber>")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .with_context(|| format!("no ReceptionNumber in the answer: {up}"))?
+        .to_owned();
+    let (down, down_time) = answer_file(
+        &mut folder,
+        &mut checker,
+        "OQSmuimm02req_bench.xml",
+        &message(&format!("<ReceptionNumber>{reception}</ReceptionNumber>")),
+    )?;
+    let registered = down
+        .matches("<ProcessingResultStatus>1</ProcessingResultStatus>")
+        .count()
+        .saturating_sub(1);
+    eprintln!(
+        "{registered} of {count} registered ({} bytes uploaded)",
+        upload.len()
+    );
+    println!(
+        "batch of {count}: upload answered in {:.2} s ({:.0} registrations/s), result in {:.0} ms",
+        up_time.as_secs_f64(),
+        count as f64 / up_time.as_secs_f64(),
+        down_time.as_secs_f64() * 1000.0
     );
     Ok(())
 }
