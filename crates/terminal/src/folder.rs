@@ -472,9 +472,17 @@ impl Folder {
         if marker.exists() {
             return Ok(false);
         }
+        // As the eligibility terminal names them (MynaReception's example:
+        // `OQSsiquc01res_face_27142063864da5260a16de5a3d3ad7_20260929160112.xml`): the
+        // institution's code and the check's own id run together, then the time; readers take
+        // `OQSsiquc01res_face_*_<yyyyMMddHHmmss>.xml` and today's date from the name.
         let name = format!(
-            "{FACE_PREFIX}{}_{}.xml",
-            visit.visit_id,
+            "{FACE_PREFIX}{}{}_{}.xml",
+            self.institution.as_deref().unwrap_or_default(),
+            visit
+                .visit_id
+                .trim_start_matches("v-")
+                .replace(['-', '_'], ""),
             now.format("%Y%m%d%H%M%S")
         );
         let header = message::AnswerHeader {

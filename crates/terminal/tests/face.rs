@@ -72,7 +72,9 @@ fn a_card_visit_is_written_once_with_consents_and_elderly_information() {
     let names = files(dir.path());
     assert_eq!(
         names,
-        vec![format!("{FACE_PREFIX}v-0123abcd_20261125093006.xml")]
+        vec![format!(
+            "{FACE_PREFIX}13101234520123abcd_20261125093006.xml"
+        )]
     );
     let bytes = std::fs::read(dir.path().join("face").join(&names[0])).unwrap();
     let (x, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);

@@ -244,13 +244,14 @@ fn a_face_file_is_what_reception_programs_take_in() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .find(|n| n.ends_with(".xml"))
         .unwrap();
-    // MynaReception: OQSsiquc01res_face_<anything>_<yyyyMMddHHmmss>.xml
-    let stamp = name
+    // MynaReception: OQSsiquc01res_face_<anything>_<yyyyMMddHHmmss>.xml, and as its example
+    // names them, the institution's code first.
+    let (id, stamp) = name
         .strip_prefix("OQSsiquc01res_face_")
         .and_then(|n| n.strip_suffix(".xml"))
         .and_then(|n| n.rsplit_once('_'))
-        .map(|(_, t)| t)
         .unwrap();
+    assert!(id.starts_with(CLINIC) && !id.contains('_'), "{name}");
     assert!(
         stamp.len() == 14 && stamp.bytes().all(|b| b.is_ascii_digit()),
         "{name}"

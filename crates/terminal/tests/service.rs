@@ -124,7 +124,10 @@ async fn completed_card_visits_are_written_to_face_once() {
         .find(|n| n.ends_with(".xml"))
         .unwrap();
     assert!(
-        name.starts_with(&format!("OQSsiquc01res_face_{id}_")),
+        name.starts_with(&format!(
+            "OQSsiquc01res_face_1310123455{}_",
+            id.trim_start_matches("v-")
+        )),
         "{name}"
     );
     let bytes = std::fs::read(folder_dir.path().join("face").join(&name)).unwrap();
