@@ -101,7 +101,9 @@ async fn every_visit_completed_while_the_terminal_was_stopped_is_written() {
 async fn completed_card_visits_are_written_to_face_once() {
     let (_dir, base) = kakunin_server::testing::demo_server(4).await;
     let folder_dir = tempfile::tempdir().unwrap();
-    let folder = Folder::open(folder_dir.path()).unwrap();
+    let folder = Folder::open(folder_dir.path())
+        .unwrap()
+        .serving("1310123455");
     let since = face_since(folder_dir.path()).unwrap();
     assert_eq!(
         face_since(folder_dir.path()).unwrap(),
