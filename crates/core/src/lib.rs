@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod card;
+pub mod card_face;
 pub mod consent;
 pub mod declaration;
 pub mod eligibility;

@@ -11,14 +11,27 @@ const ERAS: [(&str, (i32, u32, u32)); 5] = [
     ("明治", (1873, 1, 1)),
 ];
 
+/// The era of `date` and its year in that era (1 for 元年): 昭和26年 → `("昭和", 26)`. `None`
+/// before 1873 (the lunar calendar).
+pub fn era_of(date: NaiveDate) -> Option<(&'static str, i32)> {
+    let (era, (y, _, _)) = ERAS.iter().copied().find(|(_, (y, m, d))| {
+        NaiveDate::from_ymd_opt(*y, *m, *d).is_some_and(|start| date >= start)
+    })?;
+    Some((era, date.year() - y + 1))
+}
+
+/// The day named by era `era`, era year `year` (1 for 元年), `month` and `day`; `None` for an
+/// unknown era or a day the era did not have (平成32年, 昭和64年1月8日).
+pub fn from_era(era: &str, year: i32, month: u32, day: u32) -> Option<NaiveDate> {
+    let (_, (y, _, _)) = ERAS.iter().copied().find(|(name, _)| *name == era)?;
+    let date = NaiveDate::from_ymd_opt(y + year - 1, month, day)?;
+    (year >= 1 && era_of(date).is_some_and(|(e, _)| e == era)).then_some(date)
+}
+
 /// `date` in the Japanese era: 「昭和26年11月10日」, the first year as 「元年」. `None` before
 /// 1873 (the lunar calendar).
 pub fn japanese_date(date: NaiveDate) -> Option<String> {
-    let (era, (y, m, d)) = ERAS.iter().copied().find(|(_, (y, m, d))| {
-        NaiveDate::from_ymd_opt(*y, *m, *d).is_some_and(|start| date >= start)
-    })?;
-    let _ = (m, d);
-    let year = date.year() - y + 1;
+    let (era, year) = era_of(date)?;
     let year = if year == 1 {
         "元".to_owned()
     } else {
@@ -56,6 +69,18 @@ mod tests {
         assert_eq!(japanese_date(d(1926, 12, 25)).unwrap(), "昭和元年12月25日");
         assert_eq!(japanese_date(d(1926, 12, 24)).unwrap(), "大正15年12月24日");
         assert_eq!(japanese_date(d(1860, 1, 1)), None);
+    }
+
+    #[test]
+    fn era_dates_read_back() {
+        assert_eq!(from_era("昭和", 55, 2, 17), Some(d(1980, 2, 17)));
+        assert_eq!(from_era("平成", 1, 1, 8), Some(d(1989, 1, 8)));
+        assert_eq!(from_era("令和", 8, 12, 1), Some(d(2026, 12, 1)));
+        assert_eq!(from_era("昭和", 64, 1, 8), None, "平成 by then");
+        assert_eq!(from_era("平成", 32, 1, 1), None, "令和 by then");
+        assert_eq!(from_era("平成", 0, 5, 1), None);
+        assert_eq!(from_era("天保", 3, 1, 1), None);
+        assert_eq!(era_of(d(2019, 5, 1)), Some(("令和", 1)));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The `kakunin` command: run the service, seed demo data, migrate, benchmark.
 
 mod bench;
+mod card;
 mod face;
 mod reader;
 mod staff;
@@ -73,6 +74,11 @@ enum Command {
     Face {
         #[command(subcommand)]
         what: face::Face,
+    },
+    /// The card's printed face: read 照合番号B from a photograph, render and measure a test set.
+    Card {
+        #[command(subcommand)]
+        what: card::Card,
     },
     /// The card-reader agent.
     Reader {
@@ -214,7 +220,7 @@ fn pem_to_der(bytes: &[u8]) -> Option<Vec<u8>> {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     let filter = match cli.command {
-        Command::Bench { .. } | Command::Face { .. } => "warn",
+        Command::Bench { .. } | Command::Face { .. } | Command::Card { .. } => "warn",
         _ => "info",
     };
     tracing_subscriber::fmt()
@@ -347,6 +353,7 @@ async fn main() -> Result<()> {
         }
         Command::Bench { what } => bench::run(what).await?,
         Command::Face { what } => face::run(what)?,
+        Command::Card { what } => card::run(what)?,
         Command::Reader { what } => reader::run(what).await?,
         Command::Terminal(args) => terminal::run(args).await?,
         Command::Tls {

@@ -1,0 +1,217 @@
+//! Reading the three fields of 照合番号B from a rectified card with Tesseract 5 (Japanese
+//! model, each field one line, constrained to the characters it can hold), and judging how
+//! sure the read is: each field's own confidence, and a field that does not parse as what it
+//! must be (a real day of the era; four digits) is no read at all.
+
+use crate::detect;
+use crate::layout::{self, Area};
+use crate::{CardFaceError, NumberBRead};
+use image::{GrayImage, RgbImage};
+use tesseract::Tesseract;
+
+/// One Tesseract engine per field kind, kept between frames (loading the Japanese model takes
+/// longer than reading a line).
+pub struct Reader {
+    engines: Vec<Option<Tesseract>>,
+}
+
+/// What each field may contain.
+const WHITELISTS: [&str; 3] = [
+    "0123456789年月日生昭和平成令元大正明治",
+    "0123456789年月日まで有効",
+    "0123456789",
+];
+
+impl Reader {
+    /// Loads the engines (Debian's `tesseract-ocr-jpn`; `TESSDATA_PREFIX` names another place).
+    pub fn new() -> Result<Reader, CardFaceError> {
+        let mut engines = vec![];
+        for whitelist in WHITELISTS {
+            let t = Tesseract::new(None, Some("jpn"))
+                .map_err(|e| CardFaceError::Ocr(format!("cannot load Tesseract's Japanese model ({e}); install tesseract-ocr-jpn (./scripts/setup-ocr)")))?
+                .set_variable("tessedit_char_whitelist", whitelist)
+                .and_then(|t| t.set_variable("tessedit_pageseg_mode", "7"))
+                .and_then(|t| t.set_variable("debug_file", "/dev/null"))
+                .map_err(|e| CardFaceError::Ocr(e.to_string()))?;
+            engines.push(Some(t));
+        }
+        Ok(Reader { engines })
+    }
+
+    /// Reads one field: its text and Tesseract's confidence (0–100).
+    fn line(&mut self, which: usize, img: &GrayImage) -> Result<(String, i32), CardFaceError> {
+        let t = self.engines[which]
+            .take()
+            .ok_or_else(|| CardFaceError::Ocr("engine lost after an earlier failure".into()))?;
+        let t = t
+            .set_frame(
+                img.as_raw(),
+                img.width() as i32,
+                img.height() as i32,
+                1,
+                img.width() as i32,
+            )
+            .map_err(|e| CardFaceError::Ocr(e.to_string()))?
+            .set_source_resolution(300);
+        let mut t = t
+            .recognize()
+            .map_err(|e| CardFaceError::Ocr(e.to_string()))?;
+        let text = t
+            .get_text()
+            .map_err(|e| CardFaceError::Ocr(e.to_string()))?;
+        let conf = t.mean_text_conf();
+        self.engines[which] = Some(t);
+        Ok((text.trim().to_owned(), conf))
+    }
+
+    /// Reads 照合番号B from a camera frame: finds the card, straightens it, reads its birth date,
+    /// expiry and security code.
+    pub fn read(&mut self, frame: &RgbImage) -> Result<NumberBRead, CardFaceError> {
+        let corners = detect::find_card(frame)?;
+        let (card, _) = detect::rectify(frame, corners)?;
+        if !detect::looks_like_front(&card) {
+            return Err(CardFaceError::BackShown);
+        }
+        self.read_rectified(&card)
+    }
+
+    /// Reads one field twice — binarised here, and as grey for Tesseract's own binarisation —
+    /// and parses each. A field read two ways that disagree is not read (never a guess);
+    /// answers the value and the better confidence of the readings that agree.
+    fn field_value<T: PartialEq + std::fmt::Debug>(
+        &mut self,
+        which: usize,
+        grey: &GrayImage,
+        area: Area,
+        what: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<(T, f32), CardFaceError> {
+        let mut found: Vec<(T, i32)> = vec![];
+        let mut seen = vec![];
+        for img in [field(grey, area), field_grey(grey, area)] {
+            let (text, conf) = self.line(which, &img)?;
+            if let Some(v) = parse(&text) {
+                found.push((v, conf));
+            }
+            seen.push(text);
+        }
+        match found.len() {
+            0 => Err(CardFaceError::Unreadable(format!("{what} {:?}", seen[0]))),
+            1 => {
+                let (v, c) = found.pop().expect("one");
+                Ok((v, c.max(0) as f32 / 100.0))
+            }
+            _ if found[0].0 != found[1].0 => Err(CardFaceError::Unreadable(format!(
+                "{what} (read as {:?} and {:?})",
+                found[0].0, found[1].0
+            ))),
+            _ => {
+                let c = found[0].1.max(found[1].1);
+                Ok((found.swap_remove(0).0, c.max(0) as f32 / 100.0))
+            }
+        }
+    }
+
+    /// Reads the fields of a rectified front.
+    pub fn read_rectified(&mut self, card: &RgbImage) -> Result<NumberBRead, CardFaceError> {
+        let grey = image::DynamicImage::ImageRgb8(card.clone()).into_luma8();
+        let (birth, c0) = self.field_value(
+            0,
+            &grey,
+            grow(layout::BIRTH, 1.8, 0.8),
+            "birth date",
+            layout::parse_birth,
+        )?;
+        // Inside the expiry box: its lines are not text.
+        let (expiry, c1) = self.field_value(
+            1,
+            &grey,
+            grow(layout::EXPIRY, -0.6, -0.6),
+            "expiry",
+            layout::parse_expiry,
+        )?;
+        let (security_code, c2) = self.field_value(
+            2,
+            &grey,
+            grow(layout::CODE, 0.5, 0.5),
+            "security code",
+            layout::parse_code,
+        )?;
+        Ok(NumberBRead::new(
+            birth,
+            expiry,
+            security_code,
+            c0.min(c1).min(c2),
+        ))
+    }
+}
+
+/// `a` with `dx` mm more on the left and right and `dy` mm above and below (less when negative).
+fn grow(a: Area, dx: f32, dy: f32) -> Area {
+    Area {
+        x0: a.x0 - dx,
+        y0: a.y0 - dy,
+        x1: a.x1 + dx,
+        y1: a.y1 + dy,
+    }
+}
+
+/// A field's box, grey, contrast stretched and binarised against its own
+/// neighbourhood (glare and dim light differ across the card), on a white border.
+pub fn field(grey: &GrayImage, a: Area) -> GrayImage {
+    let (x, y, w, h) = a.px();
+    let w = w.min(grey.width() - x);
+    let h = h.min(grey.height() - y);
+    let crop = image::imageops::crop_imm(grey, x, y, w, h).to_image();
+    let stretched =
+        imageproc::contrast::stretch_contrast(&crop, min_of(&crop), max_of(&crop), 0, 255);
+    // Ink is clearly darker than its neighbourhood (a plain area's noise is not).
+    let mean = imageproc::filter::box_filter(&stretched, 18, 18);
+    let bin = GrayImage::from_fn(w, h, |x, y| {
+        let (p, m) = (
+            stretched.get_pixel(x, y).0[0] as i32,
+            mean.get_pixel(x, y).0[0] as i32,
+        );
+        image::Luma([if p + 28 < m { 0 } else { 255 }])
+    });
+    pad(&bin)
+}
+
+/// How much a field is enlarged for Tesseract (its line model reads text about 50 px high best).
+const ENLARGE: f32 = 1.5;
+
+/// Enlarged, on a white border.
+fn pad(img: &GrayImage) -> GrayImage {
+    let (w, h) = (
+        (img.width() as f32 * ENLARGE) as u32,
+        (img.height() as f32 * ENLARGE) as u32,
+    );
+    let big = image::imageops::resize(img, w, h, image::imageops::FilterType::Triangle);
+    let mut out = GrayImage::from_pixel(w + 40, h + 40, image::Luma([255]));
+    image::imageops::overlay(&mut out, &big, 20, 20);
+    out
+}
+
+/// A field's box, grey and contrast stretched, on a white border: Tesseract
+/// binarises it itself.
+pub fn field_grey(grey: &GrayImage, a: Area) -> GrayImage {
+    let (x, y, w, h) = a.px();
+    let w = w.min(grey.width() - x);
+    let h = h.min(grey.height() - y);
+    let crop = image::imageops::crop_imm(grey, x, y, w, h).to_image();
+    let stretched =
+        imageproc::contrast::stretch_contrast(&crop, min_of(&crop), max_of(&crop), 0, 255);
+    pad(&stretched)
+}
+
+fn min_of(g: &GrayImage) -> u8 {
+    let mut v: Vec<u8> = g.pixels().map(|p| p.0[0]).collect();
+    v.sort_unstable();
+    v[v.len() / 100]
+}
+
+fn max_of(g: &GrayImage) -> u8 {
+    let mut v: Vec<u8> = g.pixels().map(|p| p.0[0]).collect();
+    v.sort_unstable();
+    v[v.len() - 1 - v.len() / 100].max(min_of(g).saturating_add(1))
+}

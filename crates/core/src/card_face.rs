@@ -1,0 +1,112 @@
+//! The card-face applet's 照合番号B (SPEC §9): how it is formed, and when a reader may try one
+//! read from the card's printed face. The applet locks after consecutive wrong entries, and
+//! switching to visual confirmation does not reset its count; a locked card needs the
+//! municipal counter. So a read is tried only when it is sure, once, never again
+//! automatically after a failure, and never when few tries are left.
+
+use chrono::{Datelike, NaiveDate};
+
+/// The least confidence (0–1) a read of the card's face must have to be tried against the card
+/// (calibrated on the rendered test set so that no wrong read reaches it: docs/card-face.md).
+pub const READ_CONFIDENCE: f32 = 0.80;
+
+/// With this many tries left or fewer, the reader never tries a read by itself; staff type the
+/// 14 digits from the card, or confirm visually.
+pub const KEEP_TRIES: u8 = 3;
+
+/// 照合番号B: birth date as era YYMMDD + the Gregorian year the card expires + the 4-digit
+/// security code (14 digits). 昭和55年2月17日 → `550217`.
+pub fn number_b(birth: NaiveDate, expiry_year: i32, security_code: &str) -> String {
+    let (_, era_year) = crate::wareki::era_of(birth).unwrap_or(("", 0));
+    format!(
+        "{:02}{:02}{:02}{:04}{}",
+        era_year % 100,
+        birth.month(),
+        birth.day(),
+        expiry_year,
+        security_code
+    )
+}
+
+/// Who offers a 照合番号B.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Source {
+    /// Read by the kiosk's camera from the card's face, with this confidence.
+    Camera {
+        /// 0–1.
+        confidence: f32,
+    },
+    /// Typed by staff from the card in their hand.
+    Staff,
+}
+
+/// Whether a 照合番号B may be sent to the card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Send it (once).
+    Try,
+    /// Do not: ask the patient to show the card again (the read was not sure).
+    ReadAgain,
+    /// Do not: hand over to staff (few tries left, or a try failed already in this visit).
+    ToStaff(String),
+}
+
+/// Whether `source`'s 照合番号B may be sent, with `tries_left` on the card (read from its
+/// status word before any VERIFY) and `failed_before` tries that failed in this visit.
+pub fn may_try(source: Source, tries_left: u8, failed_before: u32) -> Decision {
+    if tries_left == 0 {
+        return Decision::ToStaff("the card-face applet is locked; the holder has it reset at the municipal counter; confirm visually".into());
+    }
+    match source {
+        Source::Staff if tries_left > 1 || failed_before == 0 => Decision::Try,
+        Source::Staff => Decision::ToStaff(format!("only {tries_left} try is left; confirm visually instead of typing again")),
+        Source::Camera { .. } if failed_before > 0 => Decision::ToStaff("the number read from the card was refused; staff type it or confirm visually (no second automatic try)".into()),
+        Source::Camera { .. } if tries_left <= KEEP_TRIES => Decision::ToStaff(format!("only {tries_left} tries are left on the card; staff type the number or confirm visually")),
+        Source::Camera { confidence } if confidence < READ_CONFIDENCE => Decision::ReadAgain,
+        Source::Camera { .. } => Decision::Try,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_b_from_the_era_date() {
+        let d = NaiveDate::from_ymd_opt(1980, 2, 17).unwrap();
+        assert_eq!(number_b(d, 2034, "1234"), "55021720341234");
+        let reiwa = NaiveDate::from_ymd_opt(2019, 5, 1).unwrap();
+        assert_eq!(number_b(reiwa, 2029, "0007"), "01050120290007");
+    }
+
+    #[test]
+    fn a_sure_read_is_tried_once_with_tries_to_spare() {
+        let sure = Source::Camera { confidence: 0.95 };
+        assert_eq!(may_try(sure, 10, 0), Decision::Try);
+        assert_eq!(may_try(sure, KEEP_TRIES + 1, 0), Decision::Try);
+        assert!(matches!(may_try(sure, KEEP_TRIES, 0), Decision::ToStaff(_)));
+        assert!(
+            matches!(may_try(sure, 10, 1), Decision::ToStaff(_)),
+            "never a second automatic try"
+        );
+        assert_eq!(
+            may_try(
+                Source::Camera {
+                    confidence: READ_CONFIDENCE - 0.01
+                },
+                10,
+                0
+            ),
+            Decision::ReadAgain
+        );
+        assert!(matches!(may_try(sure, 0, 0), Decision::ToStaff(_)));
+    }
+
+    #[test]
+    fn staff_may_type_but_not_spend_the_last_try_after_a_failure() {
+        assert_eq!(may_try(Source::Staff, 2, 1), Decision::Try);
+        assert_eq!(may_try(Source::Staff, 1, 0), Decision::Try);
+        assert!(matches!(may_try(Source::Staff, 1, 1), Decision::ToStaff(_)));
+        assert!(matches!(may_try(Source::Staff, 0, 0), Decision::ToStaff(_)));
+    }
+}
