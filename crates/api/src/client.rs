@@ -231,6 +231,16 @@ impl ReaderClient {
         .await
     }
 
+    /// Reports one offer of 照合番号B to the card and what came of it (audited).
+    pub async fn card_face_try(
+        &self,
+        visit: &str,
+        req: &crate::visits::CardFaceTry,
+    ) -> Result<VisitView> {
+        self.post(&format!("/api/v1/visits/{visit}/card-face"), req)
+            .await
+    }
+
     /// Reports that the online check cannot be done.
     pub async fn service_down(&self, visit: &str) -> Result<VisitView> {
         self.post(

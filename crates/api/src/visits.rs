@@ -200,3 +200,38 @@ pub struct VisualDecision {
 fn yes() -> bool {
     true
 }
+
+/// How 照合番号B was offered to the card-face applet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberBSource {
+    /// Known for the card (kakunin's demo cards) or typed by staff.
+    Known,
+    /// Read by the kiosk's camera from the card's printed face.
+    Camera,
+}
+
+/// What came of offering 照合番号B to the card-face applet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberBOutcome {
+    /// The applet opened; the photo was read.
+    Opened,
+    /// The card refused the number (one try spent).
+    Wrong,
+    /// Not sent: the lock-safe rule refused (few tries left, an earlier failure, an unsure read).
+    NotTried,
+    /// The applet is locked.
+    Locked,
+}
+
+/// A reader's report of one offer of 照合番号B to a card (audited).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CardFaceTry {
+    /// Where the number came from.
+    pub source: NumberBSource,
+    /// What came of it.
+    pub outcome: NumberBOutcome,
+    /// The tries the card had left before the offer, when read.
+    pub tries_left: Option<u8>,
+}

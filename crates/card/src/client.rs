@@ -176,7 +176,48 @@ impl<C: CardChannel> MyNumberCard<C> {
         ))
     }
 
-    /// Opens the card-face applet with 照合番号B and reads the card face (with the photo).
+    /// How many wrong 照合番号B the card-face applet still takes before it locks (an empty VERIFY:
+    /// nothing is spent). 0 when locked.
+    pub fn number_b_tries_left(&mut self) -> Result<u8, CardError> {
+        self.select_applet(&AID_CARD_FACE)?;
+        self.select_ef(EF_VERIFY_B)?;
+        let r = self.send(Command::new(0x00, ins::VERIFY, 0x00, 0x80, vec![], None))?;
+        match r.sw {
+            StatusWord::VerifyFailed { tries_left } => Ok(tries_left),
+            StatusWord::ReferenceDataNotUsable | StatusWord::AuthenticationBlocked => Ok(0),
+            sw => Err(refused(sw)),
+        }
+    }
+
+    /// Opens the card-face applet with `number_b` only if the lock-safe rule allows it
+    /// ([`kakunin_core::card_face::may_try`]: the tries left are read first; `failed_before` is
+    /// how many tries failed in this visit), once; then reads the card face. Answers the tries
+    /// left before the try, with the outcome.
+    pub fn open_card_face(
+        &mut self,
+        number_b: &str,
+        source: kakunin_core::card_face::Source,
+        failed_before: u32,
+    ) -> (Option<u8>, Result<CardFace, CardError>) {
+        use kakunin_core::card_face::{may_try, Decision};
+        let tries = match self.number_b_tries_left() {
+            Ok(t) => t,
+            Err(e) => return (None, Err(e)),
+        };
+        let outcome = match may_try(source, tries, failed_before) {
+            Decision::Try => self.read_card_face(number_b),
+            Decision::ReadAgain => Err(CardError::NumberBNotTried(
+                "the number read from the card's face is not sure enough; show the card again"
+                    .into(),
+            )),
+            Decision::ToStaff(_) if tries == 0 => Err(CardError::NumberBLocked),
+            Decision::ToStaff(why) => Err(CardError::NumberBNotTried(why)),
+        };
+        (Some(tries), outcome)
+    }
+
+    /// Opens the card-face applet with 照合番号B and reads the card face (with the photo). Sends
+    /// the VERIFY whatever the tries left: callers that may guess use [`Self::open_card_face`].
     pub fn read_card_face(&mut self, number_b: &str) -> Result<CardFace, CardError> {
         self.select_applet(&AID_CARD_FACE)?;
         self.select_ef(EF_VERIFY_B)?;
@@ -190,8 +231,12 @@ impl<C: CardChannel> MyNumberCard<C> {
         ))?;
         match r.sw {
             StatusWord::Ok => {}
+            StatusWord::VerifyFailed { tries_left: 0 } => return Err(CardError::NumberBLocked),
             StatusWord::VerifyFailed { tries_left } => {
                 return Err(CardError::VerifyNumberBWrong { tries_left })
+            }
+            StatusWord::ReferenceDataNotUsable | StatusWord::AuthenticationBlocked => {
+                return Err(CardError::NumberBLocked)
             }
             sw => return Err(refused(sw)),
         }

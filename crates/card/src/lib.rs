@@ -58,6 +58,13 @@ pub enum CardError {
         /// Tries left before the card-face applet locks.
         tries_left: u8,
     },
+    #[error("照合番号B not sent to the card: {0}")]
+    /// The card-face applet was not tried (a lock-safe rule refused: few tries left, an earlier
+    /// failure, an unsure read); nothing was sent.
+    NumberBNotTried(String),
+    #[error("the card-face applet is locked; the holder has it reset at the municipal counter")]
+    /// The card-face applet is locked.
+    NumberBLocked,
     #[error("the file or applet is not on this card")]
     /// No such file or applet.
     NotFound,

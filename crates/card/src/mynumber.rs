@@ -1,7 +1,7 @@
 //! The My Number card's applets as the card exposes them (public: OpenSC `card-jpki.c` /
 //! `jpki.h`, and the open readers jpki/myna and AokiApp's mynacard).
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 /// 公的個人認証 (JPKI) applet. OpenSC jpki.h `AID_JPKI`.
 pub const AID_JPKI: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
@@ -44,35 +44,11 @@ pub mod ins {
     pub const COMPUTE_SIGNATURE: u8 = 0x2A;
 }
 
-/// The Japanese era year of `d` as two digits (明治, 大正, 昭和, 平成, 令和).
-pub fn era_year(d: NaiveDate) -> u32 {
-    let starts = [
-        (2019, 5, 1),
-        (1989, 1, 8),
-        (1926, 12, 25),
-        (1912, 7, 30),
-        (1868, 1, 25),
-    ];
-    for (y, m, day) in starts {
-        let start = NaiveDate::from_ymd_opt(y, m, day).expect("era start");
-        if d >= start {
-            return (d.year() - y + 1) as u32;
-        }
-    }
-    d.year().max(0) as u32 % 100
-}
-
 /// 照合番号B: birth date as era YYMMDD + the Gregorian year the card expires + the 4-digit
-/// security code (14 digits). 昭和55年2月17日 → `550217`.
+/// security code (14 digits). 昭和55年2月17日 → `550217`. The rule is the domain's
+/// ([`kakunin_core::card_face::number_b`]).
 pub fn verify_number_b(birth: NaiveDate, expiry_year: i32, security_code: &str) -> String {
-    format!(
-        "{:02}{:02}{:02}{:04}{}",
-        era_year(birth) % 100,
-        birth.month(),
-        birth.day(),
-        expiry_year,
-        security_code
-    )
+    kakunin_core::card_face::number_b(birth, expiry_year, security_code)
 }
 
 #[cfg(test)]
@@ -82,12 +58,26 @@ mod tests {
     #[test]
     fn era_years_and_number_b() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert_eq!(era_year(d("1980-02-17")), 55); // 昭和55年
-        assert_eq!(era_year(d("1989-01-07")), 64); // 昭和64年
-        assert_eq!(era_year(d("1989-01-08")), 1); // 平成元年
-        assert_eq!(era_year(d("2019-04-30")), 31); // 平成31年
-        assert_eq!(era_year(d("2019-05-01")), 1); // 令和元年
-        assert_eq!(era_year(d("1926-12-24")), 15); // 大正15年
+        assert_eq!(
+            &verify_number_b(d("1989-01-07"), 2030, "0000")[..6],
+            "640107"
+        ); // 昭和64年
+        assert_eq!(
+            &verify_number_b(d("1989-01-08"), 2030, "0000")[..6],
+            "010108"
+        ); // 平成元年
+        assert_eq!(
+            &verify_number_b(d("2019-04-30"), 2030, "0000")[..6],
+            "310430"
+        ); // 平成31年
+        assert_eq!(
+            &verify_number_b(d("2019-05-01"), 2030, "0000")[..6],
+            "010501"
+        ); // 令和元年
+        assert_eq!(
+            &verify_number_b(d("1926-12-24"), 2030, "0000")[..6],
+            "151224"
+        ); // 大正15年
         assert_eq!(
             verify_number_b(d("1980-02-17"), 2034, "1234"),
             "55021720341234"

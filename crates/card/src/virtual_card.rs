@@ -252,6 +252,12 @@ impl VirtualCard {
                     if self.number_b_tries == 0 {
                         return sw(StatusWord::ReferenceDataNotUsable);
                     }
+                    // An empty VERIFY asks how many tries are left and spends none.
+                    if c.data.is_empty() {
+                        return sw(StatusWord::VerifyFailed {
+                            tries_left: self.number_b_tries,
+                        });
+                    }
                     if c.data == self.number_b.as_bytes() {
                         self.number_b_tries = NUMBER_B_TRIES;
                         self.number_b_verified = true;

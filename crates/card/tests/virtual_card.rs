@@ -182,3 +182,51 @@ fn truncated_responses_are_refused() {
         Err(CardError::MalformedResponse(_))
     ));
 }
+
+#[test]
+fn the_card_face_applet_is_never_guessed_against_its_lock() {
+    use kakunin_core::card_face::{Source, KEEP_TRIES};
+    let (vc, _) = card(true);
+    let mut c = MyNumberCard::new(vc);
+    // Asking the tries spends none.
+    assert_eq!(c.number_b_tries_left(), Ok(10));
+    assert_eq!(c.number_b_tries_left(), Ok(10));
+    let sure = Source::Camera { confidence: 0.95 };
+    // A sure read that is wrong is sent once…
+    let (tries, got) = c.open_card_face("55021720340000", sure, 0);
+    assert_eq!(
+        (tries, got),
+        (
+            Some(10),
+            Err(CardError::VerifyNumberBWrong { tries_left: 9 })
+        )
+    );
+    // …and never again automatically in the same visit, even the right number.
+    let (_, again) = c.open_card_face(NUMBER_B, sure, 1);
+    assert!(
+        matches!(again, Err(CardError::NumberBNotTried(_))),
+        "{again:?}"
+    );
+    assert_eq!(c.number_b_tries_left(), Ok(9), "nothing was sent");
+    // An unsure read is not sent: the kiosk asks again.
+    let (_, unsure) = c.open_card_face(NUMBER_B, Source::Camera { confidence: 0.1 }, 0);
+    assert!(matches!(unsure, Err(CardError::NumberBNotTried(_))));
+    // Down to the last few tries, the camera's number is not tried; staff may type one.
+    for _ in 0..(9 - KEEP_TRIES) {
+        let _ = c.read_card_face("00000000000000");
+    }
+    assert_eq!(c.number_b_tries_left(), Ok(KEEP_TRIES));
+    let (_, kept) = c.open_card_face(NUMBER_B, sure, 0);
+    assert!(matches!(kept, Err(CardError::NumberBNotTried(_))));
+    let (_, typed) = c.open_card_face(NUMBER_B, Source::Staff, 0);
+    assert_eq!(typed.unwrap().name, "山田 太郎");
+    // A locked applet says so and is not tried.
+    for _ in 0..10 {
+        let _ = c.read_card_face("00000000000000");
+    }
+    assert_eq!(c.number_b_tries_left(), Ok(0));
+    assert_eq!(
+        c.open_card_face(NUMBER_B, Source::Staff, 0).1,
+        Err(CardError::NumberBLocked)
+    );
+}

@@ -13,10 +13,10 @@ fn main() {
     let grey = image::DynamicImage::ImageRgb8(card).into_luma8();
     use kakunin_cardface::layout::*;
     for (name, area) in [("birth", BIRTH), ("expiry", EXPIRY), ("code", CODE)] {
-        kakunin_cardface::read::field(&grey, area)
+        kakunin_cardface::read::field(&grey, area, 28, 1.5)
             .save(out.join(format!("{name}.png")))
             .unwrap();
-        kakunin_cardface::read::field_grey(&grey, area)
+        kakunin_cardface::read::field_grey(&grey, area, 1.5)
             .save(out.join(format!("{name}-grey.png")))
             .unwrap();
     }

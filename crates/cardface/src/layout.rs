@@ -190,6 +190,18 @@ pub fn parse_expiry(text: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, single(month)?, single(day)?)
 }
 
+/// Whether a birth date and an expiry can be one card's: the card is valid until a birthday
+/// (the tenth after issue, the fifth for minors), so both share month and day (29 February
+/// falls on the 28th or 1 March in other years), and cards are issued since 2016 to people
+/// already born.
+pub fn plausible(birth: NaiveDate, expiry: NaiveDate) -> bool {
+    let same_day = (birth.month(), birth.day()) == (expiry.month(), expiry.day())
+        || ((birth.month(), birth.day()) == (2, 29)
+            && matches!((expiry.month(), expiry.day()), (2, 28) | (3, 1)));
+    let years = expiry.year() - birth.year();
+    same_day && expiry.year() >= 2021 && (5..=130).contains(&years)
+}
+
 /// Reads the security code back: exactly four digits.
 pub fn parse_code(text: &str) -> Option<String> {
     let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -221,6 +233,25 @@ mod tests {
         }
         assert_eq!(parse_expiry("2034年 2月17日まで有効"), Some(d(2034, 2, 17)));
         assert_eq!(parse_code(" 0123 "), Some("0123".into()));
+    }
+
+    #[test]
+    fn a_card_expires_on_a_birthday() {
+        assert!(plausible(d(1980, 2, 17), d(2034, 2, 17)));
+        assert!(plausible(d(2000, 2, 29), d(2031, 3, 1)));
+        assert!(!plausible(d(1980, 2, 17), d(2034, 2, 7)), "a day misread");
+        assert!(
+            !plausible(d(1980, 2, 17), d(2034, 12, 17)),
+            "a month misread"
+        );
+        assert!(
+            !plausible(d(2030, 2, 17), d(2034, 2, 17)),
+            "born after issue"
+        );
+        assert!(
+            !plausible(d(1980, 2, 17), d(2014, 2, 17)),
+            "before cards were issued"
+        );
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub enum AuditAction {
     VisitStep,
     /// An institution registered its 照会番号 for a patient (or was refused).
     ReferenceNumber,
+    /// A reader offered 照合番号B to a card's card-face applet (or chose not to), and what came
+    /// of it.
+    CardFaceVerify,
 }
 
 impl AuditAction {
@@ -67,6 +70,7 @@ impl AuditAction {
             AuditAction::StaffAccount => "staff_account",
             AuditAction::VisitStep => "visit_step",
             AuditAction::ReferenceNumber => "reference_number",
+            AuditAction::CardFaceVerify => "card_face_verify",
         }
     }
 }

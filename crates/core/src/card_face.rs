@@ -36,7 +36,8 @@ pub enum Source {
         /// 0–1.
         confidence: f32,
     },
-    /// Typed by staff from the card in their hand.
+    /// Typed by staff from the card in their hand, or known for the card (kakunin's demo cards,
+    /// whose numbers the demo issuer keeps).
     Staff,
 }
 

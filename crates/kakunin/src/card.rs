@@ -1,7 +1,7 @@
 //! `kakunin card …`: 照合番号B from a photograph of the card's printed face, and the measured
 //! test set of simulated photographs.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Subcommand;
 use std::path::PathBuf;
 
@@ -72,6 +72,7 @@ pub fn run(c: Card) -> Result<()> {
 
 #[cfg(feature = "ocr")]
 fn read_face(path: &std::path::Path, json: bool) -> Result<()> {
+    use anyhow::Context;
     // The file is hostile: its header is judged before it is decoded.
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let rgb = kakunin_face::image::decode(&bytes)

@@ -144,7 +144,34 @@ async fn by_face<C: CardChannel>(
     t: Instant,
 ) -> Result<VisitView> {
     let id = view.id.clone();
-    let photo = card.read_card_face(p.number_b)?.photo;
+    // Under the lock-safe rule: the card's tries are read first, and a card with few left is
+    // not tried (one visit, one try).
+    let (tries_left, got) =
+        card.open_card_face(p.number_b, kakunin_core::card_face::Source::Staff, 0);
+    let outcome = match &got {
+        Ok(_) => Some(kakunin_api::visits::NumberBOutcome::Opened),
+        Err(kakunin_card::CardError::VerifyNumberBWrong { .. }) => {
+            Some(kakunin_api::visits::NumberBOutcome::Wrong)
+        }
+        Err(kakunin_card::CardError::NumberBLocked) => {
+            Some(kakunin_api::visits::NumberBOutcome::Locked)
+        }
+        Err(kakunin_card::CardError::NumberBNotTried(_)) => {
+            Some(kakunin_api::visits::NumberBOutcome::NotTried)
+        }
+        Err(_) => None,
+    };
+    if let Some(outcome) = outcome {
+        let report = kakunin_api::visits::CardFaceTry {
+            source: kakunin_api::visits::NumberBSource::Known,
+            outcome,
+            tries_left,
+        };
+        if let Err(e) = reader.card_face_try(&id, &report).await {
+            tracing::warn!(visit = %id, error = %e, "card-face offer not recorded");
+        }
+    }
+    let photo = got?.photo;
     step(t, "read the card-face photo with 照合番号B");
     let card_img = kakunin_face::image::decode(&photo)?;
     // The card photo's face is found and embedded once per visit, not once per attempt.

@@ -131,6 +131,11 @@ impl From<CardError> for KioskError {
             CardError::VerifyNumberBWrong { tries_left } => {
                 (KioskCode::NumberBWrong, Some(*tries_left))
             }
+            // The card-face applet stays shut (locked, or not tried by the lock-safe rule): the
+            // photo cannot be compared; staff confirm visually.
+            CardError::NumberBLocked | CardError::NumberBNotTried(_) => {
+                (KioskCode::CardPhotoUnusable, None)
+            }
             _ => (KioskCode::CardUnreadable, None),
         };
         KioskError {

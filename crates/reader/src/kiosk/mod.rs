@@ -42,6 +42,8 @@ struct Session {
     /// The card photo (as read) and its face, found once per visit.
     photo: Option<Vec<u8>>,
     card_face: Option<Result<Face, String>>,
+    /// 照合番号B offers the card refused in this visit (none is repeated automatically).
+    number_b_failures: u32,
     quality_retries: u32,
     /// The face attempts' frames (the face crate judges them).
     attempts: FaceAttempts,
@@ -214,10 +216,43 @@ async fn place_card(State(k): State<Arc<Kiosk>>, Json(p): Json<Place>) -> KioskR
         face_auth: v.card_kind == kakunin_core::card::CardKind::FaceAuth,
         photo: None,
         card_face: None,
+        number_b_failures: 0,
         quality_retries: 0,
         attempts: FaceAttempts::new(k.active_check),
     });
     Ok(Json(Step::of(v)))
+}
+
+/// Opens the card-face applet with `number_b` under the lock-safe rule (the card's tries read
+/// first; never a second automatic try in a visit) and reads the photo; every offer, sent or
+/// held back, is reported to the server's audit log.
+async fn open_card_face(k: &Kiosk, s: &mut Session, number_b: &str) -> KioskResult<Vec<u8>> {
+    use kakunin_api::visits::{CardFaceTry, NumberBOutcome, NumberBSource};
+    let (tries_left, got) = s.card.open_card_face(
+        number_b,
+        kakunin_core::card_face::Source::Staff,
+        s.number_b_failures,
+    );
+    let outcome = match got {
+        Ok(_) => NumberBOutcome::Opened,
+        Err(CardError::VerifyNumberBWrong { .. }) => NumberBOutcome::Wrong,
+        Err(CardError::NumberBLocked) => NumberBOutcome::Locked,
+        Err(CardError::NumberBNotTried(_)) => NumberBOutcome::NotTried,
+        // The card was not reached (removed, unreadable): nothing to report of the applet.
+        Err(e) => return Err(e.into()),
+    };
+    if outcome == NumberBOutcome::Wrong {
+        s.number_b_failures += 1;
+    }
+    let report = CardFaceTry {
+        source: NumberBSource::Known,
+        outcome,
+        tries_left,
+    };
+    if let Err(e) = k.reader.card_face_try(&s.visit, &report).await {
+        tracing::warn!(visit = %s.visit, error = %e, "card-face offer not recorded");
+    }
+    Ok(got?.photo)
 }
 
 /// The card is taken off the reader: the session ends (the visit stays as it is on the server).
@@ -265,7 +300,7 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
                 "the card photo cannot be read without the card's 照合番号B; staff confirm visually",
             ));
         };
-        let photo = s.card.read_card_face(&number_b)?.photo;
+        let photo = open_card_face(&k, s, &number_b).await?;
         let e = engine.clone();
         let p = photo.clone();
         let found = tokio::task::spawn_blocking(
@@ -394,7 +429,11 @@ async fn to_staff(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
     let mut slot = k.slot.lock().await;
     let s = slot.as_mut().ok_or_else(no_card)?;
     if let (None, Some(number_b)) = (&s.photo, k.cards.number_b()) {
-        s.photo = Some(s.card.read_card_face(&number_b)?.photo);
+        // Staff still get the visit when the card-face applet stays shut (they confirm against
+        // the card in the patient's hand).
+        if let Ok(photo) = open_card_face(&k, s, &number_b).await {
+            s.photo = Some(photo);
+        }
     }
     // Browsers show JPEG and PNG; a JPEG 2000 photo (as real chips hold) goes over as PNG.
     let photo = match &s.photo {

@@ -261,6 +261,28 @@ async fn a_jpeg2000_card_photo_reaches_staff_as_png() {
     let png = res.bytes().await.unwrap();
     let img = kakunin_face::image::decode(&png).unwrap();
     assert_eq!((img.width, img.height), (40, 30));
+    // The card-face applet was opened once, under the lock-safe rule, and the log says so with
+    // the tries the card had.
+    let audit: Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/audit?limit=1000"))
+        .bearer_auth("demo-token-admin")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let offers: Vec<&Value> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "card_face_verify" && r["subject"] == id.as_str())
+        .collect();
+    assert_eq!(offers.len(), 1, "{audit}");
+    let detail: Value = serde_json::from_str(offers[0]["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["outcome"], "opened");
+    assert_eq!(detail["source"], "known");
+    assert_eq!(detail["tries_left"], 10);
 }
 
 /// The face engine and the development data (`../shared/data`), or `None` (test skipped) where

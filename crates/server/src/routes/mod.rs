@@ -58,6 +58,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(visual::visual_confirmation))
         .routes(routes!(visual::card_photo))
         .routes(routes!(visual::reader_view))
+        .routes(routes!(visual::card_face_try))
         .routes(routes!(visits::registration_answer))
         .routes(routes!(visits::consent))
         .routes(routes!(visits::service_down))

@@ -120,6 +120,30 @@ pub async fn reader_view(
     Ok(Json(visit_view(&visit)))
 }
 
+/// A reader reports one offer of 照合番号B to the card on it (from its camera's read of the card's
+/// face, or known) and what came of it: every VERIFY of the card-face applet, and every one the
+/// lock-safe rule held back, is in the audit log with the tries the card had left.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/card-face", tag = "visits", request_body = kakunin_api::visits::CardFaceTry,
+    responses((status = 200, body = VisitView)), security(("reader_signature" = [])))]
+pub async fn card_face_try(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: SignedReader<kakunin_api::visits::CardFaceTry>,
+) -> ApiResult<Json<VisitView>> {
+    let visit = state.store.visit(&id).await?;
+    own_reader(&req.reader)(&visit)?;
+    state
+        .audit(
+            &req.reader.id,
+            Some(&req.reader.institution_code),
+            AuditAction::CardFaceVerify,
+            &id,
+            json!({ "source": req.body.source, "outcome": req.body.outcome, "tries_left": req.body.tries_left }),
+        )
+        .await?;
+    Ok(Json(visit_view(&visit)))
+}
+
 /// Visual confirmation (目視確認) by reception staff, recorded with the staff member.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/visual", tag = "visits", request_body = VisualDecision,
     responses((status = 200, body = VisitView), (status = 422, description = "visual_requires_presence", body = crate::error::ErrorBody)), security(("bearer" = [])))]
