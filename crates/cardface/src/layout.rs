@@ -30,6 +30,17 @@ pub struct Area {
 }
 
 impl Area {
+    /// The box with `dx` mm more on the left and right and `dy` mm above and below (less when
+    /// negative).
+    pub fn grow(self, dx: f32, dy: f32) -> Area {
+        Area {
+            x0: self.x0 - dx,
+            y0: self.y0 - dy,
+            x1: self.x1 + dx,
+            y1: self.y1 + dy,
+        }
+    }
+
     /// The box in pixels of a rectified image: (x, y, width, height).
     pub fn px(&self) -> (u32, u32, u32, u32) {
         let p = |v: f32| (v * PX_PER_MM).round().max(0.0) as u32;

@@ -131,7 +131,7 @@ impl Reader {
         let (birth, c0) = self.field_value(
             0,
             &grey,
-            grow(layout::BIRTH, 1.8, 0.8),
+            layout::BIRTH.grow(1.8, 0.8),
             "birth date",
             layout::parse_birth,
         )?;
@@ -139,14 +139,14 @@ impl Reader {
         let (expiry, c1) = self.field_value(
             1,
             &grey,
-            grow(layout::EXPIRY, -0.6, -0.6),
+            layout::EXPIRY.grow(-0.6, -0.6),
             "expiry",
             layout::parse_expiry,
         )?;
         let (security_code, c2) = self.field_value(
             2,
             &grey,
-            grow(layout::CODE, 0.5, 0.5),
+            layout::CODE.grow(0.5, 0.5),
             "security code",
             layout::parse_code,
         )?;
@@ -164,25 +164,20 @@ impl Reader {
     }
 }
 
-/// `a` with `dx` mm more on the left and right and `dy` mm above and below (less when negative).
-fn grow(a: Area, dx: f32, dy: f32) -> Area {
-    Area {
-        x0: a.x0 - dx,
-        y0: a.y0 - dy,
-        x1: a.x1 + dx,
-        y1: a.y1 + dy,
-    }
+/// A field's box of the card, grey, its contrast stretched to the full range.
+fn stretched_crop(grey: &GrayImage, a: Area) -> GrayImage {
+    let (x, y, w, h) = a.px();
+    let w = w.min(grey.width() - x);
+    let h = h.min(grey.height() - y);
+    let crop = image::imageops::crop_imm(grey, x, y, w, h).to_image();
+    imageproc::contrast::stretch_contrast(&crop, min_of(&crop), max_of(&crop), 0, 255)
 }
 
 /// A field's box, grey, contrast stretched and binarised against its own
 /// neighbourhood (glare and dim light differ across the card), on a white border.
 pub fn field(grey: &GrayImage, a: Area, darker: i32, enlarge: f32) -> GrayImage {
-    let (x, y, w, h) = a.px();
-    let w = w.min(grey.width() - x);
-    let h = h.min(grey.height() - y);
-    let crop = image::imageops::crop_imm(grey, x, y, w, h).to_image();
-    let stretched =
-        imageproc::contrast::stretch_contrast(&crop, min_of(&crop), max_of(&crop), 0, 255);
+    let stretched = stretched_crop(grey, a);
+    let (w, h) = stretched.dimensions();
     // Ink is clearly darker than its neighbourhood (a plain area's noise is not).
     let mean = imageproc::filter::box_filter(&stretched, 18, 18);
     let bin = GrayImage::from_fn(w, h, |x, y| {
@@ -211,13 +206,7 @@ fn pad(img: &GrayImage, enlarge: f32) -> GrayImage {
 /// A field's box, grey and contrast stretched, on a white border: Tesseract
 /// binarises it itself.
 pub fn field_grey(grey: &GrayImage, a: Area, enlarge: f32) -> GrayImage {
-    let (x, y, w, h) = a.px();
-    let w = w.min(grey.width() - x);
-    let h = h.min(grey.height() - y);
-    let crop = image::imageops::crop_imm(grey, x, y, w, h).to_image();
-    let stretched =
-        imageproc::contrast::stretch_contrast(&crop, min_of(&crop), max_of(&crop), 0, 255);
-    pad(&stretched, enlarge)
+    pad(&stretched_crop(grey, a), enlarge)
 }
 
 fn min_of(g: &GrayImage) -> u8 {
