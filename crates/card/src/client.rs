@@ -264,6 +264,6 @@ impl<C: CardChannel> MyNumberCard<C> {
                 break;
             }
         }
-        CardFace::from_tlv(&data)
+        CardFace::from_ef(&data)
     }
 }

@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod apdu;
+pub mod card_face;
 pub mod client;
 pub mod mynumber;
 #[cfg(feature = "pcsc")]

@@ -9,90 +9,7 @@ use kakunin_evidence::ca::DemoCard;
 /// Tries of 照合番号B before it locks (the card-face applet's own counter).
 const NUMBER_B_TRIES: u8 = 10;
 
-/// What the card-face applet holds. Real cards store name and address as images; the virtual
-/// card stores them as UTF-8 text in the same file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CardFace {
-    /// The holder's name.
-    pub name: String,
-    /// The holder's address.
-    pub address: String,
-    /// yyyymmdd.
-    pub birth_date: String,
-    /// 1 male, 2 female.
-    pub sex: u8,
-    /// yyyymmdd.
-    pub expiry: String,
-    /// The face photo, greyscale JPEG 2000 on real cards.
-    pub photo: Vec<u8>,
-}
-
-/// TLV tags of EF 0002 in the virtual card.
-mod tag {
-    pub const NAME: u8 = 0x21;
-    pub const ADDRESS: u8 = 0x22;
-    pub const BIRTH: u8 = 0x23;
-    pub const SEX: u8 = 0x24;
-    pub const EXPIRY: u8 = 0x25;
-    pub const PHOTO: u8 = 0x27;
-}
-
-impl CardFace {
-    /// TLV encoding: tag, 3-byte length, value.
-    pub fn to_tlv(&self) -> Vec<u8> {
-        let mut out = vec![];
-        let mut put = |t: u8, v: &[u8]| {
-            out.push(t);
-            out.extend_from_slice(&(v.len() as u32).to_be_bytes()[1..]);
-            out.extend_from_slice(v);
-        };
-        put(tag::NAME, self.name.as_bytes());
-        put(tag::ADDRESS, self.address.as_bytes());
-        put(tag::BIRTH, self.birth_date.as_bytes());
-        put(tag::SEX, &[self.sex]);
-        put(tag::EXPIRY, self.expiry.as_bytes());
-        put(tag::PHOTO, &self.photo);
-        out
-    }
-
-    /// Parses [`CardFace::to_tlv`].
-    pub fn from_tlv(mut b: &[u8]) -> Result<CardFace, CardError> {
-        let mut f = CardFace {
-            name: String::new(),
-            address: String::new(),
-            birth_date: String::new(),
-            sex: 0,
-            expiry: String::new(),
-            photo: vec![],
-        };
-        let text = |v: &[u8]| {
-            String::from_utf8(v.to_vec())
-                .map_err(|_| CardError::MalformedResponse("card face text is not UTF-8".into()))
-        };
-        while !b.is_empty() {
-            if b.len() < 4 {
-                return Err(CardError::MalformedResponse(
-                    "truncated card face TLV".into(),
-                ));
-            }
-            let len = u32::from_be_bytes([0, b[1], b[2], b[3]]) as usize;
-            let v = b.get(4..4 + len).ok_or_else(|| {
-                CardError::MalformedResponse("card face TLV runs past the end".into())
-            })?;
-            match b[0] {
-                tag::NAME => f.name = text(v)?,
-                tag::ADDRESS => f.address = text(v)?,
-                tag::BIRTH => f.birth_date = text(v)?,
-                tag::SEX => f.sex = v.first().copied().unwrap_or(0),
-                tag::EXPIRY => f.expiry = text(v)?,
-                tag::PHOTO => f.photo = v.to_vec(),
-                _ => {}
-            }
-            b = &b[4 + len..];
-        }
-        Ok(f)
-    }
-}
+pub use crate::card_face::CardFace;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Applet {
@@ -148,7 +65,7 @@ impl VirtualCard {
             number_b: verify_number_b(birth, expiry_year, security_code),
             number_b_tries: NUMBER_B_TRIES,
             number_b_verified: false,
-            face: face.to_tlv(),
+            face: face.to_ef(),
             applet: Applet::None,
             ef: None,
             removed: false,

@@ -10,12 +10,14 @@ use kakunin_evidence::certificate::TrustAnchor;
 
 fn face() -> CardFace {
     CardFace {
-        name: "山田 太郎".into(),
-        address: "東京都千代田区千代田1-1".into(),
+        name_image: b"\x89PNG name".to_vec(),
+        address_image: b"\x89PNG address".to_vec(),
         birth_date: "19800217".into(),
         sex: 1,
-        expiry: "20341231".into(),
+        expiry: "20340217".into(),
         photo: [0xFF, 0x4F, 0xFF, 0x51, 1, 2, 3].repeat(100),
+        security_code_image: b"\x89PNG 5678".to_vec(),
+        ..CardFace::default()
     }
 }
 
@@ -95,7 +97,11 @@ fn wrong_pin_to_lock_and_pin_on_face_auth() {
     anchor
         .verify(&f.read_auth_certificate().unwrap(), Utc::now(), |_| false)
         .unwrap();
-    assert_eq!(f.read_card_face(NUMBER_B).unwrap().name, "山田 太郎");
+    assert_eq!(
+        f.read_card_face(NUMBER_B).unwrap(),
+        face(),
+        "the whole card face, in the real layout"
+    );
 }
 
 #[test]
@@ -219,7 +225,7 @@ fn the_card_face_applet_is_never_guessed_against_its_lock() {
     let (_, kept) = c.open_card_face(NUMBER_B, sure, 0);
     assert!(matches!(kept, Err(CardError::NumberBNotTried(_))));
     let (_, typed) = c.open_card_face(NUMBER_B, Source::Staff, 0);
-    assert_eq!(typed.unwrap().name, "山田 太郎");
+    assert_eq!(typed.unwrap().birth_date, "19800217");
     // A locked applet says so and is not tried.
     for _ in 0..10 {
         let _ = c.read_card_face("00000000000000");

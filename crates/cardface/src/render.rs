@@ -109,6 +109,15 @@ impl Fonts {
     }
 }
 
+/// A white PNG of `w` × `h` (a card-face image where no font can draw the text).
+pub fn blank_png(w: u32, h: u32) -> Vec<u8> {
+    let img = GrayImage::from_pixel(w.max(1), h.max(1), image::Luma([255]));
+    let mut out = std::io::Cursor::new(vec![]);
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("PNG encodes in memory");
+    out.into_inner()
+}
+
 /// What a card's face shows.
 #[derive(Debug, Clone)]
 pub struct CardData {

@@ -24,16 +24,25 @@ pub fn number_b() -> String {
     )
 }
 
-/// The card face of the demo cards, with `photo` on the chip.
+/// The card face of the demo cards, with `photo` on the chip: name, address and security code
+/// as images, as real cards hold them (drawn in a Japanese font when one is installed —
+/// fonts-noto-cjk —, else blank images of the same kind).
 pub fn face(photo: Vec<u8>) -> CardFace {
     let (y, m, d) = BIRTH;
+    let fonts = kakunin_cardface::render::Fonts::find().ok();
+    let image = |lines: &[&str], px: f32| match &fonts {
+        Some(f) => f.text_png(lines, px),
+        None => kakunin_cardface::render::blank_png(200, px as u32 + 8),
+    };
     CardFace {
-        name: "デモ 太郎".into(),
-        address: "東京都千代田区".into(),
+        name_image: image(&["デモ 太郎"], 42.0),
+        address_image: image(&["東京都千代田区霞が関一丁目", "1番1号"], 34.0),
         birth_date: format!("{y:04}{m:02}{d:02}"),
         sex: 1,
-        expiry: format!("{EXPIRY_YEAR}1231"),
+        expiry: format!("{EXPIRY_YEAR}{m:02}{d:02}"),
         photo,
+        security_code_image: image(&[SECURITY_CODE], 40.0),
+        ..CardFace::default()
     }
 }
 
