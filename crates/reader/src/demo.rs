@@ -29,8 +29,11 @@ pub fn number_b() -> String {
 /// fonts-noto-cjk —, else blank images of the same kind).
 pub fn face(photo: Vec<u8>) -> CardFace {
     let (y, m, d) = BIRTH;
-    let fonts = kakunin_cardface::render::Fonts::find().ok();
-    let image = |lines: &[&str], px: f32| match &fonts {
+    // Found and loaded once per process (the Noto CJK collection is 19 MB).
+    static FONTS: std::sync::OnceLock<Option<kakunin_cardface::render::Fonts>> =
+        std::sync::OnceLock::new();
+    let fonts = FONTS.get_or_init(|| kakunin_cardface::render::Fonts::find().ok());
+    let image = |lines: &[&str], px: f32| match fonts {
         Some(f) => f.text_png(lines, px),
         None => kakunin_cardface::render::blank_png(200, px as u32 + 8),
     };
