@@ -42,6 +42,32 @@ pub struct RegistrationOutcome {
     pub message: Option<String>,
 }
 
+impl RegistrationOutcome {
+    /// `registration` was registered.
+    pub fn registered(registration: ReferenceRegistration) -> RegistrationOutcome {
+        RegistrationOutcome {
+            registration,
+            registered: true,
+            code: None,
+            message: None,
+        }
+    }
+
+    /// `registration` was refused with `code`, saying `message`.
+    pub fn refused(
+        registration: ReferenceRegistration,
+        code: crate::ApiCode,
+        message: String,
+    ) -> RegistrationOutcome {
+        RegistrationOutcome {
+            registration,
+            registered: false,
+            code: Some(code),
+            message: Some(message),
+        }
+    }
+}
+
 /// A batch of registrations (the terminal's `OQSmuimm01`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct RegistrationBatch {

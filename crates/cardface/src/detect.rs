@@ -359,9 +359,8 @@ fn photo_side_darkness(grey: &GrayImage, mirrored: bool) -> f32 {
     sum as f32 / (w * h) as f32
 }
 
-/// Whether a rectified card shows a face side: a photo-like region on the right, darker than
-/// the text area (the back has none there).
-pub fn looks_like_front(card: &RgbImage) -> bool {
-    let grey = image::DynamicImage::ImageRgb8(card.clone()).into_luma8();
-    photo_side_darkness(&grey, false) > 40.0
+/// Whether a rectified card (in grey) shows a face side: a photo-like region on the right,
+/// darker than the text area (the back has none there).
+pub fn looks_like_front(grey: &GrayImage) -> bool {
+    photo_side_darkness(grey, false) > 40.0
 }

@@ -118,14 +118,13 @@ pub fn generate(
             .and_then(|p| std::fs::read(p).ok())
             .and_then(|b| render::photo_from(&b));
         let card = holder(&mut rng, photo);
-        let mut shot = Shot::random(&mut rng);
+        let shot = Shot::random(&mut rng);
         let file = format!("face-{i:04}.jpg");
         let kind = rng.gen_range(0..30);
         let (frame, expect, described) = match kind {
             0 => {
                 // No card: the empty tray.
                 let blank = image::RgbImage::from_pixel(1, 1, image::Rgb([0, 0, 0]));
-                shot.scale = 0.0;
                 (
                     render::photograph(
                         &blank,

@@ -69,10 +69,11 @@ impl Reader {
     pub fn read(&mut self, frame: &RgbImage) -> Result<NumberBRead, CardFaceError> {
         let corners = detect::find_card(frame)?;
         let (card, _) = detect::rectify(frame, corners)?;
-        if !detect::looks_like_front(&card) {
+        let grey = image::DynamicImage::ImageRgb8(card).into_luma8();
+        if !detect::looks_like_front(&grey) {
             return Err(CardFaceError::BackShown);
         }
-        self.read_rectified(&card)
+        self.read_grey(&grey)
     }
 
     /// Reads one field three ways — binarised here at two strengths and sizes, and as grey for
@@ -127,10 +128,14 @@ impl Reader {
 
     /// Reads the fields of a rectified front.
     pub fn read_rectified(&mut self, card: &RgbImage) -> Result<NumberBRead, CardFaceError> {
-        let grey = image::DynamicImage::ImageRgb8(card.clone()).into_luma8();
+        self.read_grey(&image::DynamicImage::ImageRgb8(card.clone()).into_luma8())
+    }
+
+    /// Reads the fields of a rectified front, in grey.
+    fn read_grey(&mut self, grey: &GrayImage) -> Result<NumberBRead, CardFaceError> {
         let (birth, c0) = self.field_value(
             0,
-            &grey,
+            grey,
             layout::BIRTH.grow(1.8, 0.8),
             "birth date",
             layout::parse_birth,
@@ -138,14 +143,14 @@ impl Reader {
         // Inside the expiry box: its lines are not text.
         let (expiry, c1) = self.field_value(
             1,
-            &grey,
+            grey,
             layout::EXPIRY.grow(-0.6, -0.6),
             "expiry",
             layout::parse_expiry,
         )?;
         let (security_code, c2) = self.field_value(
             2,
-            &grey,
+            grey,
             layout::CODE.grow(0.5, 0.5),
             "security code",
             layout::parse_code,
@@ -170,7 +175,8 @@ fn stretched_crop(grey: &GrayImage, a: Area) -> GrayImage {
     let w = w.min(grey.width() - x);
     let h = h.min(grey.height() - y);
     let crop = image::imageops::crop_imm(grey, x, y, w, h).to_image();
-    imageproc::contrast::stretch_contrast(&crop, min_of(&crop), max_of(&crop), 0, 255)
+    let (lo, hi) = spread_of(&crop);
+    imageproc::contrast::stretch_contrast(&crop, lo, hi, 0, 255)
 }
 
 /// A field's box, grey, contrast stretched and binarised against its own
@@ -209,14 +215,11 @@ pub fn field_grey(grey: &GrayImage, a: Area, enlarge: f32) -> GrayImage {
     pad(&stretched_crop(grey, a), enlarge)
 }
 
-fn min_of(g: &GrayImage) -> u8 {
+/// The 1st and 99th percentiles of a crop's grey levels (the stretch ignores specks and glints);
+/// the upper one at least one above the lower.
+fn spread_of(g: &GrayImage) -> (u8, u8) {
     let mut v: Vec<u8> = g.pixels().map(|p| p.0[0]).collect();
     v.sort_unstable();
-    v[v.len() / 100]
-}
-
-fn max_of(g: &GrayImage) -> u8 {
-    let mut v: Vec<u8> = g.pixels().map(|p| p.0[0]).collect();
-    v.sort_unstable();
-    v[v.len() - 1 - v.len() / 100].max(min_of(g).saturating_add(1))
+    let (lo, hi) = (v[v.len() / 100], v[v.len() - 1 - v.len() / 100]);
+    (lo, hi.max(lo.saturating_add(1)))
 }

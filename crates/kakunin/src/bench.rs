@@ -54,6 +54,15 @@ pub enum Bench {
     },
 }
 
+/// The real server on `store`, on a free loopback port; answers its base URL.
+async fn serve_on_loopback(store: &kakunin_store::Store) -> Result<String> {
+    let state = AppState::new(store.clone(), trust_anchor(None)?, Config::default()).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(kakunin_server::serve(state, listener));
+    Ok(base)
+}
+
 /// Runs a benchmark.
 pub async fn run(b: Bench) -> Result<()> {
     match b {
@@ -113,10 +122,7 @@ async fn eligibility(
             .collect(),
     );
     let audit_before = store.verify_audit_chain().await?.records;
-    let state = AppState::new(store.clone(), trust_anchor(None)?, Config::default()).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(kakunin_server::serve(state, listener));
+    let base = serve_on_loopback(&store).await?;
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
@@ -221,10 +227,7 @@ async fn terminal(n: usize, rate: u64, under: Option<std::path::PathBuf>) -> Res
             ));
         }
     }
-    let state = AppState::new(store.clone(), trust_anchor(None)?, Config::default()).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(kakunin_server::serve(state, listener));
+    let base = serve_on_loopback(&store).await?;
     let folder_dir = dir.path().join("terminal");
     let mut folder = Folder::open(&folder_dir)?;
     let req_dir = folder_dir.join("req");
@@ -335,10 +338,7 @@ async fn terminal_batch(n: usize) -> Result<()> {
     let message = |body: &str| {
         format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><XmlMsg><MessageHeader><MedicalInstitutionCode>1310123455</MedicalInstitutionCode></MessageHeader><MessageBody>{body}</MessageBody></XmlMsg>")
     };
-    let state = AppState::new(store.clone(), trust_anchor(None)?, Config::default()).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(kakunin_server::serve(state, listener));
+    let base = serve_on_loopback(&store).await?;
     let mut folder = Folder::open(&dir.path().join("terminal"))?.serving("1310123455");
     let mut checker = kakunin_terminal::service::ApiChecker::new(
         StaffClient::new(reqwest::Client::new(), &base, "demo-token-reception"),

@@ -6,9 +6,10 @@ use kakunin_api::client::ReaderClient;
 use kakunin_api::visits::{
     ConsentRequest, IdentityEvidence, NextStep, StartVisit, VisitView, VisualRequest,
 };
+use kakunin_card::card_face::CardFace;
 use kakunin_card::client::MyNumberCard;
 use kakunin_card::virtual_card::VirtualCard;
-use kakunin_card::CardChannel;
+use kakunin_card::{CardChannel, CardError};
 use kakunin_core::consent::ConsentSelection;
 use kakunin_core::visit::PlacedBy;
 use kakunin_evidence::attestation::{
@@ -133,6 +134,41 @@ pub async fn visit<C: CardChannel>(
     Ok(view)
 }
 
+/// Opens the card-face applet of `card` with a known `number_b` under the lock-safe rule (the
+/// card's tries read first; `failed_before` offers the card refused in this visit) and reports
+/// the offer — opened, wrong, held back or locked — to the server's audit log for `visit`. A
+/// card that could not be reached (removed, unreadable) is not reported.
+pub(crate) async fn open_card_face<C: CardChannel>(
+    reader: &ReaderClient,
+    visit: &str,
+    card: &mut MyNumberCard<C>,
+    number_b: &str,
+    failed_before: u32,
+) -> std::result::Result<CardFace, CardError> {
+    use kakunin_api::visits::{CardFaceTry, NumberBOutcome, NumberBSource};
+    let (tries_left, got) = card.open_card_face(
+        number_b,
+        kakunin_core::card_face::Source::Staff,
+        failed_before,
+    );
+    let outcome = match &got {
+        Ok(_) => NumberBOutcome::Opened,
+        Err(CardError::VerifyNumberBWrong { .. }) => NumberBOutcome::Wrong,
+        Err(CardError::NumberBLocked) => NumberBOutcome::Locked,
+        Err(CardError::NumberBNotTried(_)) => NumberBOutcome::NotTried,
+        Err(_) => return got,
+    };
+    let report = CardFaceTry {
+        source: NumberBSource::Known,
+        outcome,
+        tries_left,
+    };
+    if let Err(e) = reader.card_face_try(visit, &report).await {
+        tracing::warn!(visit = %visit, error = %e, "card-face offer not recorded");
+    }
+    got
+}
+
 /// Face recognition against the card-face photo, one attempt per frame, until the server moves
 /// the visit on; without a usable photo or frames, the visit goes to reception.
 async fn by_face<C: CardChannel>(
@@ -144,34 +180,9 @@ async fn by_face<C: CardChannel>(
     t: Instant,
 ) -> Result<VisitView> {
     let id = view.id.clone();
-    // Under the lock-safe rule: the card's tries are read first, and a card with few left is
-    // not tried (one visit, one try).
-    let (tries_left, got) =
-        card.open_card_face(p.number_b, kakunin_core::card_face::Source::Staff, 0);
-    let outcome = match &got {
-        Ok(_) => Some(kakunin_api::visits::NumberBOutcome::Opened),
-        Err(kakunin_card::CardError::VerifyNumberBWrong { .. }) => {
-            Some(kakunin_api::visits::NumberBOutcome::Wrong)
-        }
-        Err(kakunin_card::CardError::NumberBLocked) => {
-            Some(kakunin_api::visits::NumberBOutcome::Locked)
-        }
-        Err(kakunin_card::CardError::NumberBNotTried(_)) => {
-            Some(kakunin_api::visits::NumberBOutcome::NotTried)
-        }
-        Err(_) => None,
-    };
-    if let Some(outcome) = outcome {
-        let report = kakunin_api::visits::CardFaceTry {
-            source: kakunin_api::visits::NumberBSource::Known,
-            outcome,
-            tries_left,
-        };
-        if let Err(e) = reader.card_face_try(&id, &report).await {
-            tracing::warn!(visit = %id, error = %e, "card-face offer not recorded");
-        }
-    }
-    let photo = got?.photo;
+    let photo = open_card_face(reader, &id, card, p.number_b, 0)
+        .await?
+        .photo;
     step(t, "read the card-face photo with 照合番号B");
     let card_img = kakunin_face::image::decode(&photo)?;
     // The card photo's face is found and embedded once per visit, not once per attempt.

@@ -73,14 +73,8 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
-            let flag = |c: &str| get::<i64>(&r, c).map(|v| v != 0);
             Ok(LatestConsent {
-                selection: ConsentSelection {
-                    medication: flag("medication")?,
-                    checkup: flag("checkup")?,
-                    clinical: flag("clinical")?,
-                    limit_amount: flag("limit_amount")?,
-                },
+                selection: crate::visits::selection(&r)?,
                 at: parse_ts(&get::<String>(&r, "at")?)?,
                 visit_id: get(&r, "visit_id")?,
             })

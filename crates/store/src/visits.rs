@@ -149,23 +149,28 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
-            let flag = |c: &str| get::<i64>(&r, c).map(|v| v != 0);
             Ok(ConsentRecord {
                 visit_id: get(&r, "visit_id")?,
                 institution_code: get(&r, "institution_code")?,
                 person_id: get(&r, "person_id")?,
-                selection: ConsentSelection {
-                    medication: flag("medication")?,
-                    checkup: flag("checkup")?,
-                    clinical: flag("clinical")?,
-                    limit_amount: flag("limit_amount")?,
-                },
-                assisted: flag("assisted")?,
+                selection: selection(&r)?,
+                assisted: get::<i64>(&r, "assisted")? != 0,
                 at: parse_ts(&get::<String>(&r, "at")?)?,
             })
         })
         .transpose()
     }
+}
+
+/// The consent selection of a `consents` row (its four 0/1 columns).
+pub(crate) fn selection(r: &sqlx::any::AnyRow) -> Result<ConsentSelection> {
+    let flag = |c: &str| get::<i64>(r, c).map(|v| v != 0);
+    Ok(ConsentSelection {
+        medication: flag("medication")?,
+        checkup: flag("checkup")?,
+        clinical: flag("clinical")?,
+        limit_amount: flag("limit_amount")?,
+    })
 }
 
 impl crate::Tx {

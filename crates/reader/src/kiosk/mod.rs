@@ -227,30 +227,16 @@ async fn place_card(State(k): State<Arc<Kiosk>>, Json(p): Json<Place>) -> KioskR
 /// first; never a second automatic try in a visit) and reads the photo; every offer, sent or
 /// held back, is reported to the server's audit log.
 async fn open_card_face(k: &Kiosk, s: &mut Session, number_b: &str) -> KioskResult<Vec<u8>> {
-    use kakunin_api::visits::{CardFaceTry, NumberBOutcome, NumberBSource};
-    let (tries_left, got) = s.card.open_card_face(
+    let got = crate::agent::open_card_face(
+        &k.reader,
+        &s.visit,
+        &mut s.card,
         number_b,
-        kakunin_core::card_face::Source::Staff,
         s.number_b_failures,
-    );
-    let outcome = match got {
-        Ok(_) => NumberBOutcome::Opened,
-        Err(CardError::VerifyNumberBWrong { .. }) => NumberBOutcome::Wrong,
-        Err(CardError::NumberBLocked) => NumberBOutcome::Locked,
-        Err(CardError::NumberBNotTried(_)) => NumberBOutcome::NotTried,
-        // The card was not reached (removed, unreadable): nothing to report of the applet.
-        Err(e) => return Err(e.into()),
-    };
-    if outcome == NumberBOutcome::Wrong {
+    )
+    .await;
+    if matches!(got, Err(CardError::VerifyNumberBWrong { .. })) {
         s.number_b_failures += 1;
-    }
-    let report = CardFaceTry {
-        source: NumberBSource::Known,
-        outcome,
-        tries_left,
-    };
-    if let Err(e) = k.reader.card_face_try(&s.visit, &report).await {
-        tracing::warn!(visit = %s.visit, error = %e, "card-face offer not recorded");
     }
     Ok(got?.photo)
 }

@@ -80,12 +80,7 @@ pub async fn register_reference(
     let mut tx = state.store.transaction().await?;
     register_one(&state, &mut tx, s, &req).await?;
     tx.commit().await?;
-    Ok(Json(RegistrationOutcome {
-        registration: req,
-        registered: true,
-        code: None,
-        message: None,
-    }))
+    Ok(Json(RegistrationOutcome::registered(req)))
 }
 
 /// Whether a refusal belongs to one registration of a batch (the batch goes on) rather than to
@@ -133,18 +128,8 @@ pub async fn register_batch(
     let mut outcomes = Vec::with_capacity(n);
     for r in req.registrations {
         let outcome = match register_one(&state, &mut tx, s, &r).await {
-            Ok(_) => RegistrationOutcome {
-                registration: r,
-                registered: true,
-                code: None,
-                message: None,
-            },
-            Err(e) if refuses_one(&e) => RegistrationOutcome {
-                registration: r,
-                registered: false,
-                code: Some(e.code),
-                message: Some(e.message),
-            },
+            Ok(_) => RegistrationOutcome::registered(r),
+            Err(e) if refuses_one(&e) => RegistrationOutcome::refused(r, e.code, e.message),
             Err(e) => return Err(e),
         };
         outcomes.push(outcome);
