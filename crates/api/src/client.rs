@@ -241,6 +241,22 @@ impl ReaderClient {
             .await
     }
 
+    /// Takes the 照合番号B staff typed for the card on this reader, if any (given once).
+    pub async fn take_number_b(&self, visit: &str) -> Result<crate::visits::NumberBHandover> {
+        self.post(
+            &format!("/api/v1/visits/{visit}/number-b/take"),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// Hands staff the card photo of a visit already waiting for visual confirmation (read
+    /// after staff typed 照合番号B).
+    pub async fn visual_photo(&self, visit: &str, req: &VisualRequest) -> Result<VisitView> {
+        self.post(&format!("/api/v1/visits/{visit}/visual-photo"), req)
+            .await
+    }
+
     /// Reports that the online check cannot be done.
     pub async fn service_down(&self, visit: &str) -> Result<VisitView> {
         self.post(
@@ -332,6 +348,21 @@ impl StaffClient {
     pub async fn information(&self, id: &str, category: &str) -> Result<Vec<MedicalItem>> {
         self.get(&format!("/api/v1/visits/{id}/information/{category}"))
             .await
+    }
+
+    /// Hands 照合番号B, typed from the patient's card, to the reader holding the card of visit
+    /// `id` (in visual mode), which opens the card-face applet with it under the lock-safe rule.
+    pub async fn enter_number_b(
+        &self,
+        id: &str,
+        e: &crate::visits::NumberBEntry,
+    ) -> Result<crate::visits::NumberBStatus> {
+        self.post(&format!("/api/v1/visits/{id}/number-b"), e).await
+    }
+
+    /// Where the 照合番号B typed for visit `id` stands: taken by the reader, and what came of it.
+    pub async fn number_b_status(&self, id: &str) -> Result<crate::visits::NumberBStatus> {
+        self.get(&format!("/api/v1/visits/{id}/number-b")).await
     }
 
     /// Staff's visual confirmation of a visit handed to reception.

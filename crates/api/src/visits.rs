@@ -205,10 +205,12 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NumberBSource {
-    /// Known for the card (kakunin's demo cards) or typed by staff.
+    /// Known for the card (kakunin's demo cards).
     Known,
     /// Read by the kiosk's camera from the card's printed face.
     Camera,
+    /// Typed by reception staff from the card in their hand.
+    Staff,
 }
 
 /// What came of offering 照合番号B to the card-face applet.
@@ -234,4 +236,30 @@ pub struct CardFaceTry {
     pub outcome: NumberBOutcome,
     /// The tries the card had left before the offer, when read.
     pub tries_left: Option<u8>,
+}
+
+/// 照合番号B typed by reception staff from the patient's card, for the reader holding the card
+/// (a visit in visual mode whose card photo could not be read from the camera).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NumberBEntry {
+    /// The 14 digits (full-width digits, spaces and hyphens are accepted).
+    pub number_b: String,
+}
+
+/// Where a typed 照合番号B stands, for the staff member who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NumberBStatus {
+    /// Typed and not yet taken by the reader.
+    pub pending: bool,
+    /// The reader's last report of an offer to the card in this visit.
+    pub last: Option<CardFaceTry>,
+    /// Offers reported in this visit so far (a new one means the typed number was tried).
+    pub offers: u32,
+}
+
+/// A typed 照合番号B handed to the reader that holds the card (once; then it is forgotten).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NumberBHandover {
+    /// The 14 digits, if staff typed one that the reader has not taken yet.
+    pub number_b: Option<String>,
 }

@@ -71,7 +71,8 @@ pub fn find_card(frame: &RgbImage) -> Result<[(f32, f32); 4], CardFaceError> {
             n_out += 1;
         }
     }
-    if inside / n_in.max(1) < outside / n_out.max(1) + 30 {
+    // A frame of one tone (a covered lens, a wall) is all "region" with nothing around it.
+    if n_out * 20 < area as u64 || inside / n_in.max(1) < outside / n_out.max(1) + 30 {
         return Err(CardFaceError::NoCard);
     }
     // The region's outer boundary (not the edges of the print inside it): the pixels of the

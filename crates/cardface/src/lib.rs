@@ -54,6 +54,9 @@ pub enum CardFaceError {
     Unprintable(&'static str),
 }
 
+/// A frame's read, with the card's corners in the frame when a card was found (clockwise).
+pub type Outlined = (Option<[(f32, f32); 4]>, Result<NumberBRead, CardFaceError>);
+
 /// What was read from the card's face.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NumberBRead {

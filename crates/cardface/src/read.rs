@@ -67,13 +67,24 @@ impl Reader {
     /// Reads 照合番号B from a camera frame: finds the card, straightens it, reads its birth date,
     /// expiry and security code.
     pub fn read(&mut self, frame: &RgbImage) -> Result<NumberBRead, CardFaceError> {
-        let corners = detect::find_card(frame)?;
-        let (card, _) = detect::rectify(frame, corners)?;
-        let grey = image::DynamicImage::ImageRgb8(card).into_luma8();
-        if !detect::looks_like_front(&grey) {
-            return Err(CardFaceError::BackShown);
-        }
-        self.read_grey(&grey)
+        self.read_outlined(frame).1
+    }
+
+    /// Like [`Self::read`], also giving the card's corners in the frame when a card was found
+    /// (the kiosk draws its outline over the live picture).
+    pub fn read_outlined(&mut self, frame: &RgbImage) -> crate::Outlined {
+        let corners = match detect::find_card(frame) {
+            Ok(c) => c,
+            Err(e) => return (None, Err(e)),
+        };
+        let read = detect::rectify(frame, corners).and_then(|(card, _)| {
+            let grey = image::DynamicImage::ImageRgb8(card).into_luma8();
+            if !detect::looks_like_front(&grey) {
+                return Err(CardFaceError::BackShown);
+            }
+            self.read_grey(&grey)
+        });
+        (Some(corners), read)
     }
 
     /// Reads one field three ways — binarised here at two strengths and sizes, and as grey for

@@ -99,6 +99,11 @@ fn an_empty_tray_and_two_cards_are_refused() {
         },
     );
     assert_eq!(find_card(&empty), Err(CardFaceError::NoCard));
+    // One tone all over (a covered lens, a wall): nothing stands out, so no card.
+    for tone in [40u8, 128, 230] {
+        let flat = image::RgbImage::from_pixel(640, 480, image::Rgb([tone, tone, tone + 5]));
+        assert_eq!(find_card(&flat), Err(CardFaceError::NoCard), "tone {tone}");
+    }
     let one = Shot {
         scale: 0.36,
         ..s.clone()

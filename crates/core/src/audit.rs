@@ -48,6 +48,9 @@ pub enum AuditAction {
     /// A reader offered 照合番号B to a card's card-face applet (or chose not to), and what came
     /// of it.
     CardFaceVerify,
+    /// Reception staff typed 照合番号B from a patient's card for the reader holding it (the
+    /// digits are never recorded).
+    NumberBTyped,
 }
 
 impl AuditAction {
@@ -71,6 +74,7 @@ impl AuditAction {
             AuditAction::VisitStep => "visit_step",
             AuditAction::ReferenceNumber => "reference_number",
             AuditAction::CardFaceVerify => "card_face_verify",
+            AuditAction::NumberBTyped => "number_b_typed",
         }
     }
 }

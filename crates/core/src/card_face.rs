@@ -30,6 +30,12 @@ pub fn number_b(birth: NaiveDate, expiry_year: i32, security_code: &str) -> Stri
     )
 }
 
+/// Whether a camera read of this confidence is sure enough to be tried (with tries to spare:
+/// [`may_try`] decides).
+pub fn sure_enough(confidence: f32) -> bool {
+    confidence >= READ_CONFIDENCE
+}
+
 /// Who offers a 照合番号B.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Source {
@@ -65,9 +71,54 @@ pub fn may_try(source: Source, tries_left: u8, failed_before: u32) -> Decision {
         Source::Staff => Decision::ToStaff(format!("only {tries_left} try is left; confirm visually instead of typing again")),
         Source::Camera { .. } if failed_before > 0 => Decision::ToStaff("the number read from the card was refused; staff type it or confirm visually (no second automatic try)".into()),
         Source::Camera { .. } if tries_left <= KEEP_TRIES => Decision::ToStaff(format!("only {tries_left} tries are left on the card; staff type the number or confirm visually")),
-        Source::Camera { confidence } if confidence < READ_CONFIDENCE => Decision::ReadAgain,
+        Source::Camera { confidence } if !sure_enough(confidence) => Decision::ReadAgain,
         Source::Camera { .. } => Decision::Try,
     }
+}
+
+/// Why a typed 照合番号B cannot be a card's. Each says what to check on the card.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TypedNumberError {
+    /// Not fourteen digits.
+    #[error("照合番号B is 14 digits (birth date YYMMDD in the era, the expiry year, the security code); {0} digits were typed")]
+    Length(usize),
+    /// A character that is not a digit.
+    #[error("照合番号B holds digits only")]
+    NotDigits,
+    /// Digits 3–6 are no month and day.
+    #[error("digits 3–6 must be the birth month and day (MMDD); check the birth date on the card")]
+    BirthDate,
+    /// Digits 7–10 are no year a card expires in.
+    #[error("digits 7–10 must be the year printed in the expiry box (2016–2099)")]
+    ExpiryYear,
+}
+
+/// A 照合番号B typed by staff from the card in their hand, checked before it is sent to the
+/// card (a mistyped number would spend one of the applet's tries): full-width digits (an IME's)
+/// are taken as digits, spaces and hyphens are dropped; the birth month and day must be a
+/// day of the calendar and the expiry year one a card can expire in.
+pub fn typed(entry: &str) -> Result<String, TypedNumberError> {
+    let mut digits = String::with_capacity(14);
+    for c in entry.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            '０'..='９' => digits.push(char::from(b'0' + (c as u32 - '０' as u32) as u8)),
+            ' ' | '\u{3000}' | '-' | 'ー' | '－' => {}
+            _ => return Err(TypedNumberError::NotDigits),
+        }
+    }
+    if digits.len() != 14 {
+        return Err(TypedNumberError::Length(digits.len()));
+    }
+    let n = |r: std::ops::Range<usize>| digits[r].parse::<u32>().unwrap_or(0);
+    // Any leap year will do: the era year is not known without the era.
+    if NaiveDate::from_ymd_opt(2000, n(2..4), n(4..6)).is_none() {
+        return Err(TypedNumberError::BirthDate);
+    }
+    if !(2016..=2099).contains(&n(6..10)) {
+        return Err(TypedNumberError::ExpiryYear);
+    }
+    Ok(digits)
 }
 
 #[cfg(test)]
@@ -111,5 +162,17 @@ mod tests {
         assert_eq!(may_try(Source::Staff, 1, 0), Decision::Try);
         assert!(matches!(may_try(Source::Staff, 1, 1), Decision::ToStaff(_)));
         assert!(matches!(may_try(Source::Staff, 0, 0), Decision::ToStaff(_)));
+    }
+
+    #[test]
+    fn a_typed_number_is_checked_before_it_can_spend_a_try() {
+        assert_eq!(typed("55021720341234").unwrap(), "55021720341234");
+        assert_eq!(typed("５５０２１７ 2034-1234").unwrap(), "55021720341234");
+        assert_eq!(typed("5502172034123"), Err(TypedNumberError::Length(13)));
+        assert_eq!(typed("55021720341234x"), Err(TypedNumberError::NotDigits));
+        assert_eq!(typed("55133120341234"), Err(TypedNumberError::BirthDate));
+        assert_eq!(typed("55023020341234"), Err(TypedNumberError::BirthDate));
+        assert_eq!(typed("64022920341234").unwrap(), "64022920341234");
+        assert_eq!(typed("55021719991234"), Err(TypedNumberError::ExpiryYear));
     }
 }

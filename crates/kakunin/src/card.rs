@@ -31,6 +31,23 @@ pub enum Card {
         #[arg(long)]
         faces: Option<PathBuf>,
     },
+    /// Photographs the demo cards' printed face (in simulation: a slight turn and tilt, as held
+    /// up to a kiosk camera) into DIR as COUNT JPEG frames of 640×480, with PHOTO as the
+    /// holder's photo: what `kakunin serve --kiosk-read-card-face` reads 照合番号B from. With
+    /// --other, the face of another card (its birth date and code differ from the demo cards').
+    RenderFace {
+        dir: PathBuf,
+        /// The holder's photo printed on the card (a grey figure without).
+        #[arg(long)]
+        photo: Option<PathBuf>,
+        #[arg(long, default_value_t = 3)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Another card's face than the demo cards' (its 照合番号B is refused).
+        #[arg(long)]
+        other: bool,
+    },
     /// Reads every frame of a set written by render-faces and prints the share read correctly,
     /// the share refused, and the wrong 照合番号B that would have been sent (target 0).
     EvalFace {
@@ -67,6 +84,28 @@ pub fn run(c: Card) -> Result<()> {
             threshold,
             list,
         } => eval_face(&dir, threshold.unwrap_or(THRESHOLD), list),
+        Card::RenderFace {
+            dir,
+            photo,
+            count,
+            seed,
+            other,
+        } => {
+            let photo = photo
+                .map(|p| std::fs::read(&p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display())))
+                .transpose()?;
+            let frames = kakunin_reader::demo::held_up(photo.as_deref(), count, seed, other)?;
+            std::fs::create_dir_all(&dir)?;
+            for (i, jpeg) in frames.iter().enumerate() {
+                std::fs::write(dir.join(format!("card-{i:03}.jpg")), jpeg)?;
+            }
+            println!(
+                "{} frames of the demo card's face in {}",
+                frames.len(),
+                dir.display()
+            );
+            Ok(())
+        }
     }
 }
 

@@ -129,6 +129,11 @@ pub struct KioskArgs {
     /// Default: a drawn placeholder without a face, so face recognition hands over to staff.
     #[arg(long, env = "KAKUNIN_KIOSK_CARD_PHOTO")]
     kiosk_card_photo: Option<PathBuf>,
+    /// Read the demo cards' 照合番号B from their printed face through the camera, as the kiosk
+    /// must for a real card (`kakunin card render-face --demo` draws one to show it), instead of
+    /// using the number the demo issuer keeps. Needs the `ocr` build feature.
+    #[arg(long)]
+    kiosk_read_card_face: bool,
     /// The kiosk reader's private key (created on first start, in the state directory
     /// $XDG_STATE_HOME/kakunin or ~/.local/state/kakunin).
     #[arg(long, default_value_os_t = kakunin_reader::enrol::state_path("kakunin-kiosk.key"))]
@@ -320,6 +325,7 @@ async fn main() -> Result<()> {
                     key_file: kiosk_args.kiosk_key.clone(),
                     slot: kakunin_reader::kiosk::SlotConfig::Demo {
                         photo: kiosk_args.kiosk_card_photo.clone(),
+                        read_card_face: kiosk_args.kiosk_read_card_face,
                     },
                     active_check: !kiosk_args.no_active_check,
                     remote_screen: kiosk_args.kiosk_public,

@@ -74,6 +74,10 @@ pub enum Reader {
         /// Photo on the virtual demo cards' chips (default: a drawn placeholder).
         #[arg(long)]
         card_photo: Option<PathBuf>,
+        /// Read the virtual demo cards' 照合番号B from their printed face through the camera,
+        /// as for a real card (needs the `ocr` build feature).
+        #[arg(long)]
+        read_card_face: bool,
         /// Attest a face match without asking for a small head turn first.
         #[arg(long)]
         no_active_check: bool,
@@ -123,6 +127,7 @@ pub async fn run(cmd: Reader) -> Result<()> {
             demo_number_b,
             card_photo,
             no_active_check,
+            read_card_face,
         } => {
             let config = KioskConfig {
                 server: server.base(),
@@ -135,7 +140,10 @@ pub async fn run(cmd: Reader) -> Result<()> {
                         reader,
                         demo_number_b,
                     },
-                    None => SlotConfig::Demo { photo: card_photo },
+                    None => SlotConfig::Demo {
+                        photo: card_photo,
+                        read_card_face,
+                    },
                 },
                 active_check: !no_active_check,
                 remote_screen: false,

@@ -134,23 +134,50 @@ pub async fn visit<C: CardChannel>(
     Ok(view)
 }
 
-/// Opens the card-face applet of `card` with a known `number_b` under the lock-safe rule (the
-/// card's tries read first; `failed_before` offers the card refused in this visit) and reports
-/// the offer — opened, wrong, held back or locked — to the server's audit log for `visit`. A
-/// card that could not be reached (removed, unreadable) is not reported.
+/// Where a 照合番号B offered to the card came from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Offer {
+    /// Known for the card (kakunin's demo cards).
+    Known,
+    /// Typed by reception staff from the card.
+    Typed,
+    /// Read by the camera from the card's face, with this confidence (0–1).
+    Camera(f32),
+}
+
+impl Offer {
+    /// The lock-safe rule's view of it (`kakunin_core::card_face::may_try`).
+    fn source(self) -> kakunin_core::card_face::Source {
+        match self {
+            Offer::Known | Offer::Typed => kakunin_core::card_face::Source::Staff,
+            Offer::Camera(confidence) => kakunin_core::card_face::Source::Camera { confidence },
+        }
+    }
+
+    /// As reported to the audit log.
+    fn reported(self) -> kakunin_api::visits::NumberBSource {
+        use kakunin_api::visits::NumberBSource;
+        match self {
+            Offer::Known => NumberBSource::Known,
+            Offer::Typed => NumberBSource::Staff,
+            Offer::Camera(_) => NumberBSource::Camera,
+        }
+    }
+}
+
+/// Opens the card-face applet of `card` with `number_b` from `offer` under the lock-safe rule
+/// (the card's tries read first; `failed_before` offers the card refused in this visit) and
+/// reports the offer — opened, wrong, held back or locked — to the server's audit log for
+/// `visit`. A card that could not be reached (removed, unreadable) is not reported.
 pub(crate) async fn open_card_face<C: CardChannel>(
     reader: &ReaderClient,
     visit: &str,
     card: &mut MyNumberCard<C>,
-    number_b: &str,
+    (number_b, offer): (&str, Offer),
     failed_before: u32,
 ) -> std::result::Result<CardFace, CardError> {
-    use kakunin_api::visits::{CardFaceTry, NumberBOutcome, NumberBSource};
-    let (tries_left, got) = card.open_card_face(
-        number_b,
-        kakunin_core::card_face::Source::Staff,
-        failed_before,
-    );
+    use kakunin_api::visits::{CardFaceTry, NumberBOutcome};
+    let (tries_left, got) = card.open_card_face(number_b, offer.source(), failed_before);
     let outcome = match &got {
         Ok(_) => NumberBOutcome::Opened,
         Err(CardError::VerifyNumberBWrong { .. }) => NumberBOutcome::Wrong,
@@ -159,7 +186,7 @@ pub(crate) async fn open_card_face<C: CardChannel>(
         Err(_) => return got,
     };
     let report = CardFaceTry {
-        source: NumberBSource::Known,
+        source: offer.reported(),
         outcome,
         tries_left,
     };
@@ -180,7 +207,7 @@ async fn by_face<C: CardChannel>(
     t: Instant,
 ) -> Result<VisitView> {
     let id = view.id.clone();
-    let photo = open_card_face(reader, &id, card, p.number_b, 0)
+    let photo = open_card_face(reader, &id, card, (p.number_b, Offer::Known), 0)
         .await?
         .photo;
     step(t, "read the card-face photo with 照合番号B");

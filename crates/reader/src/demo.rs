@@ -49,6 +49,64 @@ pub fn face(photo: Vec<u8>) -> CardFace {
     }
 }
 
+/// What the demo cards' printed face shows, with `photo` (any JPEG or PNG) as the holder's
+/// photo; `other` draws another card's face (another birth date and security code: its
+/// 照合番号B is not the demo cards').
+pub fn printed_face(photo: Option<&[u8]>, other: bool) -> kakunin_cardface::render::CardData {
+    let (y, m, d) = if other { (1985, 7, 3) } else { BIRTH };
+    let birth = chrono::NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+    kakunin_cardface::render::CardData {
+        name: if other {
+            "別人 花子"
+        } else {
+            "デモ 太郎"
+        }
+        .into(),
+        address: vec!["東京都千代田区霞が関一丁目".into(), "1番1号".into()],
+        birth,
+        sex: if other { 2 } else { 1 },
+        expiry: chrono::NaiveDate::from_ymd_opt(EXPIRY_YEAR, m, d).expect("a date"),
+        security_code: if other { "5678" } else { SECURITY_CODE }.into(),
+        photo: photo.and_then(kakunin_cardface::render::photo_from),
+    }
+}
+
+/// `count` camera frames (640×480 JPEG) of the demo cards' printed face held up to a kiosk
+/// camera — slightly turned and tilted, in good light — seeded by `seed`.
+pub fn held_up(photo: Option<&[u8]>, count: usize, seed: u64, other: bool) -> Result<Vec<Vec<u8>>> {
+    use kakunin_cardface::render;
+    use rand::{Rng, SeedableRng};
+    let fonts = render::Fonts::find().map_err(|e| crate::ReaderError::Other(e.to_string()))?;
+    let front = render::front(&printed_face(photo, other), &fonts)
+        .map_err(|e| crate::ReaderError::Other(e.to_string()))?;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut frames = vec![];
+    for _ in 0..count {
+        let shot = render::Shot {
+            frame: (640, 480),
+            rotation: rng.gen_range(-6.0..6.0),
+            tilt: rng.gen_range(0.0..12.0),
+            scale: rng.gen_range(0.78..0.86),
+            upside_down: false,
+            blur: 0.0,
+            glare: None,
+            light: rng.gen_range(0.9..1.0),
+            // Stored once below, as the camera's encoder would.
+            jpeg_quality: 100,
+            hand: 0,
+            seed: rng.gen(),
+            centre: None,
+        };
+        let img = render::photograph(&front, &shot);
+        let mut jpeg = vec![];
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+            .encode_image(&img)
+            .map_err(|e| crate::ReaderError::Other(e.to_string()))?;
+        frames.push(jpeg);
+    }
+    Ok(frames)
+}
+
 /// The virtual demo card of seed person `person` (PIN [`kakunin_evidence::ca::DEMO_PIN`],
 /// 照合番号B [`number_b`]), its certificate from the demo CA, valid for five years.
 pub fn card(

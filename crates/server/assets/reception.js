@@ -126,6 +126,7 @@
   const visualMode = async (v) => {
     const msg = h('div');
     const img = h('img', { class: 'photo', alt: T('カードの顔写真', 'Card photo'), 'data-testid': 'card-photo' });
+    const slot = h('div', {}, img);
     // Unticked: staff tick it only after seeing the holder in person.
     const present = h('input', { type: 'checkbox', id: 'holder_present' });
     let who = v.holder;
@@ -161,20 +162,62 @@
     detail.replaceChildren(
       h('h2', {}, T('目視確認モード', 'Visual confirmation')),
       h('div', { class: 'row' },
-        h('div', {}, img),
+        slot,
         h('div', {},
           holder,
           h('p', {}, T('カードの顔写真と、受付にいる方（または待合室の方）が同じ人か、目で確認してください。', 'Compare the card photo with the person at the counter or in the waiting area.')),
           h('p', { class: 'muted' }, kindLabel[v.card_kind] + ' · ' + T('受付 ', 'visit ') + v.id),
           h('label', { class: 'check' }, present, T('ご本人が来院している', 'The holder is here in person')),
           buttons, msg)));
-    try {
-      const res = await fetch('/api/v1/visits/' + v.id + '/photo', { headers: { authorization: 'Bearer ' + K.token() } });
-      if (!res.ok) throw (await res.json()).error;
-      img.src = URL.createObjectURL(await res.blob());
-    } catch (e) {
-      img.replaceWith(h('div', { class: 'notice warn' }, K.message(e)));
-    }
+    const loadPhoto = async () => {
+      try {
+        const res = await fetch('/api/v1/visits/' + v.id + '/photo', { headers: { authorization: 'Bearer ' + K.token() } });
+        if (!res.ok) throw (await res.json()).error;
+        img.src = URL.createObjectURL(await res.blob());
+        slot.replaceChildren(img);
+      } catch (e) {
+        slot.replaceChildren(h('div', { class: 'notice warn' }, K.message(e)), numberB());
+      }
+    };
+    // Without the card photo (the kiosk could not read the card's face), staff may type
+    // 照合番号B from the card: the kiosk opens the card's photo with it, once, under the
+    // lock-safe rule, and says what came of it here.
+    const numberB = () => {
+      const input = h('input', { id: 'number_b', inputmode: 'numeric', autocomplete: 'off', maxlength: 20, size: 18,
+        'aria-describedby': 'number_b_hint' });
+      const note = h('div', { 'data-testid': 'number-b-note' });
+      const send = h('button', { 'data-testid': 'number-b-send' }, T('写真を読み出す', 'Read the photo'));
+      send.addEventListener('click', (ev) => K.once(ev.target, async () => {
+        try {
+          const before = await K.api('POST', '/api/v1/visits/' + v.id + '/number-b', { number_b: input.value });
+          K.notice(note, 'info', T('受付機に送りました。カードから読み出しています…', 'Sent to the kiosk; reading the card…'));
+          for (let i = 0; i < 30; i++) {
+            await new Promise((r) => setTimeout(r, 1000));
+            const now = await K.api('GET', '/api/v1/visits/' + v.id + '/number-b');
+            if (now.offers <= before.offers) continue;
+            const last = now.last;
+            if (last.outcome === 'opened') return loadPhoto();
+            if (last.outcome === 'wrong') {
+              return K.notice(note, 'warn', T('カードがこの番号を受け付けませんでした（あと' + Math.max(0, (last.tries_left || 1) - 1) + '回まちがえるとロックされます）。番号を確かめるか、カード券面の顔写真とご本人を見比べてください。',
+                'The card refused this number (' + Math.max(0, (last.tries_left || 1) - 1) + ' more wrong tries lock it). Check the number, or compare the photo printed on the card with the person.'));
+            }
+            if (last.outcome === 'locked') {
+              return K.notice(note, 'warn', T('カードの券面情報はロックされています（解除は市区町村の窓口）。カード券面の顔写真とご本人を見比べてください。',
+                "The card's face data is locked (the municipal office resets it). Compare the photo printed on the card with the person."));
+            }
+            return K.notice(note, 'warn', T('残りの回数が少ないため、番号をカードに送りませんでした。カード券面の顔写真とご本人を見比べてください。',
+              'Not sent to the card: too few tries are left. Compare the photo printed on the card with the person.'));
+          }
+          K.notice(note, 'warn', T('受付機が番号を受け取りません。カードが受付機に置かれたままか確かめてください。', 'The kiosk has not taken the number. Check that the card is still on the kiosk.'));
+        } catch (e) { K.notice(note, 'error', K.message(e)); }
+      }));
+      return h('div', { class: 'number-b' },
+        h('label', { for: 'number_b' }, T('照合番号B（14桁）', '照合番号B (14 digits)')), ' ', input, ' ', send,
+        h('p', { class: 'muted', id: 'number_b_hint' }, T('カード表面の生年月日（和暦の年・月・日 各2桁）＋有効期限の西暦年（4桁）＋セキュリティコード（4桁）。まちがえるとカードが回数を数えます。',
+          "From the card's front: birth date (era year, month, day, 2 digits each) + the expiry year (4) + the security code (4). The card counts wrong entries.")),
+        note);
+    };
+    await loadPhoto();
   };
 
   const fallbackView = (v) => {

@@ -54,6 +54,8 @@ pub struct Inner {
     /// Card photos a reader handed over for visual mode, kept in memory only until staff decide
     /// (or [`crate::limits::PHOTO_TTL`] passes), capped: never written to the database.
     photos: Mutex<PhotoStore>,
+    /// 照合番号B typed by staff for the reader holding the card, memory only.
+    typed_numbers: Mutex<crate::limits::TypedNumbers>,
     /// Failed sign-ins per account and per source.
     sign_ins: Mutex<SignInThrottle>,
 }
@@ -98,6 +100,7 @@ impl AppState {
             config,
             tokens: RwLock::new(HashMap::new()),
             photos: Mutex::new(PhotoStore::default()),
+            typed_numbers: Mutex::default(),
             sign_ins: Mutex::new(SignInThrottle::default()),
         })))
     }
@@ -172,6 +175,11 @@ impl AppState {
     /// The card photo held for visit `id`, or why there is none.
     pub fn held_photo(&self, id: &str) -> PhotoLookup {
         self.photos.lock().expect("photos").get(id)
+    }
+
+    /// The 照合番号B store of staff-typed numbers and the last offer of each visit.
+    pub fn typed_numbers(&self) -> std::sync::MutexGuard<'_, crate::limits::TypedNumbers> {
+        self.typed_numbers.lock().expect("typed numbers")
     }
 
     /// Drops the card photo of visit `id` (staff decided).

@@ -46,6 +46,11 @@ pub(super) enum KioskCode {
     BadFrame,
     /// The camera frame is larger than allowed.
     FrameTooLarge,
+    /// A standard card's printed face is not read.
+    CardFaceNotNeeded,
+    /// This kiosk cannot read card faces (no OCR engine): staff type 照合番号B or confirm
+    /// visually.
+    CardFaceUnreadable,
 }
 
 impl KioskCode {
@@ -69,6 +74,8 @@ impl KioskCode {
             KioskCode::CardPhotoUnusable => "card_photo_unusable",
             KioskCode::BadFrame => "bad_frame",
             KioskCode::FrameTooLarge => "frame_too_large",
+            KioskCode::CardFaceNotNeeded => "card_face_not_needed",
+            KioskCode::CardFaceUnreadable => "card_face_unreadable",
         }
     }
 

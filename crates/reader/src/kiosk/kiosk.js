@@ -11,6 +11,17 @@
       choose: '本人確認の方法を選んでください', byFace: '顔認証', byPin: '暗証番号', byStaff: '受付の職員に確認してもらう',
       look: 'カメラを見てください', lookHint: '顔がまるごと映るように、まっすぐ見てください',
       turnHead: '顔をゆっくり少し左右に動かしてください',
+      showCard: 'カードの表面をカメラに向けてください', showCardHint: '顔写真のある面を、カード全体が映るように、まっすぐ見せてください',
+      cardSeen: {
+        no_card: 'カードが見つかりません。顔写真のある面をカメラに向けてください', several_cards: 'カードは1枚だけ見せてください',
+        not_a_card: 'カード全体が映るように、少し離して平らに持ってください', back_shown: 'カードの裏面です。顔写真のある表面を見せてください',
+        read_again: 'カードを動かさずに、光が反射しないように持ってください',
+      },
+      cardRead: 'カードを読み取りました。次に、カメラを見てください',
+      cardWrong: (n) => 'カードの表面から読み取った番号が、カードリーダーのカードと合いませんでした。安全のため、もう一度は試しません（あと' + n + '回まちがえるとロックされます）。',
+      cardLocked: 'このカードの券面情報はロックされています（解除は市区町村の窓口です）。',
+      cardToStaff: 'カードの表面を読み取れませんでした。',
+      cardFaceNone: 'この受付機はカードの表面を読み取れません。',
       checking: '確認しています…', tryAgain: 'もう一度カメラを見てください', left: (n) => '（あと' + n + '回）',
       retry: {
         no_face: '顔が見つかりません。カメラの正面に立ってください', several_faces: '一人だけで映ってください',
@@ -53,6 +64,17 @@
       choose: 'How would you like to confirm your identity?', byFace: 'Face recognition', byPin: 'PIN', byStaff: 'Ask the reception staff',
       look: 'Please look at the camera', lookHint: 'Face the camera so your whole face is visible',
       turnHead: 'Please turn your head slowly a little to the left and right',
+      showCard: 'Please hold the front of your card to the camera', showCardHint: 'Show the side with your photo, the whole card in view, held flat',
+      cardSeen: {
+        no_card: 'No card found. Hold the side with your photo to the camera', several_cards: 'Please show one card only',
+        not_a_card: 'Hold the card flat, a little further away, so the whole card is in view', back_shown: 'This is the back. Please show the side with your photo',
+        read_again: 'Please hold the card still, away from reflections',
+      },
+      cardRead: 'The card was read. Next, please look at the camera',
+      cardWrong: (n) => 'The number read from the card does not match the card on the reader. For safety it is not tried again (' + n + ' more wrong tries will lock it).',
+      cardLocked: "This card's face data is locked (the municipal office can reset it).",
+      cardToStaff: "The card's face could not be read.",
+      cardFaceNone: "This kiosk cannot read the card's face.",
       checking: 'Checking…', tryAgain: 'Please look at the camera again', left: (n) => ' (' + n + ' left)',
       retry: {
         no_face: 'No face found. Please stand in front of the camera', several_faces: 'Only one person, please',
@@ -182,6 +204,8 @@
   // The server knows the card's kind from its certificate.
   const placed = (step) => {
     card.face_auth = step.visit.card_kind === 'face_auth';
+    // A face-auth card whose 照合番号B the kiosk must read from the card's printed face first.
+    card.read_card_face = !!step.read_card_face;
     advance(step);
   };
 
@@ -208,7 +232,7 @@
 
   // 2. Identity: face-auth cards go straight to the camera (never a PIN); standard cards choose.
   const identity = () => {
-    if (card.face_auth) return camera();
+    if (card.face_auth) return card.read_card_face ? cardFace() : camera();
     redraw = identity;
     show(h('h2', {}, t().choose), h('div', { class: 'choices' },
       h('button', { onclick: camera, 'data-testid': 'by-face' }, t().byFace),
@@ -219,26 +243,83 @@
   let stream = null;
   const stopCamera = () => { if (stream) stream.getTracks().forEach((tr) => tr.stop()); stream = null; };
 
+  // The camera, opened once per visit: the card-face step and the face step share it.
+  const openCamera = async (video) => {
+    if (!stream) stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+    video.srcObject = stream;
+    await new Promise((r) => { if (video.readyState >= 2) r(); else video.onloadeddata = r; });
+  };
+  const grab = (video, canvas) => {
+    canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+    canvas.getContext('2d').drawImage(video, 0, 0);
+    return new Promise((r) => canvas.toBlob(r, 'image/jpeg', 0.92));
+  };
+  const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+  // The card's outline as the kiosk found it, drawn over the live picture.
+  const drawOutline = (overlay, video, r) => {
+    overlay.width = video.clientWidth; overlay.height = video.clientHeight;
+    const g = overlay.getContext('2d');
+    g.clearRect(0, 0, overlay.width, overlay.height);
+    overlay.dataset.outline = r.outline ? 'found' : 'none';
+    if (!r.outline || !r.frame[0]) return;
+    const sx = overlay.width / r.frame[0]; const sy = overlay.height / r.frame[1];
+    g.strokeStyle = r.seen === 'read_again' ? '#f0a000' : '#00a050'; g.lineWidth = 6;
+    g.beginPath();
+    r.outline.forEach(([x, y], i) => (i ? g.lineTo(x * sx, y * sy) : g.moveTo(x * sx, y * sy)));
+    g.closePath(); g.stroke();
+  };
+
+  // 2a. A face-auth card whose 照合番号B the kiosk does not know (every real card): the patient
+  // shows the card's printed face; the kiosk reads it and opens the card's photo with it.
+  const cardFace = async () => {
+    const status = h('p', { 'data-testid': 'card-face-status' }, t().showCardHint);
+    const video = h('video', { autoplay: true, muted: true, playsinline: true });
+    const overlay = h('canvas', { class: 'outline', 'data-testid': 'card-outline' });
+    redraw = () => {};
+    show(h('h2', {}, t().showCard), h('div', { class: 'live' }, video, overlay), status,
+      h('div', {}, h('button', { class: 'secondary', onclick: () => { stopCamera(); toStaff(); } }, t().byStaff)));
+    try { await openCamera(video); } catch (e) { return toStaff(t().cameraNone); }
+    const canvas = h('canvas');
+    for (;;) {
+      await pause(400);
+      if (!stream) return;
+      const jpeg = await grab(video, canvas);
+      let r;
+      try { r = await call('POST', 'card-face', undefined, jpeg); } catch (e) {
+        stopCamera();
+        if (e.code === 'card_face_unreadable') return toStaff(t().cardFaceNone);
+        return failed(e);
+      }
+      if (!stream) return;
+      drawOutline(overlay, video, r);
+      if (r.seen === 'opened') {
+        card.read_card_face = false;
+        status.textContent = t().cardRead;
+        await pause(1000);
+        return camera();
+      }
+      if (r.seen === 'wrong') { stopCamera(); return toStaff(t().cardWrong(r.tries_left)); }
+      if (r.seen === 'locked') { stopCamera(); return toStaff(t().cardLocked); }
+      if (r.seen === 'to_staff') { stopCamera(); return toStaff(t().cardToStaff); }
+      status.textContent = t().cardSeen[r.seen] || t().showCardHint;
+    }
+  };
+
   const camera = async () => {
     const status = h('p', { 'data-testid': 'face-status' }, t().lookHint);
     const video = h('video', { autoplay: true, muted: true, playsinline: true });
     redraw = () => {};
     show(h('h2', {}, t().look), video, status);
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
-    } catch (e) {
+    try { await openCamera(video); } catch (e) {
       // Denied or absent: staff confirm visually.
       return toStaff(t().cameraNone);
     }
-    video.srcObject = stream;
-    await new Promise((r) => { if (video.readyState >= 2) r(); else video.onloadeddata = r; });
     const canvas = h('canvas');
     for (;;) {
-      await new Promise((r) => setTimeout(r, 400));
+      await pause(400);
       if (!stream) return;
-      canvas.width = video.videoWidth; canvas.height = video.videoHeight;
-      canvas.getContext('2d').drawImage(video, 0, 0);
-      const jpeg = await new Promise((r) => canvas.toBlob(r, 'image/jpeg', 0.92));
+      const jpeg = await grab(video, canvas);
       status.textContent = t().checking;
       let step;
       try { step = await call('POST', 'face', undefined, jpeg); } catch (e) {

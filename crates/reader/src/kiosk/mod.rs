@@ -30,7 +30,7 @@ use tokio::sync::Mutex;
 /// not count as recognition attempts.
 const MAX_QUALITY_RETRIES: u32 = 15;
 /// Largest camera frame accepted from the screen.
-const MAX_FRAME: usize = 4 << 20;
+pub(super) const MAX_FRAME: usize = 4 << 20;
 
 /// A card placed on the reader and the visit it started.
 struct Session {
@@ -44,6 +44,9 @@ struct Session {
     card_face: Option<Result<Face, String>>,
     /// 照合番号B offers the card refused in this visit (none is repeated automatically).
     number_b_failures: u32,
+    /// Frames of the card's printed face seen, and those with a card read unsurely.
+    card_face_frames: u32,
+    card_face_reads: u32,
     quality_retries: u32,
     /// The face attempts' frames (the face crate judges them).
     attempts: FaceAttempts,
@@ -55,6 +58,8 @@ pub struct Kiosk {
     engine: Option<Arc<FaceEngine>>,
     cards: CardSlot,
     slot: Mutex<Option<Session>>,
+    /// Reads 照合番号B from the card's printed face (the `ocr` build feature).
+    card_faces: card_face::CardFaceReader,
     /// Ask for a head turn before attesting a match ([`kakunin_face::attempt`]).
     active_check: bool,
 }
@@ -71,6 +76,7 @@ impl Kiosk {
             engine,
             cards,
             slot: Mutex::new(None),
+            card_faces: card_face::CardFaceReader::default(),
             active_check: true,
         }
     }
@@ -126,6 +132,11 @@ pub fn router(kiosk: Arc<Kiosk>, access: guard::Access) -> Router {
             "/kiosk/api/face",
             post(face_frame).layer(axum::extract::DefaultBodyLimit::max(2 * MAX_FRAME)),
         )
+        .route(
+            "/kiosk/api/card-face",
+            post(card_face::card_face_frame)
+                .layer(axum::extract::DefaultBodyLimit::max(2 * MAX_FRAME)),
+        )
         .route("/kiosk/api/pin", post(pin).get(pin_tries))
         .route("/kiosk/api/visual", post(to_staff))
         .route("/kiosk/api/registration", post(registration))
@@ -153,6 +164,10 @@ struct Step {
     visit: StepVisit,
     #[serde(skip_serializing_if = "Option::is_none")]
     face: Option<Decision>,
+    /// A face-auth card whose 照合番号B the kiosk must read from its printed face (through
+    /// `/kiosk/api/card-face`) before the face can be compared with the card photo.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    read_card_face: bool,
 }
 
 impl Step {
@@ -160,6 +175,7 @@ impl Step {
         Step {
             visit: StepVisit::Server(view),
             face: None,
+            read_card_face: false,
         }
     }
 }
@@ -207,26 +223,38 @@ async fn place_card(State(k): State<Arc<Kiosk>>, Json(p): Json<Place>) -> KioskR
             placed_by: p.placed_by,
         })
         .await?;
+    let face_auth = v.card_kind == kakunin_core::card::CardKind::FaceAuth;
     *slot = Some(Session {
         card_id: p.card_id,
         card,
         certificate: der,
         visit: v.id.clone(),
         // The server knows the card's kind from its certificate.
-        face_auth: v.card_kind == kakunin_core::card::CardKind::FaceAuth,
+        face_auth,
         photo: None,
         card_face: None,
         number_b_failures: 0,
+        card_face_frames: 0,
+        card_face_reads: 0,
         quality_retries: 0,
         attempts: FaceAttempts::new(k.active_check),
     });
-    Ok(Json(Step::of(v)))
+    Ok(Json(Step {
+        read_card_face: face_auth
+            && k.cards.number_b().is_none()
+            && card_face::CardFaceReader::available(),
+        ..Step::of(v)
+    }))
 }
 
 /// Opens the card-face applet with `number_b` under the lock-safe rule (the card's tries read
 /// first; never a second automatic try in a visit) and reads the photo; every offer, sent or
 /// held back, is reported to the server's audit log.
-async fn open_card_face(k: &Kiosk, s: &mut Session, number_b: &str) -> KioskResult<Vec<u8>> {
+async fn open_card_face(
+    k: &Kiosk,
+    s: &mut Session,
+    number_b: (&str, crate::agent::Offer),
+) -> Result<Vec<u8>, CardError> {
     let got = crate::agent::open_card_face(
         &k.reader,
         &s.visit,
@@ -249,8 +277,13 @@ async fn remove_card(State(k): State<Arc<Kiosk>>) -> StatusCode {
 
 /// The visit as the server sees it now (polled while staff decide in visual mode).
 async fn visit_view(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
-    let id = current(&k).await?;
-    Ok(Json(Step::of(k.reader.view(&id).await?)))
+    let mut slot = k.slot.lock().await;
+    let s = slot.as_mut().ok_or_else(no_card)?;
+    let view = k.reader.view(&s.visit).await?;
+    if view.next == NextStep::VisualMode {
+        typed_number_b(&k, s).await?;
+    }
+    Ok(Json(Step::of(view)))
 }
 
 async fn current(k: &Kiosk) -> KioskResult<String> {
@@ -280,13 +313,16 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
     let mut slot = k.slot.lock().await;
     let s = slot.as_mut().ok_or_else(no_card)?;
     if s.card_face.is_none() {
-        let Some(number_b) = k.cards.number_b() else {
-            return Err(err(
-            KioskCode::CardPhotoUnusable,
-                "the card photo cannot be read without the card's 照合番号B; staff confirm visually",
-            ));
+        let photo = match (s.photo.clone(), k.cards.number_b()) {
+            (Some(photo), _) => photo,
+            (None, Some(number_b)) => {
+                open_card_face(&k, s, (&number_b, crate::agent::Offer::Known)).await?
+            }
+            (None, None) => return Err(err(
+                KioskCode::CardPhotoUnusable,
+                "the card photo cannot be read without the card's 照合番号B (read from its printed face first); staff confirm visually",
+            )),
         };
-        let photo = open_card_face(&k, s, &number_b).await?;
         let e = engine.clone();
         let p = photo.clone();
         let found = tokio::task::spawn_blocking(
@@ -334,6 +370,7 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
                     instruction: None,
                 }),
                 face: Some(frame),
+                read_card_face: false,
             }));
         }
         Verdict::Continue { instruction, frame } => {
@@ -345,6 +382,7 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
                     instruction: Some(instruction.as_str()),
                 }),
                 face: Some(frame),
+                read_card_face: false,
             }));
         }
         Verdict::Done(outcome) => outcome,
@@ -362,6 +400,7 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
     Ok(Json(Step {
         visit: StepVisit::Server(v),
         face: Some(decision),
+        read_card_face: false,
     }))
 }
 
@@ -417,28 +456,56 @@ async fn to_staff(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
     if let (None, Some(number_b)) = (&s.photo, k.cards.number_b()) {
         // Staff still get the visit when the card-face applet stays shut (they confirm against
         // the card in the patient's hand).
-        if let Ok(photo) = open_card_face(&k, s, &number_b).await {
+        if let Ok(photo) = open_card_face(&k, s, (&number_b, crate::agent::Offer::Known)).await {
             s.photo = Some(photo);
         }
     }
-    // Browsers show JPEG and PNG; a JPEG 2000 photo (as real chips hold) goes over as PNG.
-    let photo = match &s.photo {
-        Some(p) if p.starts_with(&[0xFF, 0xD8, 0xFF]) || p.starts_with(b"\x89PNG") => {
-            Some(kakunin_evidence::b64(p))
-        }
-        Some(p) => kakunin_face::image::decode(p)
-            .and_then(|img| kakunin_face::image::encode_png(&img))
-            .map(kakunin_evidence::b64)
-            .map_err(|e| tracing::warn!("card photo not handed to staff: {e}"))
-            .ok(),
-        None => None,
-    };
+    let photo = s.photo.as_deref().and_then(for_staff);
     let id = s.visit.clone();
     let v = k
         .reader
         .visual_request(&id, &VisualRequest { photo })
         .await?;
     Ok(Json(Step::of(v)))
+}
+
+/// The card photo as staff's browser shows it (base64): browsers show JPEG and PNG; a JPEG 2000
+/// photo, as real chips hold, goes over as PNG.
+fn for_staff(photo: &[u8]) -> Option<String> {
+    if photo.starts_with(&[0xFF, 0xD8, 0xFF]) || photo.starts_with(b"\x89PNG") {
+        return Some(kakunin_evidence::b64(photo));
+    }
+    kakunin_face::image::decode(photo)
+        .and_then(|img| kakunin_face::image::encode_png(&img))
+        .map(kakunin_evidence::b64)
+        .map_err(|e| tracing::warn!("card photo not handed to staff: {e}"))
+        .ok()
+}
+
+/// While staff decide in visual mode without the card photo, a 照合番号B they typed from the
+/// card is taken from the server and offered to the card (under the lock-safe rule; the
+/// outcome is reported, so staff see it); an opened applet's photo goes to staff.
+async fn typed_number_b(k: &Kiosk, s: &mut Session) -> KioskResult<()> {
+    if s.photo.is_some() {
+        return Ok(());
+    }
+    let Some(number_b) = k.reader.take_number_b(&s.visit).await?.number_b else {
+        return Ok(());
+    };
+    match open_card_face(k, s, (&number_b, crate::agent::Offer::Typed)).await {
+        Ok(photo) => {
+            let handed = for_staff(&photo);
+            s.photo = Some(photo);
+            k.reader
+                .visual_photo(&s.visit, &VisualRequest { photo: handed })
+                .await?;
+        }
+        // Reported to the server by open_card_face; staff see the outcome there.
+        Err(e) => {
+            tracing::info!(visit = %s.visit, error = %e, "typed 照合番号B did not open the card face")
+        }
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -464,11 +531,14 @@ async fn consent(
     Ok(Json(Step::of(k.reader.consent(&id, &c).await?)))
 }
 
+mod card_face;
 mod error;
 pub mod guard;
 mod setup;
 pub mod slot;
 pub use setup::{embedded, serve, KioskConfig, SlotConfig};
 
+#[cfg(test)]
+mod card_face_tests;
 #[cfg(test)]
 pub(crate) mod tests;

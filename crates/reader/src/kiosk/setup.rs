@@ -20,6 +20,9 @@ pub enum SlotConfig {
     Demo {
         /// The card photo file.
         photo: Option<PathBuf>,
+        /// Read the demo cards' 照合番号B from their printed face through the camera, as for a
+        /// real card, instead of using the number the demo issuer keeps.
+        read_card_face: bool,
     },
     /// The PC/SC reader whose name contains `reader`.
     Pcsc {
@@ -76,7 +79,10 @@ pub async fn connect(http: reqwest::Client, config: &KioskConfig) -> Result<Kios
 
 fn build(reader: ReaderClient, config: &KioskConfig) -> Result<Kiosk> {
     let cards = match &config.slot {
-        SlotConfig::Demo { photo } => CardSlot::demo(demo_photo(photo.as_deref())?)?,
+        SlotConfig::Demo {
+            photo,
+            read_card_face,
+        } => CardSlot::demo_read_from_face(demo_photo(photo.as_deref())?, *read_card_face)?,
         SlotConfig::Pcsc {
             reader,
             demo_number_b,

@@ -28,8 +28,14 @@ impl CardChannel for SharedCard {
 
 /// Where cards come from.
 pub enum CardSlot {
-    /// Virtual demo cards by card id, with their kind (face-auth or not).
-    Demo(BTreeMap<String, (SharedCard, bool)>),
+    /// Virtual demo cards.
+    Demo {
+        /// By card id, with their kind (face-auth or not).
+        cards: BTreeMap<String, (SharedCard, bool)>,
+        /// The kiosk uses the demo cards' known 照合番号B; when not, it reads the number from
+        /// the card's face through the camera, as it must for a real card.
+        number_b_known: bool,
+    },
     /// A PC/SC reader: the reader whose name contains `reader`, and the 照合番号B to read the
     /// card face with (only known for the demo cards behind vpcd).
     Pcsc {
@@ -54,8 +60,15 @@ pub struct OfferedCard {
 }
 
 impl CardSlot {
-    /// The demo cards (persons 1–4 of the seed) with `photo` on their chips.
+    /// The demo cards (persons 1–4 of the seed) with `photo` on their chips, their 照合番号B
+    /// known to the kiosk.
     pub fn demo(photo: Vec<u8>) -> Result<CardSlot> {
+        CardSlot::demo_read_from_face(photo, false)
+    }
+
+    /// The demo cards, their 照合番号B read from the card's face by the camera (as for real
+    /// cards) when `read_from_face`.
+    pub fn demo_read_from_face(photo: Vec<u8>, read_from_face: bool) -> Result<CardSlot> {
         let ca = kakunin_evidence::ca::DemoCa::new()?;
         let face = crate::demo::face(photo);
         let mut cards = BTreeMap::new();
@@ -64,13 +77,16 @@ impl CardSlot {
             let id = kakunin_evidence::ca::demo_card_id(person);
             cards.insert(id, (SharedCard(Arc::new(Mutex::new(card))), face_auth));
         }
-        Ok(CardSlot::Demo(cards))
+        Ok(CardSlot::Demo {
+            cards,
+            number_b_known: !read_from_face,
+        })
     }
 
     /// What the screen may offer; `on_reader` names the card of the current session.
     pub fn offer(&self, on_reader: Option<&str>) -> Vec<OfferedCard> {
         match self {
-            CardSlot::Demo(cards) => cards
+            CardSlot::Demo { cards, .. } => cards
                 .iter()
                 .map(|(id, (_, face_auth))| OfferedCard {
                     id: id.clone(),
@@ -92,7 +108,7 @@ impl CardSlot {
     /// (`no_card` while none is there).
     pub(super) async fn connect(&self, id: &str) -> KioskResult<Box<dyn CardChannel + Send>> {
         match self {
-            CardSlot::Demo(cards) => cards
+            CardSlot::Demo { cards, .. } => cards
                 .get(id)
                 .map(|(c, _)| Box::new(c.clone()) as Box<dyn CardChannel + Send>)
                 .ok_or_else(|| err(KioskCode::NoCard, format!("no demo card {id}"))),
@@ -103,7 +119,7 @@ impl CardSlot {
     /// The 照合番号B the card face can be read with, if known.
     pub fn number_b(&self) -> Option<String> {
         match self {
-            CardSlot::Demo(_) => Some(crate::demo::number_b()),
+            CardSlot::Demo { number_b_known, .. } => number_b_known.then(crate::demo::number_b),
             CardSlot::Pcsc { number_b, .. } => number_b.clone(),
         }
     }

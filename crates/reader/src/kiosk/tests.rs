@@ -35,8 +35,15 @@ fn demo_config(base: &str, key: &std::path::Path, slot: SlotConfig) -> KioskConf
 
 /// A kiosk reader client with its key at `key`, enrolled by the demo operator with the demo
 /// clinic.
-async fn demo_kiosk_reader(base: &str, key: &std::path::Path) -> ReaderClient {
-    let config = demo_config(base, key, SlotConfig::Demo { photo: None });
+pub(crate) async fn demo_kiosk_reader(base: &str, key: &std::path::Path) -> ReaderClient {
+    let config = demo_config(
+        base,
+        key,
+        SlotConfig::Demo {
+            photo: None,
+            read_card_face: false,
+        },
+    );
     setup::connect(reqwest::Client::new(), &config)
         .await
         .unwrap()
@@ -62,11 +69,17 @@ async fn kiosk_with_photo(
     (router(Arc::new(k), Default::default()), dir, base)
 }
 
-async fn call(app: &Router, method: &str, path: &str, body: Body, json: bool) -> (u16, Value) {
+pub(crate) async fn call(
+    app: &Router,
+    method: &str,
+    path: &str,
+    body: Body,
+    json: bool,
+) -> (u16, Value) {
     let mut req = Request::builder().method(method).uri(path);
     if json {
         req = req.header("content-type", "application/json");
-    } else if path == "/kiosk/api/face" {
+    } else if path == "/kiosk/api/face" || path == "/kiosk/api/card-face" {
         req = req.header("content-type", "image/jpeg");
     }
     let res = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
@@ -84,7 +97,7 @@ pub(crate) async fn post(app: &Router, path: &str, v: Value) -> (u16, Value) {
     call(app, "POST", path, Body::from(v.to_string()), true).await
 }
 
-fn code(r: &(u16, Value)) -> &str {
+pub(crate) fn code(r: &(u16, Value)) -> &str {
     r.1["error"]["code"].as_str().unwrap_or_default()
 }
 

@@ -13,7 +13,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use kakunin_api::visits::{VisitView, VisualDecision, VisualRequest};
+use kakunin_api::visits::{
+    NumberBEntry, NumberBHandover, NumberBStatus, VisitView, VisualDecision, VisualRequest,
+};
 use kakunin_api::ApiCode;
 use kakunin_core::audit::AuditAction;
 use kakunin_core::roles::Permission;
@@ -31,21 +33,7 @@ pub async fn request_visual(
     Path(id): Path<String>,
     req: SignedReader<VisualRequest>,
 ) -> ApiResult<Json<VisitView>> {
-    let photo = match &req.body.photo {
-        Some(b64) => {
-            let bytes = kakunin_evidence::unb64(b64)
-                .ok()
-                .filter(|b| b.len() <= MAX_PHOTO && image_type(b).is_some())
-                .ok_or_else(|| {
-                    ApiError::unprocessable(
-                        ApiCode::BadPhoto,
-                        "the photo must be a JPEG or PNG of at most 512 KiB, base64",
-                    )
-                })?;
-            Some(bytes)
-        }
-        None => None,
-    };
+    let photo = checked_photo(&req.body)?;
     let view = reader_event(
         &state,
         &id,
@@ -58,6 +46,23 @@ pub async fn request_visual(
         state.hold_photo(&id, &req.reader.id, p);
     }
     Ok(view)
+}
+
+/// The request's photo, if any, once it is known to be a JPEG or PNG within [`MAX_PHOTO`].
+fn checked_photo(req: &VisualRequest) -> ApiResult<Option<Vec<u8>>> {
+    let Some(b64) = &req.photo else {
+        return Ok(None);
+    };
+    kakunin_evidence::unb64(b64)
+        .ok()
+        .filter(|b| b.len() <= MAX_PHOTO && image_type(b).is_some())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                ApiCode::BadPhoto,
+                "the photo must be a JPEG or PNG of at most 512 KiB, base64",
+            )
+        })
 }
 
 fn image_type(bytes: &[u8]) -> Option<&'static str> {
@@ -141,6 +146,98 @@ pub async fn card_face_try(
             json!({ "source": req.body.source, "outcome": req.body.outcome, "tries_left": req.body.tries_left }),
         )
         .await?;
+    state.typed_numbers().record(&id, req.body.clone());
+    Ok(Json(visit_view(&visit)))
+}
+
+/// Reception staff type 照合番号B from the patient's card (a visit in visual mode whose photo the
+/// kiosk could not read from its camera). It is checked here — a mistyped number would spend one
+/// of the applet's tries —, held in memory for the reader holding the card, which opens the
+/// card-face applet with it under the lock-safe rule and reports what came of it. Audited
+/// without the digits.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/number-b", tag = "visits", request_body = NumberBEntry,
+    responses((status = 200, body = NumberBStatus), (status = 422, description = "invalid_format, invalid_transition", body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn enter_number_b(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NumberBEntry>,
+) -> ApiResult<Json<NumberBStatus>> {
+    let s = staff.require(Permission::Reception)?.clone();
+    let number = kakunin_core::card_face::typed(&req.number_b)
+        .map_err(|e| ApiError::unprocessable(ApiCode::InvalidFormat, e.to_string()))?;
+    let visit = state.store.visit(&id).await?;
+    staff.same_institution(&visit.institution_code)?;
+    if visit.visit.state != VisitState::AwaitingVisual {
+        return Err(ApiError::unprocessable(
+            ApiCode::InvalidTransition,
+            "照合番号B is typed only for a visit waiting for visual confirmation",
+        ));
+    }
+    state
+        .audit(
+            &s.id,
+            Some(&visit.institution_code),
+            AuditAction::NumberBTyped,
+            &id,
+            json!({ "staff": s.id }),
+        )
+        .await?;
+    let mut typed = state.typed_numbers();
+    typed.hand(&id, number);
+    Ok(Json(typed.status(&id)))
+}
+
+/// Where the 照合番号B typed for a visit stands: still waiting for the reader, and the reader's
+/// last report of an offer to the card (opened, wrong with the tries left, locked, not tried).
+#[utoipa::path(get, path = "/api/v1/visits/{id}/number-b", tag = "visits",
+    responses((status = 200, body = NumberBStatus)), security(("bearer" = [])))]
+pub async fn number_b_status(
+    State(state): State<AppState>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<NumberBStatus>> {
+    staff.require(Permission::Reception)?;
+    let visit = state.store.visit(&id).await?;
+    staff.same_institution(&visit.institution_code)?;
+    Ok(Json(state.typed_numbers().status(&id)))
+}
+
+/// The reader holding the card takes the 照合番号B staff typed for its visit (given once).
+#[utoipa::path(post, path = "/api/v1/visits/{id}/number-b/take", tag = "visits",
+    responses((status = 200, body = NumberBHandover)), security(("reader_signature" = [])))]
+pub async fn take_number_b(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: SignedReader<serde_json::Value>,
+) -> ApiResult<Json<NumberBHandover>> {
+    let visit = state.store.visit(&id).await?;
+    own_reader(&req.reader)(&visit)?;
+    Ok(Json(NumberBHandover {
+        number_b: state.typed_numbers().take(&id),
+    }))
+}
+
+/// The card photo of a visit already waiting for visual confirmation, read after staff typed
+/// 照合番号B: held for staff like the photo handed over with the request.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/visual-photo", tag = "visits", request_body = VisualRequest,
+    responses((status = 200, body = VisitView), (status = 422, description = "bad_photo, invalid_transition", body = crate::error::ErrorBody)), security(("reader_signature" = [])))]
+pub async fn visual_photo(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: SignedReader<VisualRequest>,
+) -> ApiResult<Json<VisitView>> {
+    let photo = checked_photo(&req.body)?
+        .ok_or_else(|| ApiError::unprocessable(ApiCode::BadPhoto, "no photo in the request"))?;
+    let visit = state.store.visit(&id).await?;
+    own_reader(&req.reader)(&visit)?;
+    if visit.visit.state != VisitState::AwaitingVisual {
+        return Err(ApiError::unprocessable(
+            ApiCode::InvalidTransition,
+            "the visit is not waiting for visual confirmation",
+        ));
+    }
+    state.hold_photo(&id, &req.reader.id, photo);
     Ok(Json(visit_view(&visit)))
 }
 
