@@ -5,7 +5,7 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -31,6 +31,19 @@ const HOLDER_CARD = HOLDER[0];
 const SOMEONE_ELSE = frames('0006');
 // The holder's printed photo, held up, bent and moved in front of the camera.
 const HOLDER_PRINT = frames('0004', 'print_attack');
+
+// Photographs of the demo card's printed face held up to the camera (`kakunin card render-face`),
+// with the holder's photo on it; `other` draws another card's face (its 照合番号B is refused).
+const cardFaceFrames = (other) => {
+  const dir = path.join(WORK, other ? 'frames-other-card-face' : 'frames-card-face');
+  execFileSync(BIN, ['card', 'render-face', dir, '--photo', HOLDER_CARD, '--count', '4', '--seed', '3', ...(other ? ['--other'] : [])]);
+  return fs.readdirSync(dir).sort().map((f) => path.join(dir, f));
+};
+// Whether this kakunin reads card faces (built with `--features ocr`, as ./scripts/test does when
+// Tesseract can be set up).
+const readsCardFaces = (frame) => {
+  try { execFileSync(BIN, ['card', 'read-face', frame], { stdio: 'pipe' }); return true; } catch (e) { return false; }
+};
 
 const BASE_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=ja'];
 
@@ -73,6 +86,20 @@ async function browserWithCamera(images) {
     args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${mjpeg}`);
   }
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+// A Chromium whose camera plays each `[images, seconds]` part in turn, then loops (Chromium plays
+// an MJPEG file at 30 frames a second): the card's face first, then the holder's face.
+async function browserWithScenes(parts) {
+  const mjpeg = path.join(WORK, `scenes-${parts.length}-${path.basename(parts[0][0][0])}.mjpeg`);
+  const out = fs.openSync(mjpeg, 'w');
+  for (const [images, seconds] of parts) {
+    const jpegs = images.map((f) => fs.readFileSync(f));
+    for (let i = 0; i < seconds * 30; i++) fs.writeSync(out, jpegs[Math.floor(i / 15) % jpegs.length]);
+  }
+  fs.closeSync(out);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true,
+    args: [...BASE_FLAGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${mjpeg}`] });
 }
 
 // What a person's browser says went wrong: console errors and uncaught exceptions on any page
@@ -512,4 +539,82 @@ test('the kiosk says when the service is down and offers the fallbacks', async (
   assert.match(await page.textContent('main'), /資格申立書/);
   await shot(page, '22-kiosk-service-down');
   await page.close();
+});
+
+// A real face-auth card: its 照合番号B is not known to the kiosk (`--kiosk-read-card-face`), so the
+// kiosk reads it from the card's printed face through the camera, opens the card's photo with it
+// through the same code a real card uses, and then compares the holder's face with that photo.
+const CARD_FACE = cardFaceFrames(false);
+const OTHER_CARD_FACE = cardFaceFrames(true);
+const OCR = readsCardFaces(CARD_FACE[0]);
+
+test('a real face-auth card: its face shown to the camera opens the photo, the holder matches and checks in without staff', { skip: !OCR && 'this kakunin reads no card faces (build with --features ocr after ./scripts/setup-ocr)' }, async () => {
+  const srv = await startServer('card-face', ['--kiosk-read-card-face']);
+  const browser = await browserWithScenes([[CARD_FACE, 6], [HOLDER.slice(1), 30]]);
+  try {
+    const page = watch(await browser.newPage({ viewport: { width: 1080, height: 1400 }, locale: 'ja-JP' }));
+    await page.goto(srv.base + '/kiosk');
+    await page.click('[data-card=C00000000002]');
+    await page.waitForSelector('h2:has-text("カードの表面をカメラに向けてください")');
+    // The card's outline is drawn over the live picture once the kiosk finds it.
+    await page.waitForSelector('[data-testid=card-outline][data-outline=found]', { timeout: FACE_STEP });
+    await shot(page, '23-kiosk-card-face');
+    await page.waitForSelector('[data-testid=face-status]', { timeout: FACE_STEP });
+    assert.match(await page.textContent('h2'), /カメラを見てください/);
+    await consentAndFinish(page, '24-card-face-then-face', ['medication']).catch(async (e) => {
+      await shot(page, '24-card-face-failed');
+      throw new Error(e.message + '\nscreen: ' + await page.textContent('main'));
+    });
+    await page.close();
+    // The photo was opened once, from the camera's read; nobody at reception was needed.
+    const audit = (await api(srv.base, 'GET', '/api/v1/audit?limit=1000', 'demo-token-admin')).body;
+    const offers = audit.filter((r) => r.action === 'card_face_verify').map((r) => JSON.parse(r.detail));
+    assert.deepEqual(offers.map((o) => [o.source, o.outcome]), [['camera', 'opened']], JSON.stringify(offers));
+    assert.equal(audit.filter((r) => r.action === 'visual_confirmation').length, 0);
+  } finally {
+    await browser.close();
+    srv.stop();
+  }
+});
+
+test('another card\'s face: refused once, never retried; reception types the 14 digits, sees the photo and confirms', { skip: !OCR && 'this kakunin reads no card faces' }, async () => {
+  const srv = await startServer('other-card-face', ['--kiosk-read-card-face']);
+  const browser = await browserWithScenes([[OTHER_CARD_FACE, 30]]);
+  try {
+    const page = watch(await browser.newPage({ viewport: { width: 1080, height: 1400 }, locale: 'ja-JP' }));
+    await page.goto(srv.base + '/kiosk');
+    await page.click('[data-card=C00000000002]');
+    await page.waitForSelector('[data-testid=go-to-staff]', { timeout: FACE_STEP });
+    const kiosk = await page.textContent('main');
+    assert.match(kiosk, /番号が、カードリーダーのカードと合いませんでした/);
+    assert.match(kiosk, /あと9回/);
+    await shot(page, '25-kiosk-other-card-face');
+
+    const desk = await signIn(browser, srv.base, 'staff-reception', 'demo-reception');
+    await desk.click('tr[data-next=visual_mode] button');
+    await desk.waitForSelector('#number_b');
+    assert.match(await desk.textContent('#detail'), /照合番号B（14桁）/);
+    // A mistyped number is refused before it reaches the card.
+    await desk.fill('#number_b', '5502172034123');
+    await desk.click('[data-testid=number-b-send]');
+    await desk.waitForSelector('[data-testid=number-b-note] .notice.error');
+    assert.match(await desk.textContent('[data-testid=number-b-note]'), /照合番号Bは14桁の数字です.*カードには送っていません/);
+    await desk.fill('#number_b', '550217 2034 1234');
+    await desk.click('[data-testid=number-b-send]');
+    await desk.waitForFunction(() => document.querySelector('img[data-testid=card-photo]')?.naturalWidth > 0, null, { timeout: 30000 });
+    await shot(desk, '26-reception-number-b-photo');
+    await desk.check('#holder_present');
+    await desk.click('[data-testid=confirm]');
+    await desk.waitForSelector('.notice.ok');
+    await desk.close();
+    // The kiosk moves on to consent.
+    await consentAndFinish(page, '27-after-number-b', []);
+    await page.close();
+    const audit = (await api(srv.base, 'GET', '/api/v1/audit?limit=1000', 'demo-token-admin')).body;
+    const offers = audit.filter((r) => r.action === 'card_face_verify').map((r) => JSON.parse(r.detail));
+    assert.deepEqual(offers.map((o) => [o.source, o.outcome]).sort(), [['camera', 'wrong'], ['staff', 'opened']], JSON.stringify(offers));
+  } finally {
+    await browser.close();
+    srv.stop();
+  }
 });

@@ -51,6 +51,9 @@ pub enum ApiCode {
     /// No batch of this institution has this reception number (受付番号); use the one the
     /// upload was answered with.
     UnknownReceptionNumber,
+    /// The typed 照合番号B cannot be a card's (not 14 digits, no birth month and day, no expiry
+    /// year): it was not sent to the card; type it again from the card's face.
+    NumberBFormat,
     /// The certificate is not base64 DER; read it again from the card.
     CertificateMalformed,
     /// The certificate was not issued by the trusted CA.
@@ -204,6 +207,7 @@ impl ApiCode {
             ApiCode::ConsentMissing => "consent_missing",
             ApiCode::ReferenceNumberTaken => "reference_number_taken",
             ApiCode::UnknownReceptionNumber => "unknown_reception_number",
+            ApiCode::NumberBFormat => "number_b_format",
             ApiCode::CertificateMalformed => "certificate_malformed",
             ApiCode::CertificateForeignIssuer => "certificate_foreign_issuer",
             ApiCode::CertificateForged => "certificate_forged",
@@ -292,6 +296,7 @@ impl ApiCode {
         ApiCode::ConsentMissing,
         ApiCode::ReferenceNumberTaken,
         ApiCode::UnknownReceptionNumber,
+        ApiCode::NumberBFormat,
         ApiCode::CertificateMalformed,
         ApiCode::CertificateForeignIssuer,
         ApiCode::CertificateForged,

@@ -133,7 +133,7 @@ async fn staff_type_the_number_and_the_kiosk_opens_the_photo_for_them() {
     .await;
     assert_eq!(
         (bad.0, bad.1["error"]["code"].as_str()),
-        (422, Some("invalid_format")),
+        (422, Some("number_b_format")),
         "{:?}",
         bad.1
     );

@@ -156,7 +156,7 @@ pub async fn card_face_try(
 /// card-face applet with it under the lock-safe rule and reports what came of it. Audited
 /// without the digits.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/number-b", tag = "visits", request_body = NumberBEntry,
-    responses((status = 200, body = NumberBStatus), (status = 422, description = "invalid_format, invalid_transition", body = crate::error::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = NumberBStatus), (status = 422, description = "number_b_format, invalid_transition", body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn enter_number_b(
     State(state): State<AppState>,
     staff: StaffAuth,
@@ -165,7 +165,7 @@ pub async fn enter_number_b(
 ) -> ApiResult<Json<NumberBStatus>> {
     let s = staff.require(Permission::Reception)?.clone();
     let number = kakunin_core::card_face::typed(&req.number_b)
-        .map_err(|e| ApiError::unprocessable(ApiCode::InvalidFormat, e.to_string()))?;
+        .map_err(|e| ApiError::unprocessable(ApiCode::NumberBFormat, e.to_string()))?;
     let visit = state.store.visit(&id).await?;
     staff.same_institution(&visit.institution_code)?;
     if visit.visit.state != VisitState::AwaitingVisual {
