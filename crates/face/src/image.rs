@@ -116,6 +116,12 @@ pub fn decode(bytes: &[u8]) -> Result<Rgb, FaceError> {
     })
 }
 
+/// Encodes an image as a greyscale JPEG 2000 card photo (see [`crate::jp2`]'s `encode_grey`),
+/// lossy at about `ratio`:1.
+pub fn encode_jp2_grey(img: &Rgb, ratio: f32) -> Result<Vec<u8>, FaceError> {
+    crate::jp2::encode_grey(img, ratio)
+}
+
 /// Encodes an image as PNG (for showing a JPEG 2000 card photo in a browser, which cannot).
 pub fn encode_png(img: &Rgb) -> Result<Vec<u8>, FaceError> {
     let mut out = Cursor::new(Vec::new());

@@ -1,4 +1,6 @@
-//! JPEG 2000 (how card chips store the face photo), decoded by the pure-Rust `hayro-jpeg2000`.
+//! JPEG 2000 (how card chips store the face photo), decoded by the pure-Rust `hayro-jpeg2000`;
+//! the demo cards' photos are encoded as real chips hold theirs (greyscale, lossy) by the
+//! pure-Rust port of OpenJPEG, `openjp2`.
 
 use crate::image::{check_size, Rgb};
 use crate::FaceError;
@@ -43,4 +45,63 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Rgb, FaceError> {
         height: h,
         data,
     })
+}
+
+/// Encodes `img` as a greyscale JPEG 2000 file (JP2), lossy at about `ratio`:1, as card chips
+/// hold the holder's photo. openjp2's safe API writes only to files, so the codestream goes
+/// through a temporary file that is removed at once.
+pub fn encode_grey(img: &Rgb, ratio: f32) -> Result<Vec<u8>, FaceError> {
+    use openjp2::{
+        opj_cparameters_t, opj_image, opj_image_comptparm, Codec, Stream, OPJ_CLRSPC_GRAY,
+        OPJ_CODEC_JP2,
+    };
+    let fail = |what: &str| FaceError::Image(format!("JPEG 2000 encoding failed ({what})"));
+    let (w, h) = (img.width as u32, img.height as u32);
+    check_size(w, h)?;
+    // ITU-R BT.601 luma, as the chips' greyscale photos have it.
+    let grey: Vec<i32> = img
+        .data
+        .chunks_exact(3)
+        .map(|p| (299 * p[0] as i32 + 587 * p[1] as i32 + 114 * p[2] as i32 + 500) / 1000)
+        .collect();
+    let component = opj_image_comptparm {
+        dx: 1,
+        dy: 1,
+        w,
+        h,
+        x0: 0,
+        y0: 0,
+        prec: 8,
+        bpp: 8,
+        sgnd: 0,
+    };
+    let mut image =
+        opj_image::create(&[component], OPJ_CLRSPC_GRAY).ok_or_else(|| fail("image"))?;
+    image.x1 = w;
+    image.y1 = h;
+    let comps = image.comps_mut().ok_or_else(|| fail("component"))?;
+    if !comps[0].set_data(&grey) {
+        return Err(fail("pixels"));
+    }
+    let mut params = opj_cparameters_t::default();
+    params.tcp_numlayers = 1;
+    params.tcp_rates[0] = ratio;
+    params.cp_disto_alloc = 1;
+    params.irreversible = 1;
+    params.numresolution = 4;
+    let mut codec = Codec::new_encoder(OPJ_CODEC_JP2).ok_or_else(|| fail("codec"))?;
+    let file = tempfile::NamedTempFile::new()
+        .map_err(|e| FaceError::Image(format!("JPEG 2000: no temporary file: {e}")))?;
+    {
+        let mut stream = Stream::new_file(file.path(), 1 << 16, false)
+            .map_err(|e| FaceError::Image(format!("JPEG 2000: {e}")))?;
+        let ok = codec.setup_encoder(&mut params, &mut image) != 0
+            && codec.start_compress(&mut image, &mut stream) != 0
+            && codec.encode(&mut stream) != 0
+            && codec.end_compress(&mut stream) != 0;
+        if !ok {
+            return Err(fail("codestream"));
+        }
+    }
+    std::fs::read(file.path()).map_err(|e| FaceError::Image(format!("JPEG 2000: {e}")))
 }

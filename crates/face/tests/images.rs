@@ -168,3 +168,47 @@ fn grey_sixteen_bit_alpha_cmyk_jpeg2000_and_exif_rotation() {
         "EXIF orientation 6 is applied"
     );
 }
+
+#[test]
+fn a_card_photo_encodes_as_greyscale_jpeg2000_and_decodes_back() {
+    // A portrait with a gradient and a dark disc, like a face on a pale background.
+    let (w, h) = (240usize, 320usize);
+    let mut data = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            let (dx, dy) = (x as f32 - 120.0, y as f32 - 140.0);
+            let v = if dx * dx + dy * dy < 60.0 * 60.0 {
+                70
+            } else {
+                150 + (x * 100 / w) as u8
+            };
+            data.extend_from_slice(&[v, v.saturating_sub(10), v]);
+        }
+    }
+    let img = kakunin_face::image::Rgb {
+        width: w,
+        height: h,
+        data,
+    };
+    let jp2 = kakunin_face::image::encode_jp2_grey(&img, 12.0).unwrap();
+    assert!(
+        jp2.starts_with(&[0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20]),
+        "a JP2 file"
+    );
+    assert!(jp2.len() < w * h / 6, "lossy: {} bytes", jp2.len());
+    let back = decode(&jp2).unwrap();
+    assert_eq!((back.width, back.height), (w, h));
+    let grey = |p: &[u8]| (299 * p[0] as i32 + 587 * p[1] as i32 + 114 * p[2] as i32) / 1000;
+    let err: i64 = img
+        .data
+        .chunks(3)
+        .zip(back.data.chunks(3))
+        .map(|(a, b)| (grey(a) - b[0] as i32).abs() as i64)
+        .sum::<i64>()
+        / (w * h) as i64;
+    assert!(err <= 3, "mean error {err}");
+    assert!(
+        back.data.chunks(3).all(|p| p[0] == p[1] && p[1] == p[2]),
+        "greyscale"
+    );
+}

@@ -28,6 +28,7 @@ pub fn number_b() -> String {
 /// as images, as real cards hold them (drawn in a Japanese font when one is installed —
 /// fonts-noto-cjk —, else blank images of the same kind).
 pub fn face(photo: Vec<u8>) -> CardFace {
+    let photo = chip_photo(photo);
     let (y, m, d) = BIRTH;
     // Found and loaded once per process (the Noto CJK collection is 19 MB).
     static FONTS: std::sync::OnceLock<Option<kakunin_cardface::render::Fonts>> =
@@ -46,6 +47,42 @@ pub fn face(photo: Vec<u8>) -> CardFace {
         photo,
         security_code_image: image(&[SECURITY_CODE], 40.0),
         ..CardFace::default()
+    }
+}
+
+/// Card chips hold the holder's photo as a greyscale JPEG 2000 portrait: the demo photo is made
+/// one (its centre cut to 3:4, 240×320, about 12:1), so the reader decodes on demo cards what
+/// it decodes on real ones. A photo that cannot be read stays as it is (the kiosk then says so).
+fn chip_photo(photo: Vec<u8>) -> Vec<u8> {
+    if photo.starts_with(&[0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50]) {
+        return photo;
+    }
+    let converted = kakunin_face::image::decode(&photo).and_then(|rgb| {
+        let img = image::RgbImage::from_raw(rgb.width as u32, rgb.height as u32, rgb.data)
+            .ok_or_else(|| kakunin_face::FaceError::Image("pixel buffer size".into()))?;
+        let (w, h) = img.dimensions();
+        let (cw, ch) = if w * 4 > h * 3 {
+            (h * 3 / 4, h)
+        } else {
+            (w, w * 4 / 3)
+        };
+        let cut = image::imageops::crop_imm(&img, (w - cw) / 2, (h - ch) / 2, cw, ch).to_image();
+        let small = image::imageops::resize(&cut, 240, 320, image::imageops::FilterType::Triangle);
+        kakunin_face::image::encode_jp2_grey(
+            &kakunin_face::image::Rgb {
+                width: 240,
+                height: 320,
+                data: small.into_raw(),
+            },
+            12.0,
+        )
+    });
+    match converted {
+        Ok(jp2) => jp2,
+        Err(e) => {
+            tracing::warn!("demo card photo kept as given (not JPEG 2000): {e}");
+            photo
+        }
     }
 }
 
@@ -134,10 +171,23 @@ pub fn card(
 #[cfg(test)]
 mod tests {
     #[test]
+    fn the_demo_chips_hold_a_greyscale_jpeg2000_portrait() {
+        let png = include_bytes!("kiosk/placeholder-photo.png").to_vec();
+        let face = super::face(png);
+        assert!(face
+            .photo
+            .starts_with(&[0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20]));
+        let img = kakunin_face::image::decode(&face.photo).unwrap();
+        assert_eq!((img.width, img.height), (240, 320));
+        assert!(img.data.chunks(3).all(|p| p[0] == p[1] && p[1] == p[2]));
+    }
+
+    #[test]
     fn the_demo_number_b_is_that_of_the_demo_card_face() {
         assert_eq!(super::number_b(), "55021720341234");
         let face = super::face(vec![]);
         assert_eq!(face.birth_date, "19800217");
+        assert!(face.photo.is_empty(), "an unreadable photo stays as it is");
         assert!(face.expiry.starts_with("2034"));
     }
 }
