@@ -421,14 +421,16 @@ test('pharmacy proxy pickup: refused without a document, checked with the prescr
   await page.close();
 });
 
-test('reception sees no proxy-pickup tab and checks eligibility by the insurance card numbers', async () => {
+test('reception sees no proxy-pickup tab, checks eligibility by the eligibility certificate\'s numbers, and is told a health insurance card has ended', async () => {
   const visits = await api(server.base, 'GET', '/api/v1/visits', 'demo-token-reception');
   const done = visits.body.find((v) => v.next === 'done');
   const result = (await api(server.base, 'GET', `/api/v1/visits/${done.id}/result`, 'demo-token-reception')).body.result;
   const desk = await signIn(matchBrowser, server.base, 'staff-reception', 'demo-reception');
   assert.equal(await desk.getByRole('tab', { name: '代理受取（薬局）' }).count(), 0, 'reception is not offered what it may not do');
   await desk.getByRole('tab', { name: '番号で確認' }).click();
-  await desk.check('input[name=shown][value=insurance_card]');
+  await desk.check('input[name=shown][value=eligibility_certificate]');
+  const nextYear = new Date(Date.now() + 365 * 86400000).toISOString().slice(0, 10);
+  await desk.fill('#n_valid_until', nextYear);
   await desk.fill('#n_insurer', result.insurer_number);
   await desk.fill('#n_symbol', result.symbol);
   await desk.fill('#n_number', result.number);
@@ -437,8 +439,24 @@ test('reception sees no proxy-pickup tab and checks eligibility by the insurance
   await desk.waitForSelector('[data-testid=numbers-result] .notice');
   const text = await desk.textContent('[data-testid=numbers-result]');
   assert.match(text, new RegExp(result.name));
+  assert.match(text, /確認に使った書類：資格確認書/, text);
   assert.match(text, /(明治|大正|昭和|平成|令和)(\d+|元)年\d+月\d+日（\d{4}-\d\d-\d\d）/, text);
   await shot(desk, '16a-reception-numbers');
+  // A health insurance card, whatever its printed expiry, ended with 2025-12-01.
+  await desk.check('input[name=shown][value=health_insurance_card]');
+  await desk.getByRole('button', { name: '資格を確認する' }).click();
+  await desk.waitForSelector('[data-testid=numbers-result] .notice.error');
+  assert.match(await desk.textContent('[data-testid=numbers-result]'), /健康保険証は2025年12月1日を最後にすべて使えません/);
+  // The notice of qualification alone is refused; with the card it checks.
+  await desk.check('input[name=shown][value=qualification_notice]');
+  await desk.fill('#n_valid_until', '');
+  await desk.getByRole('button', { name: '資格を確認する' }).click();
+  await desk.waitForFunction(() => /資格情報のお知らせ」だけでは/.test(document.querySelector('[data-testid=numbers-result]').textContent));
+  await desk.check('#n_with_card');
+  await desk.getByRole('button', { name: '資格を確認する' }).click();
+  await desk.waitForSelector('[data-testid=numbers-document]');
+  assert.match(await desk.textContent('[data-testid=numbers-document]'), /資格情報のお知らせ/);
+  await shot(desk, '16b-reception-numbers-notice');
   await desk.close();
 });
 
@@ -536,7 +554,12 @@ test('the kiosk says when the service is down and offers the fallbacks', async (
   await new Promise((r) => setTimeout(r, 300));
   await page.click('[data-card=C00000000002]');
   await page.waitForSelector('[data-testid=service-down]');
-  assert.match(await page.textContent('main'), /資格申立書/);
+  const main = await page.textContent('main');
+  assert.match(main, /資格申立書/);
+  // Today's documents: the certificate or the notice with the card; health insurance cards ended.
+  assert.match(main, /資格確認書/);
+  assert.match(main, /資格情報のお知らせ/);
+  assert.doesNotMatch(main, /健康保険証/);
   await shot(page, '22-kiosk-service-down');
   await page.close();
 });

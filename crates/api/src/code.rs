@@ -51,6 +51,15 @@ pub enum ApiCode {
     /// No batch of this institution has this reception number (受付番号); use the one the
     /// upload was answered with.
     UnknownReceptionNumber,
+    /// The document shown is past its validity (a health insurance card after its expiry or
+    /// after 2025-12-01, a 資格確認書 after its expiry): ask for a valid one, the マイナ保険証, or
+    /// use the self-declaration form.
+    DocumentExpired,
+    /// The document shown cannot be genuine (a health insurance card issued after 2024-12-01, a
+    /// 資格確認書 valid for more than five years).
+    DocumentNotGenuine,
+    /// The 資格情報のお知らせ is valid only together with the マイナ保険証.
+    NoticeNotValidAlone,
     /// The typed 照合番号B cannot be a card's (not 14 digits, no birth month and day, no expiry
     /// year): it was not sent to the card; type it again from the card's face.
     NumberBFormat,
@@ -208,6 +217,9 @@ impl ApiCode {
             ApiCode::ReferenceNumberTaken => "reference_number_taken",
             ApiCode::UnknownReceptionNumber => "unknown_reception_number",
             ApiCode::NumberBFormat => "number_b_format",
+            ApiCode::DocumentExpired => "document_expired",
+            ApiCode::DocumentNotGenuine => "document_not_genuine",
+            ApiCode::NoticeNotValidAlone => "notice_not_valid_alone",
             ApiCode::CertificateMalformed => "certificate_malformed",
             ApiCode::CertificateForeignIssuer => "certificate_foreign_issuer",
             ApiCode::CertificateForged => "certificate_forged",
@@ -297,6 +309,9 @@ impl ApiCode {
         ApiCode::ReferenceNumberTaken,
         ApiCode::UnknownReceptionNumber,
         ApiCode::NumberBFormat,
+        ApiCode::DocumentExpired,
+        ApiCode::DocumentNotGenuine,
+        ApiCode::NoticeNotValidAlone,
         ApiCode::CertificateMalformed,
         ApiCode::CertificateForeignIssuer,
         ApiCode::CertificateForged,
@@ -390,6 +405,9 @@ impl From<ErrorCode> for ApiCode {
             ErrorCode::ProxyNeedsDocument => ApiCode::ProxyNeedsDocument,
             ErrorCode::ConsentMissing => ApiCode::ConsentMissing,
             ErrorCode::ReferenceNumberTaken => ApiCode::ReferenceNumberTaken,
+            ErrorCode::DocumentExpired => ApiCode::DocumentExpired,
+            ErrorCode::DocumentNotGenuine => ApiCode::DocumentNotGenuine,
+            ErrorCode::NoticeNotValidAlone => ApiCode::NoticeNotValidAlone,
         }
     }
 }

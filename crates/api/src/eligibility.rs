@@ -47,6 +47,12 @@ pub struct NumbersCheck {
     /// 提供に同意): the limit category is then included. Ignored for proxy pickups.
     #[serde(default)]
     pub limit_consent: bool,
+    /// The document the numbers were read from, with what is printed on it: a health insurance
+    /// card after its expiry or after 2025-12-01, a 資格確認書 past its validity and a
+    /// 資格情報のお知らせ without the card are refused with the reason. Absent when the asker
+    /// does not say (clinic software's folder requests).
+    #[serde(default)]
+    pub document: Option<kakunin_core::documents::ShownDocument>,
 }
 
 /// A proxy collecting medicine for an absent holder.

@@ -74,6 +74,10 @@ pub struct VisitView {
     pub abandoned: bool,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// The card's certificate has expired and is in its three-month grace period to this day:
+    /// eligibility only, no medical information; the holder renews it at the municipal counter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_grace_until: Option<NaiveDate>,
 }
 
 /// The card holder as reception sees them (what the card's face shows).

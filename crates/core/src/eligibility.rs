@@ -124,6 +124,10 @@ pub struct EligibilityResult {
     /// ([`crate::reference`]); set by the service for that institution only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_number: Option<String>,
+    /// The document whose numbers the check used (a check by numbers that said which), so
+    /// reception sees what proved the eligibility; none for a card check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<crate::documents::DocumentKind>,
 }
 
 /// 高齢受給者証: persons aged 70–74 outside 後期高齢者医療 pay the ratio it states.
@@ -204,6 +208,7 @@ impl EligibilityResult {
             },
             elderly_recipient: elderly_recipient(q, day),
             reference_number: None,
+            document: None,
         }
     }
 }

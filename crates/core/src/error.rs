@@ -45,6 +45,13 @@ pub enum ErrorCode {
     ConsentMissing,
     /// The 照会番号 names another patient of the institution already.
     ReferenceNumberTaken,
+    /// The document shown (health insurance card, 資格確認書) is past its validity.
+    DocumentExpired,
+    /// The document shown cannot be genuine (a health insurance card issued after the
+    /// transition, a 資格確認書 valid for more than five years).
+    DocumentNotGenuine,
+    /// The 資格情報のお知らせ was shown without the マイナ保険証.
+    NoticeNotValidAlone,
 }
 
 impl ErrorCode {
@@ -70,6 +77,9 @@ impl ErrorCode {
             ErrorCode::ProxyNeedsDocument => "proxy_needs_document",
             ErrorCode::ConsentMissing => "consent_missing",
             ErrorCode::ReferenceNumberTaken => "reference_number_taken",
+            ErrorCode::DocumentExpired => "document_expired",
+            ErrorCode::DocumentNotGenuine => "document_not_genuine",
+            ErrorCode::NoticeNotValidAlone => "notice_not_valid_alone",
         }
     }
 }

@@ -10,8 +10,10 @@
 pub mod audit;
 pub mod card;
 pub mod card_face;
+pub mod certificate;
 pub mod consent;
 pub mod declaration;
+pub mod documents;
 pub mod eligibility;
 mod error;
 pub mod matrix;

@@ -165,6 +165,10 @@ pub struct Visit {
     pub consent: Option<ConsentSelection>,
     /// A helper operated the consent screen at the patient's request.
     pub consent_assisted: bool,
+    /// The card's certificate has expired and is in its grace period to this day
+    /// ([`crate::certificate`]): eligibility only, no consent to medical information.
+    #[serde(default)]
+    pub certificate_grace: Option<chrono::NaiveDate>,
 }
 
 fn transition_error(state: &VisitState, what: &str) -> DomainError {
@@ -210,6 +214,7 @@ impl Visit {
             visual_staff: None,
             consent: None,
             consent_assisted: false,
+            certificate_grace: None,
         }
     }
 
@@ -312,10 +317,17 @@ impl Visit {
     }
 
     fn after_identity(&self) -> VisitState {
-        if self.registered {
-            VisitState::AwaitingConsent
-        } else {
-            VisitState::RegistrationOffered
+        match (self.registered, self.certificate_grace) {
+            (true, None) => VisitState::AwaitingConsent,
+            // In the certificate's grace period the card yields eligibility only: nothing to
+            // consent to, so the result is ready at once.
+            (true, Some(_)) => VisitState::Completed,
+            (false, None) => VisitState::RegistrationOffered,
+            // Registration links the certificate to the insurance record; an expired one
+            // cannot be linked (the holder renews it at the municipal counter first).
+            (false, Some(_)) => VisitState::Fallback {
+                reason: FallbackReason::NotRegistered,
+            },
         }
     }
 
@@ -340,34 +352,82 @@ fn event_name(e: &VisitEvent) -> &'static str {
 /// What the patient has with them when the online check by card cannot be done.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PatientHas {
-    /// A health insurance card or an eligibility certificate (資格確認書).
-    pub insurance_card_or_certificate: bool,
+    /// A 資格確認書 (eligibility certificate).
+    pub eligibility_certificate: bool,
+    /// A health insurance card (健康保険証), valid only until the transition's last day.
+    pub health_insurance_card: bool,
+    /// The card's 資格情報のお知らせ (valid only with the card).
+    pub qualification_notice: bool,
     /// A smartphone that can show Mynaportal's eligibility screen.
     pub phone: bool,
 }
 
-/// How eligibility is confirmed instead (SPEC §6 step 6; 保発0710第1号 2(1), 2(2)).
+/// How eligibility is confirmed instead (SPEC §6 step 6 and §14; 保発0710第1号 2(1), 2(2)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Fallback {
-    /// Check with the health insurance card or eligibility certificate (by its numbers).
-    InsuranceCardOrCertificate,
+    /// Check with the 資格確認書's numbers.
+    EligibilityCertificate,
+    /// Check with the health insurance card's numbers (only while health insurance cards are
+    /// still valid: to 2025-12-01).
+    HealthInsuranceCard,
+    /// Check with the numbers of the 資格情報のお知らせ, the card in hand.
+    QualificationNoticeWithCard,
     /// The patient shows Mynaportal's eligibility screen (standard cards only).
     MynaportalScreen,
     /// The patient fills the self-declaration form as far as they can.
     SelfDeclarationForm,
 }
 
-/// The fallback for a patient holding a card of `kind` (None: no card at all).
-/// Face-auth cards cannot use Mynaportal, so without a card or certificate they go to the form.
-pub fn fallback_for(kind: Option<CardKind>, has: PatientHas) -> Fallback {
-    if has.insurance_card_or_certificate {
-        Fallback::InsuranceCardOrCertificate
+/// The fallback for a patient holding a card of `kind` (None: no card at all) on `day`.
+/// Face-auth cards cannot use Mynaportal, so without a document they go to the form; a health
+/// insurance card counts only until the transition's last day.
+pub fn fallback_for(
+    kind: Option<CardKind>,
+    has: PatientHas,
+    day: chrono::NaiveDate,
+    t: &crate::documents::Transition,
+) -> Fallback {
+    if has.eligibility_certificate {
+        Fallback::EligibilityCertificate
+    } else if has.health_insurance_card && t.cards_valid_on(day) {
+        Fallback::HealthInsuranceCard
+    } else if has.qualification_notice && kind.is_some() {
+        Fallback::QualificationNoticeWithCard
     } else if kind == Some(CardKind::Standard) && has.phone {
         Fallback::MynaportalScreen
     } else {
         Fallback::SelfDeclarationForm
     }
+}
+
+/// The fallbacks open to a holder of `kind` on `day`, in the order they are offered (the
+/// domain asked for each thing the patient may have with them).
+pub fn fallback_options(
+    kind: Option<CardKind>,
+    day: chrono::NaiveDate,
+    t: &crate::documents::Transition,
+) -> Vec<Fallback> {
+    let one = |f: fn(&mut PatientHas)| {
+        let mut has = PatientHas::default();
+        f(&mut has);
+        has
+    };
+    let mut v = vec![];
+    for has in [
+        one(|h| h.eligibility_certificate = true),
+        one(|h| h.health_insurance_card = true),
+        one(|h| h.qualification_notice = true),
+        one(|h| h.phone = true),
+    ] {
+        let f = fallback_for(kind, has, day, t);
+        if f != Fallback::SelfDeclarationForm && !v.contains(&f) {
+            v.push(f);
+        }
+    }
+    // The form is what is left when nothing else is at hand: always offered, always last.
+    v.push(fallback_for(kind, PatientHas::default(), day, t));
+    v
 }
 
 /// What a proxy (代理人) brings to a pharmacy when the holder is absent (SPEC §6 step 7).

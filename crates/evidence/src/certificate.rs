@@ -40,6 +40,24 @@ impl TrustAnchor {
         now: DateTime<Utc>,
         is_revoked: impl FnOnce(&str) -> bool,
     ) -> Result<VerifiedCertificate, EvidenceError> {
+        let cert = self.verify_issued(cert_der, now, is_revoked)?;
+        if now > cert.not_after {
+            return Err(EvidenceError::Expired(
+                cert.not_after.date_naive().to_string(),
+            ));
+        }
+        Ok(cert)
+    }
+
+    /// Checks everything but the end of the validity (issuer, signature, not before `now`,
+    /// revocation): for callers that judge an expired certificate themselves (the grace period
+    /// of `kakunin_core::certificate`).
+    pub fn verify_issued(
+        &self,
+        cert_der: &[u8],
+        now: DateTime<Utc>,
+        is_revoked: impl FnOnce(&str) -> bool,
+    ) -> Result<VerifiedCertificate, EvidenceError> {
         let (_, ca) = X509Certificate::from_der(&self.der)
             .map_err(|e| EvidenceError::CertificateMalformed(e.to_string()))?;
         let (rest, cert) = X509Certificate::from_der(cert_der)
@@ -59,9 +77,6 @@ impl TrustAnchor {
             DateTime::from_timestamp(validity.not_after.timestamp(), 0).unwrap_or_default();
         let not_before =
             DateTime::from_timestamp(validity.not_before.timestamp(), 0).unwrap_or_default();
-        if now > not_after {
-            return Err(EvidenceError::Expired(not_after.date_naive().to_string()));
-        }
         if now < not_before {
             return Err(EvidenceError::NotYetValid(not_before.to_rfc3339()));
         }

@@ -40,8 +40,15 @@
   };
   const kindLabel = { standard: T('通常カード', 'Standard card'), face_auth: T('顔認証カード', 'Face-auth card') };
   const methodLabel = { face: T('顔認証', 'face'), pin: T('暗証番号', 'PIN'), visual: T('目視', 'visual') };
+  const documentLabel = {
+    eligibility_certificate: T('資格確認書', 'eligibility certificate'),
+    health_insurance_card: T('健康保険証', 'health insurance card'),
+    qualification_notice: T('資格情報のお知らせ（カードと一緒に）', 'notice of qualification, with the card'),
+  };
   const fallbackLabel = {
-    insurance_card_or_certificate: T('健康保険証または資格確認書で確認する', 'Check with the insurance card or eligibility certificate'),
+    eligibility_certificate: T('資格確認書の番号で確認する', 'Check with the eligibility certificate (資格確認書) numbers'),
+    health_insurance_card: T('有効期限内の健康保険証の番号で確認する（2025年12月1日まで）', 'Check with a health insurance card in its validity (to 1 Dec 2025)'),
+    qualification_notice_with_card: T('「資格情報のお知らせ」の番号で確認する（カードと一緒に）', 'Check with the notice of qualification numbers (with the card)'),
     mynaportal_screen: T('マイナポータルの資格情報画面で確認する', "Check Mynaportal's eligibility screen"),
     self_declaration_form: T('資格申立書に記入してもらう', 'Have the patient fill in the self-declaration form'),
   };
@@ -343,10 +350,13 @@
   // ---- check by numbers (health insurance card, eligibility certificate) ------------------------
   const numbers = document.getElementById('numbers');
   const nForm = h('form', { id: 'numbers-form' },
-    h('p', {}, T('カードで確認できないときは、健康保険証または資格確認書の番号で資格を確認します。', 'When the card cannot be used, check eligibility with the numbers of the health insurance card or the eligibility certificate.')),
+    h('p', {}, T('カードで確認できないときは、資格確認書、または「資格情報のお知らせ」（マイナ保険証と一緒に）の番号で資格を確認します。健康保険証は2025年12月1日を最後に使えなくなりました。', 'When the card cannot be used, check eligibility with the numbers of the eligibility certificate, or of the notice of qualification shown with the card. Health insurance cards ended on 1 Dec 2025.')),
     h('fieldset', {}, h('legend', {}, T('お持ちのもの', 'Document shown')),
-      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'shown', value: 'insurance_card', checked: true }), T('健康保険証', 'Health insurance card')),
-      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'shown', value: 'eligibility_certificate' }), T('資格確認書', 'Eligibility certificate'))),
+      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'shown', value: 'eligibility_certificate', checked: true }), T('資格確認書', 'Eligibility certificate')),
+      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'shown', value: 'qualification_notice' }), T('資格情報のお知らせ', 'Notice of qualification')),
+      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'shown', value: 'health_insurance_card' }), T('健康保険証', 'Health insurance card'))),
+    h('label', { for: 'n_valid_until' }, T('書類の有効期限（印字があれば）', 'The document\'s expiry (if printed)')), h('input', { id: 'n_valid_until', name: 'valid_until', type: 'date' }),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'with_card', id: 'n_with_card' }), T('マイナ保険証（カード）も見せてもらった', 'The patient showed the card too')),
     h('label', { for: 'n_insurer' }, T('保険者番号', 'Insurer number')), h('input', { id: 'n_insurer', name: 'insurer_number', inputmode: 'numeric' }),
     h('label', { for: 'n_symbol' }, T('記号', 'Symbol')), h('input', { id: 'n_symbol', name: 'symbol' }),
     h('label', { for: 'n_number' }, T('番号', 'Number')), h('input', { id: 'n_number', name: 'number' }),
@@ -366,11 +376,14 @@
         number: f.number.value.trim(), branch: f.branch.value.trim(), limit_consent: f.limit_consent.checked,
       };
       if (f.birth_date.value) body.birth_date = f.birth_date.value;
+      const kind = (nForm.querySelector('input[name=shown]:checked') || {}).value || 'eligibility_certificate';
+      body.document = { kind, valid_until: f.valid_until.value || null, with_card: f.with_card.checked };
       try {
         const q = await K.api('POST', '/api/v1/eligibility/check', body);
         const ok = q.validity === 'valid';
         nMsg.replaceChildren(h('div', { class: 'notice ' + (ok ? 'ok' : 'warn') },
           h('strong', {}, ok ? T('資格は有効です', 'Eligible') : T('資格が確認できません', 'Not eligible')),
+          q.document ? h('div', { 'data-testid': 'numbers-document' }, T('確認に使った書類：', 'Checked with: ') + documentLabel[q.document]) : null,
           h('div', {}, q.name + K.paren(q.name_kana) + ' · ' + T('生年月日 ', 'born ') + K.dateBoth(q.birth_date)),
           h('div', {}, q.insurer_name + ' · ' + T('負担割合 ', 'copay ') + q.copay_percent / 10 + T('割', '0%')
             + (q.limit_category ? ' · ' + T('限度額適用区分 ', 'limit category ') + q.limit_category : ''))));
@@ -415,9 +428,9 @@
   document.getElementById('trouble').append(
     h('h2', {}, T('システムトラブル時の案内', 'When the reader or the service is down')),
     h('ul', { class: 'guide' },
-      h('li', {}, T('カードリーダーが動かない・カードが読めない：患者さんに健康保険証または資格確認書があれば、その番号で資格を確認します。', 'Reader down or card unreadable: if the patient has an insurance card or eligibility certificate, check by its numbers.')),
+      h('li', {}, T('カードリーダーが動かない・カードが読めない：患者さんに資格確認書、または「資格情報のお知らせ」とカードがあれば、その番号で資格を確認します（健康保険証は2025年12月1日を最後に使えません）。', 'Reader down or card unreadable: if the patient has an eligibility certificate, or the notice of qualification with the card, check by its numbers (health insurance cards ended on 1 Dec 2025).')),
       h('li', {}, T('通常のマイナンバーカードでスマートフォンをお持ちの方：マイナポータルの資格情報画面を見せてもらいます。', 'Standard-card holders with a phone: ask to see the Mynaportal eligibility screen.')),
-      h('li', {}, T('顔認証マイナンバーカードの方：マイナポータルは使えません。保険証・資格確認書がなければ「資格申立書」に記入してもらいます。', 'Face-auth card holders cannot use Mynaportal: without a card or certificate, use the self-declaration form.')),
+      h('li', {}, T('顔認証マイナンバーカードの方：マイナポータルは使えません。資格確認書・資格情報のお知らせがなければ「資格申立書」に記入してもらいます。', 'Face-auth card holders cannot use Mynaportal: without a card or certificate, use the self-declaration form.')),
       h('li', {}, T('資格申立書は保存され、オンライン資格確認が復旧すると自動で確認されます（約30秒ごと）。結果は「資格申立書」の画面に表示されます。', 'Declarations are stored and re-checked automatically (about every 30 s) once the service is back.')),
       h('li', {}, T('顔認証がうまくいかない方：受付端末が「受付へお越しください」と案内します。受付一覧の「目視確認する」から、カードの写真とご本人を見比べてください。', 'Face recognition fails: the kiosk sends the patient to the desk; use "Visual check" in the queue.'))));
 

@@ -27,6 +27,8 @@ pub struct Config {
     /// After how long without a step a visit still waiting on the patient counts as abandoned
     /// and leaves the reception queue.
     pub visit_expiry: chrono::Duration,
+    /// The move from health insurance cards to the マイナ保険証 (their last valid day).
+    pub transition: kakunin_core::documents::Transition,
 }
 
 impl Default for Config {
@@ -36,6 +38,7 @@ impl Default for Config {
             recheck_every: Duration::from_secs(30),
             session_ttl: chrono::Duration::hours(8),
             visit_expiry: chrono::Duration::minutes(30),
+            transition: Default::default(),
         }
     }
 }
@@ -222,14 +225,26 @@ impl AppState {
             .await
     }
 
-    /// Checks a user-authentication certificate: chain, expiry and revocation.
-    pub async fn verify_certificate(&self, der: &[u8]) -> ApiResult<VerifiedCertificate> {
+    /// Checks a user-authentication certificate: chain, expiry (with the grace period after it:
+    /// `kakunin_core::certificate`) and revocation. Answers the certificate and where it stands.
+    pub async fn verify_certificate(
+        &self,
+        der: &[u8],
+    ) -> ApiResult<(VerifiedCertificate, kakunin_core::certificate::Standing)> {
+        use kakunin_core::certificate::{standing, Standing};
         // Parse and check the signature first, then ask the revocation list for that serial.
         let now = chrono::Utc::now();
-        let cert = self.trust.verify(der, now, |_| false)?;
+        let cert = self.trust.verify_issued(der, now, |_| false)?;
+        let standing = standing(cert.not_after, now);
+        if standing == Standing::Expired {
+            return Err(kakunin_evidence::EvidenceError::Expired(
+                cert.not_after.date_naive().to_string(),
+            )
+            .into());
+        }
         if self.store.is_revoked(&cert.serial).await? {
             return Err(kakunin_evidence::EvidenceError::Revoked(cert.serial).into());
         }
-        Ok(cert)
+        Ok((cert, standing))
     }
 }

@@ -2,28 +2,29 @@
 //! residents, readers and declarations.
 
 use crate::error::ApiResult;
-use crate::routes::visits::fallback_options;
 use crate::AppState;
 use chrono::Utc;
 use kakunin_api::declarations::DeclarationView;
 use kakunin_api::municipal::{CardView, PersonView, PinView};
 use kakunin_api::readers::ReaderView;
 use kakunin_api::visits::{FallbackAdvice, HolderView, NextStep, VisitView};
+use kakunin_core::documents::Transition;
 use kakunin_core::eligibility::QualificationRecord;
 use kakunin_core::matrix::identity_methods;
-use kakunin_core::visit::VisitState;
+use kakunin_core::visit::{fallback_options, VisitState};
 use kakunin_store::cards::CardRecord;
 use kakunin_store::declarations::DeclarationRecord;
 use kakunin_store::directory::Reader;
 use kakunin_store::visits::VisitRecord;
 
-/// A visit as its reader sees it (no holder).
-pub(crate) fn visit_view(r: &VisitRecord) -> VisitView {
+/// A visit as its reader sees it (no holder); its fallbacks as they stand today under
+/// `transition`.
+pub(crate) fn visit_view(r: &VisitRecord, transition: &Transition) -> VisitView {
     let v = &r.visit;
     let fallback = match v.state {
         VisitState::Fallback { reason } => Some(FallbackAdvice {
             reason,
-            options: fallback_options(Some(v.card_kind)),
+            options: fallback_options(Some(v.card_kind), Utc::now().date_naive(), transition),
         }),
         _ => None,
     };
@@ -42,6 +43,7 @@ pub(crate) fn visit_view(r: &VisitRecord) -> VisitView {
         holder: None,
         abandoned: false,
         updated_at: r.updated_at,
+        certificate_grace_until: v.certificate_grace,
     }
 }
 
@@ -75,7 +77,7 @@ pub(crate) async fn staff_visit_views(
     Ok(records
         .iter()
         .map(|r| {
-            let mut view = visit_view(r);
+            let mut view = visit_view(r, &state.config.transition);
             view.holder = r
                 .person_id
                 .and_then(|pid| holders.get(&pid).cloned())

@@ -566,8 +566,12 @@ async fn visit_steps_out_of_order_and_of_other_readers_are_refused() {
         assert_eq!(s, StatusCode::OK);
         assert_eq!(
             view["fallback"]["options"],
-            json!(["insurance_card_or_certificate", "self_declaration_form"]),
-            "no Mynaportal for face-auth"
+            json!([
+                "eligibility_certificate",
+                "qualification_notice_with_card",
+                "self_declaration_form"
+            ]),
+            "no Mynaportal for face-auth, and no health insurance card after 2025-12-01"
         );
         assert_error(
             &h.call(

@@ -38,6 +38,7 @@ fn result() -> EligibilityResult {
             copay_percent: 20,
         }),
         reference_number: Some("24434".into()),
+        document: None,
     }
 }
 

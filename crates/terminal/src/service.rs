@@ -47,6 +47,9 @@ impl ApiChecker {
             birth_date: Some(r.birthdate),
             limit_consent: r.limit_consent,
             on: r.confirmation_date,
+            // The folder request does not say which document the clinic read the numbers
+            // from (the format has no such field); the clinic's own desk judges it.
+            document: None,
         };
         match self.api.check_numbers(&req).await {
             Ok(result) => CheckOutcome::Found {

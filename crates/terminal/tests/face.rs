@@ -32,6 +32,7 @@ fn elderly() -> EligibilityResult {
             copay_percent: 20,
         }),
         reference_number: None,
+        document: None,
     }
 }
 

@@ -38,6 +38,7 @@ fn result() -> EligibilityResult {
         limit_category: Some("A03".into()),
         elderly_recipient: None,
         reference_number: None,
+        document: None,
     }
 }
 

@@ -66,6 +66,7 @@ fn result() -> EligibilityResult {
         limit_category: Some("B05".into()),
         elderly_recipient: None,
         reference_number: None,
+        document: None,
     }
 }
 

@@ -288,48 +288,145 @@ fn recorded_details_of_a_completed_visit() {
 
 #[test]
 fn fallbacks_every_branch() {
-    let has = |card, phone| PatientHas {
-        insurance_card_or_certificate: card,
+    let t = crate::documents::Transition::default();
+    let before = chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let has = |certificate, card, notice, phone| PatientHas {
+        eligibility_certificate: certificate,
+        health_insurance_card: card,
+        qualification_notice: notice,
         phone,
     };
+    use Fallback::*;
     let table = [
         (
             Some(Standard),
-            has(true, true),
-            Fallback::InsuranceCardOrCertificate,
+            has(true, true, true, true),
+            today,
+            EligibilityCertificate,
         ),
         (
             Some(Standard),
-            has(true, false),
-            Fallback::InsuranceCardOrCertificate,
+            has(false, true, false, false),
+            before,
+            HealthInsuranceCard,
         ),
-        (Some(Standard), has(false, true), Fallback::MynaportalScreen),
+        // After 2025-12-01 a health insurance card proves nothing.
         (
             Some(Standard),
-            has(false, false),
-            Fallback::SelfDeclarationForm,
+            has(false, true, false, false),
+            today,
+            SelfDeclarationForm,
+        ),
+        (
+            Some(Standard),
+            has(false, true, false, true),
+            today,
+            MynaportalScreen,
+        ),
+        (
+            Some(Standard),
+            has(false, false, true, true),
+            today,
+            QualificationNoticeWithCard,
+        ),
+        (
+            Some(Standard),
+            has(false, false, false, true),
+            today,
+            MynaportalScreen,
+        ),
+        (
+            Some(Standard),
+            has(false, false, false, false),
+            today,
+            SelfDeclarationForm,
         ),
         (
             Some(FaceAuth),
-            has(true, true),
-            Fallback::InsuranceCardOrCertificate,
+            has(true, false, false, true),
+            today,
+            EligibilityCertificate,
         ),
         (
             Some(FaceAuth),
-            has(false, true),
-            Fallback::SelfDeclarationForm,
+            has(false, true, false, false),
+            before,
+            HealthInsuranceCard,
         ),
         (
             Some(FaceAuth),
-            has(false, false),
-            Fallback::SelfDeclarationForm,
+            has(false, true, false, true),
+            today,
+            SelfDeclarationForm,
         ),
-        (None, has(true, false), Fallback::InsuranceCardOrCertificate),
-        (None, has(false, true), Fallback::SelfDeclarationForm),
+        (
+            Some(FaceAuth),
+            has(false, false, true, false),
+            today,
+            QualificationNoticeWithCard,
+        ),
+        (
+            Some(FaceAuth),
+            has(false, false, false, true),
+            today,
+            SelfDeclarationForm,
+        ),
+        (
+            None,
+            has(true, false, false, false),
+            today,
+            EligibilityCertificate,
+        ),
+        // The notice is nothing without the card.
+        (
+            None,
+            has(false, false, true, true),
+            today,
+            SelfDeclarationForm,
+        ),
     ];
-    for (kind, h, want) in table {
-        assert_eq!(fallback_for(kind, h), want, "{kind:?} {h:?}");
+    for (kind, h, day, want) in table {
+        assert_eq!(fallback_for(kind, h, day, &t), want, "{kind:?} {h:?} {day}");
     }
+}
+
+#[test]
+fn the_fallbacks_offered_follow_the_card_kind_and_the_transition() {
+    let t = crate::documents::Transition::default();
+    let before = chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    use Fallback::*;
+    assert_eq!(
+        fallback_options(Some(FaceAuth), today, &t),
+        [
+            EligibilityCertificate,
+            QualificationNoticeWithCard,
+            SelfDeclarationForm
+        ]
+    );
+    assert_eq!(
+        fallback_options(Some(FaceAuth), before, &t),
+        [
+            EligibilityCertificate,
+            HealthInsuranceCard,
+            QualificationNoticeWithCard,
+            SelfDeclarationForm
+        ]
+    );
+    assert_eq!(
+        fallback_options(Some(Standard), today, &t),
+        [
+            EligibilityCertificate,
+            QualificationNoticeWithCard,
+            MynaportalScreen,
+            SelfDeclarationForm
+        ]
+    );
+    assert_eq!(
+        fallback_options(None, today, &t),
+        [EligibilityCertificate, SelfDeclarationForm]
+    );
 }
 
 #[test]

@@ -133,9 +133,10 @@ pub(crate) async fn lookup(state: &AppState, req: &NumbersCheck) -> ApiResult<Qu
     }
 }
 
-/// Eligibility check by the numbers of an eligibility certificate (資格確認書).
+/// Eligibility check by the numbers of a document: a 資格確認書, a health insurance card while
+/// valid, or a 資格情報のお知らせ with the card (`kakunin_core::documents`).
 #[utoipa::path(post, path = "/api/v1/eligibility/check", tag = "eligibility", request_body = NumbersCheck,
-    responses((status = 200, body = EligibilityResult), (status = 404, body = crate::error::ErrorBody), (status = 422, description = "invalid_check_digit", body = crate::error::ErrorBody)),
+    responses((status = 200, body = EligibilityResult), (status = 404, body = crate::error::ErrorBody), (status = 422, description = "invalid_check_digit, document_expired, document_not_genuine, notice_not_valid_alone", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn check_by_numbers(
     State(state): State<AppState>,
@@ -154,6 +155,9 @@ pub async fn check_by_numbers(
         Some(day) => day,
         None => today,
     };
+    if let Some(shown) = &req.document {
+        kakunin_core::documents::may_check_with(shown, on, &state.config.transition)?;
+    }
     let q = lookup(&state, &req).await?;
     // A numbers check carries no consent for medical information; only the limit category can
     // be consented to at the desk.
@@ -162,6 +166,7 @@ pub async fn check_by_numbers(
         ..ConsentSelection::default()
     });
     let mut result = EligibilityResult::new(&q, on, consent.as_ref());
+    result.document = req.document.map(|d| d.kind);
     result.reference_number = state
         .store
         .reference_number(&s.institution_code, q.person_id)
@@ -169,7 +174,7 @@ pub async fn check_by_numbers(
     state
         .audit_by(s, AuditAction::EligibilityCheck,
             &q.person_id.to_string(),
-            json!({ "by": "numbers", "validity": result.validity, "limit_consent": req.limit_consent, "on": on }),
+            json!({ "by": "numbers", "document": result.document, "validity": result.validity, "limit_consent": req.limit_consent, "on": on }),
         )
         .await?;
     Ok(Json(result))

@@ -16,10 +16,9 @@ use kakunin_api::visits::{
 };
 use kakunin_api::ApiCode;
 use kakunin_core::audit::AuditAction;
-use kakunin_core::card::CardKind;
 use kakunin_core::matrix::IdentityMethod;
 use kakunin_core::roles::Permission;
-use kakunin_core::visit::{fallback_for, AttemptOutcome, Fallback, PatientHas, Visit, VisitEvent};
+use kakunin_core::visit::{AttemptOutcome, Visit, VisitEvent};
 use kakunin_evidence::attestation::{
     open_attestation, parse_public_key, AttestedMethod, AttestedOutcome,
 };
@@ -27,28 +26,6 @@ use kakunin_evidence::{challenge::verify_card_signature, unb64};
 use kakunin_store::directory::Reader;
 use kakunin_store::visits::VisitRecord;
 use serde_json::json;
-
-/// The fallbacks open to a holder of `kind`, in order (asking the domain for each situation).
-pub fn fallback_options(kind: Option<CardKind>) -> Vec<Fallback> {
-    let mut v = vec![];
-    for has in [
-        PatientHas {
-            insurance_card_or_certificate: true,
-            phone: false,
-        },
-        PatientHas {
-            insurance_card_or_certificate: false,
-            phone: true,
-        },
-        PatientHas::default(),
-    ] {
-        let f = fallback_for(kind, has);
-        if !v.contains(&f) {
-            v.push(f);
-        }
-    }
-    v
-}
 
 pub(crate) fn own_reader(reader: &Reader) -> impl Fn(&VisitRecord) -> ApiResult<()> + '_ {
     move |v| {
@@ -77,7 +54,7 @@ pub async fn start_visit(
             "certificate must be base64 DER; read it again from the card",
         )
     })?;
-    let cert = match state.verify_certificate(&der).await {
+    let (cert, standing) = match state.verify_certificate(&der).await {
         Ok(c) => c,
         Err(e) => {
             state
@@ -96,6 +73,9 @@ pub async fn start_visit(
         ApiError::not_found(ApiCode::UnknownCard, "the certificate is valid but no card is on record for it; check the card at the municipal counter")
     })?;
     let mut visit = Visit::start(card.card.kind, card.card.registered, req.body.placed_by);
+    if let kakunin_core::certificate::Standing::Grace { until } = standing {
+        visit.certificate_grace = Some(until);
+    }
     visit.apply(VisitEvent::CertificateChecked { ok: true })?;
     let now = kakunin_store::now();
     let record = VisitRecord {
@@ -115,10 +95,13 @@ pub async fn start_visit(
         reader,
         AuditAction::VisitStarted,
         &record.id,
-        json!({ "card": card.card.id, "placed_by": req.body.placed_by }),
+        json!({ "card": card.card.id, "placed_by": req.body.placed_by, "certificate_grace_until": record.visit.certificate_grace }),
     );
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(visit_view(&record))))
+    Ok((
+        StatusCode::CREATED,
+        Json(visit_view(&record, &state.config.transition)),
+    ))
 }
 
 /// The reception queue: this institution's latest visits, newest first, each with its holder;
@@ -266,7 +249,8 @@ pub async fn identity_evidence(
                     "certificate must be base64 DER",
                 )
             })?;
-            let cert = state.verify_certificate(&der).await?;
+            // In the grace period the card still proves its holder (eligibility only).
+            let (cert, _) = state.verify_certificate(&der).await?;
             let card = state.store.card_by_serial(&cert.serial).await?;
             if card.map(|c| c.card.id) != before.card_id {
                 return Err(ApiError::unprocessable(
@@ -297,7 +281,7 @@ pub async fn identity_evidence(
         )
     })
     .await?;
-    Ok(Json(visit_view(&after)))
+    Ok(Json(visit_view(&after, &state.config.transition)))
 }
 
 /// A body-less reader step: apply `event` to the reader's own visit, audited as step `step`,
@@ -319,7 +303,7 @@ pub(crate) async fn reader_event(
         )
     })
     .await?;
-    Ok(Json(visit_view(&after)))
+    Ok(Json(visit_view(&after, &state.config.transition)))
 }
 
 /// Answer the insurance-use registration offer; on yes the card is registered (reader channel).
@@ -331,7 +315,7 @@ pub async fn registration_answer(
     req: SignedReader<RegistrationAnswer>,
 ) -> ApiResult<Json<VisitView>> {
     let after = answer_registration(&state, &id, &req.reader, req.body.accept).await?;
-    Ok(Json(visit_view(&after)))
+    Ok(Json(visit_view(&after, &state.config.transition)))
 }
 
 /// Record the consent selection; the visit completes and reception can see the result.
@@ -350,7 +334,7 @@ pub async fn consent(
         req.body.assisted,
     )
     .await?;
-    Ok(Json(visit_view(&after)))
+    Ok(Json(visit_view(&after, &state.config.transition)))
 }
 
 /// Report that the online check cannot be done (network or service trouble seen by the reader).

@@ -122,7 +122,7 @@ pub async fn reader_view(
 ) -> ApiResult<Json<VisitView>> {
     let visit = state.store.visit(&id).await?;
     own_reader(&req.reader)(&visit)?;
-    Ok(Json(visit_view(&visit)))
+    Ok(Json(visit_view(&visit, &state.config.transition)))
 }
 
 /// A reader reports one offer of 照合番号B to the card on it (from its camera's read of the card's
@@ -147,7 +147,7 @@ pub async fn card_face_try(
         )
         .await?;
     state.typed_numbers().record(&id, req.body.clone());
-    Ok(Json(visit_view(&visit)))
+    Ok(Json(visit_view(&visit, &state.config.transition)))
 }
 
 /// Reception staff type 照合番号B from the patient's card (a visit in visual mode whose photo the
@@ -238,7 +238,7 @@ pub async fn visual_photo(
         ));
     }
     state.hold_photo(&id, &req.reader.id, photo);
-    Ok(Json(visit_view(&visit)))
+    Ok(Json(visit_view(&visit, &state.config.transition)))
 }
 
 /// Visual confirmation (目視確認) by reception staff, recorded with the staff member.
@@ -273,5 +273,5 @@ pub async fn visual_confirmation(
     )
     .await?;
     state.drop_photo(&id);
-    Ok(Json(visit_view(&after)))
+    Ok(Json(visit_view(&after, &state.config.transition)))
 }

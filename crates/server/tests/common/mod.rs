@@ -129,6 +129,19 @@ impl Harness {
             .count()
     }
 
+    /// The details of the audit records with `action`, oldest first, parsed.
+    #[allow(dead_code)]
+    pub async fn audit_details(&self, action: &str) -> Vec<Value> {
+        self.audit_records()
+            .await
+            .iter()
+            .filter(|r| r["action"] == action)
+            .map(|r| {
+                serde_json::from_str(r["detail"].as_str().unwrap_or("null")).unwrap_or(Value::Null)
+            })
+            .collect()
+    }
+
     /// A raw-body staff request.
     pub async fn call_raw(&self, path: &str, token: &str, body: &str) -> (StatusCode, Value) {
         let req = Request::builder()
