@@ -336,6 +336,37 @@ test('standard card: wrong PIN is explained, the right PIN checks in; a helper o
   const text = await desk.textContent('#detail');
   assert.match(text, /介助者が操作/);
   assert.match(text, /限度額適用区分/);
+  assert.doesNotMatch(text, /null|undefined/, text);
+  await desk.close();
+});
+
+test('a card whose certificate expired weeks ago: eligibility only, no consent step; kiosk and reception say to renew it', async () => {
+  const page = await kioskPage(matchBrowser);
+  assert.match(await page.textContent('[data-card=C00000000001-grace]'), /電子証明書の期限切れ/);
+  await page.click('[data-card=C00000000001-grace]');
+  await page.click('[data-testid=by-pin]');
+  for (const d of '1234') await page.click(`[data-key="${d}"]`);
+  await page.click('[data-testid=pin-ok]');
+  // No consent screen: straight to done, with the reason and what to do.
+  await page.waitForSelector('[data-testid=done]');
+  const kiosk = await page.textContent('main');
+  assert.match(kiosk, /電子証明書の有効期限が切れています。\d{4}年\d{1,2}月\d{1,2}日までは保険資格の確認だけができます/);
+  assert.match(kiosk, /市区町村の窓口で電子証明書を更新してください/);
+  assert.equal(await page.locator('[data-testid=consent-ok]').count(), 0);
+  await shot(page, '12b-kiosk-certificate-grace');
+  await page.getByRole('button', { name: '終わる' }).click();
+  await page.waitForSelector('[data-card]');
+  await page.close();
+
+  const desk = await signIn(matchBrowser, server.base, 'staff-reception', 'demo-reception');
+  await desk.waitForSelector('tr[data-next=done] button');
+  await desk.click('tr[data-next=done] button');
+  await desk.waitForSelector('[data-testid=certificate-grace]');
+  const text = await desk.textContent('#detail');
+  assert.match(text, /猶予期間/);
+  assert.match(text, /閲覧に同意された情報: なし/);
+  assert.doesNotMatch(text, /null|undefined/, text);
+  await shot(desk, '12c-reception-certificate-grace');
   await desk.close();
 });
 

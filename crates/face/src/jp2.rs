@@ -83,12 +83,15 @@ pub fn encode_grey(img: &Rgb, ratio: f32) -> Result<Vec<u8>, FaceError> {
     if !comps[0].set_data(&grey) {
         return Err(fail("pixels"));
     }
-    let mut params = opj_cparameters_t::default();
-    params.tcp_numlayers = 1;
+    // One quality layer at `ratio`:1, the irreversible 9/7 wavelet (lossy, as chips hold it).
+    let mut params = opj_cparameters_t {
+        tcp_numlayers: 1,
+        cp_disto_alloc: 1,
+        irreversible: 1,
+        numresolution: 4,
+        ..Default::default()
+    };
     params.tcp_rates[0] = ratio;
-    params.cp_disto_alloc = 1;
-    params.irreversible = 1;
-    params.numresolution = 4;
     let mut codec = Codec::new_encoder(OPJ_CODEC_JP2).ok_or_else(|| fail("codec"))?;
     let file = tempfile::NamedTempFile::new()
         .map_err(|e| FaceError::Image(format!("JPEG 2000: no temporary file: {e}")))?;

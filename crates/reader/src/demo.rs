@@ -168,6 +168,31 @@ pub fn card(
     ))
 }
 
+/// The demo card of seed person `person` whose certificate expired 20 days ago: in its
+/// three-month grace period (eligibility only, no medical information) until renewed at the
+/// municipal counter.
+pub fn card_in_grace(
+    ca: &kakunin_evidence::ca::DemoCa,
+    person: i64,
+    face_auth: bool,
+    face: &CardFace,
+) -> Result<VirtualCard> {
+    let now = chrono::Utc::now();
+    let certified = ca.issue_card(
+        &kakunin_evidence::ca::demo_card_id(person),
+        now - chrono::Duration::days(365 * 5),
+        now - chrono::Duration::days(20),
+    )?;
+    Ok(VirtualCard::new(
+        certified,
+        ca.certificate_der().to_vec(),
+        face_auth,
+        kakunin_evidence::ca::DEMO_PIN,
+        face,
+        SECURITY_CODE,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -255,13 +255,19 @@
       ];
       if (q.limit_category) rows.push([T('限度額適用区分', 'Limit category'), q.limit_category]);
       const cat = { medication: T('薬剤情報', 'medication'), checkup: T('特定健診等情報', 'checkups'), clinical: T('診療情報', 'clinical') };
-      detail.replaceChildren(
+      // The queue lists visits without every field; the visit's own view says the grace period.
+      const grace = v.certificate_grace_until || (await K.api('GET', '/api/v1/visits/' + v.id).catch(() => ({}))).certificate_grace_until;
+      // Optional parts are null: left out, never shown as the text "null".
+      detail.replaceChildren(...[
         h('h2', {}, T('資格確認結果', 'Eligibility result')),
+        grace ? h('div', { class: 'notice warn', 'data-testid': 'certificate-grace' },
+          T('このカードの電子証明書は有効期限が切れています（猶予期間 ' + K.dateBoth(grace) + ' まで）。資格は確認できますが、薬剤情報などの医療情報は同意も閲覧もできません。市区町村の窓口で電子証明書の更新を案内してください。',
+            "This card's certificate has expired (grace period to " + K.dateBoth(grace) + '). Eligibility is confirmed, but no medical information can be consented to or viewed. Ask the patient to renew the certificate at the municipal office.')) : null,
         h('table', { 'data-testid': 'result' }, rows.map(([k, val]) => h('tr', {}, h('th', {}, k), h('td', {}, val)))),
         h('p', {}, T('閲覧に同意された情報: ', 'Consented to: '),
           r.viewable.length ? r.viewable.map((c) => cat[c] || c).join('、') : T('なし', 'none'),
           r.consent_assisted ? T('（介助者が操作）', ' (helper operated)') : ''),
-        q.limit_category ? null : h('p', { class: 'muted' }, T('限度額適用区分の提供には同意がありません。', 'No consent to show the limit category.')));
+        q.limit_category ? null : h('p', { class: 'muted' }, T('限度額適用区分の提供には同意がありません。', 'No consent to show the limit category.'))].filter(Boolean));
     } catch (e) {
       detail.replaceChildren(h('h2', {}, T('資格確認結果', 'Eligibility result')), h('div', { class: 'notice error' }, K.message(e)));
     }

@@ -413,11 +413,12 @@ async fn expired_revoked_and_foreign_certificates_are_refused() {
     for h in harnesses().await {
         let now = chrono::Utc::now();
         let id = kakunin_store::seed::demo_card_id(2);
+        // Past the three months of grace after its expiry (tests/grace.rs has the grace).
         let expired =
             h.ca.issue_card(
                 &id,
                 now - chrono::Duration::days(900),
-                now - chrono::Duration::days(1),
+                now - chrono::Duration::days(100),
             )
             .unwrap();
         let start = |der: Vec<u8>| json!({ "certificate": kakunin_evidence::b64(der) });

@@ -459,3 +459,31 @@ fn a_visit_left_waiting_on_the_patient_is_abandoned_one_waiting_for_staff_never(
     assert_eq!(visual.state, VisitState::AwaitingVisual);
     assert!(!visual.abandoned(long_ago, now, after));
 }
+
+#[test]
+fn in_the_certificates_grace_period_a_visit_completes_without_consent() {
+    let until = chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
+    let mut v = Visit::start(FaceAuth, true, PlacedBy::Patient);
+    v.certificate_grace = Some(until);
+    v.apply(cert_ok()).unwrap();
+    v.apply(attempt(Face, Verified)).unwrap();
+    assert_eq!(v.state, VisitState::Completed);
+    assert!(v.result_ready());
+    assert_eq!(v.consent, None);
+    assert_eq!(
+        v.apply(consent(false)).unwrap_err().code,
+        ErrorCode::InvalidTransition,
+        "nothing to consent to"
+    );
+    // An unregistered card cannot be registered with an expired certificate.
+    let mut u = Visit::start(Standard, false, PlacedBy::Patient);
+    u.certificate_grace = Some(until);
+    u.apply(cert_ok()).unwrap();
+    u.apply(attempt(Pin, Verified)).unwrap();
+    assert_eq!(
+        u.state,
+        VisitState::Fallback {
+            reason: FallbackReason::NotRegistered
+        }
+    );
+}

@@ -43,6 +43,8 @@
       medication: '薬剤情報（これまでのお薬）', checkup: '特定健診等の情報', clinical: '診療情報（受けた診療・手術）',
       limit: '限度額適用区分（高額療養費の上限）', helper: '家族・介助者が本人に代わって操作しています', agree: '決定して次へ',
       done: '受付が完了しました', doneHint: 'カードをお取りください。お呼びするまでお待ちください。', finish: '終わる',
+      graceCard: '・電子証明書の期限切れ',
+      grace: (d) => 'カードの電子証明書の有効期限が切れています。' + d + 'までは保険資格の確認だけができます（お薬や健診の情報の提供はできません）。お住まいの市区町村の窓口で電子証明書を更新してください。',
       fallback: 'カードでの資格確認ができませんでした',
       fb: {
         eligibility_certificate: '資格確認書をお持ちの方は、受付にお出しください',
@@ -97,6 +99,8 @@
       medication: 'Medication history', checkup: 'Health checkup results', clinical: 'Clinical history (treatments, surgery)',
       limit: 'Copay limit category', helper: 'A family member or helper is operating for the patient', agree: 'Confirm',
       done: 'Check-in complete', doneHint: 'Please take your card and wait to be called.', finish: 'Finish',
+      graceCard: ', certificate expired',
+      grace: (d) => "Your card's certificate has expired. Until " + d + ' it still confirms your insurance, but no medication or checkup information can be shared. Please renew the certificate at your municipal office.',
       fallback: 'The card check could not be done',
       fb: {
         eligibility_certificate: 'If you have an eligibility certificate (資格確認書), please show it at reception',
@@ -194,7 +198,7 @@
       if (reader) return waitForCard(reader, helper, list);
       for (const c of cards) {
         list.append(h('button', { 'data-card': c.id, onclick: () => place(c, helper.checked ? 'helper' : 'patient') },
-          (c.face_auth ? t().faceCard : t().stdCard) + '（' + c.id + '）'));
+          (c.face_auth ? t().faceCard : t().stdCard) + (c.certificate_grace ? t().graceCard : '') + '（' + c.id + '）'));
       }
     } catch (e) { failed(e); }
   };
@@ -458,7 +462,16 @@
 
   const done = () => {
     redraw = done;
-    show(h('h2', { 'data-testid': 'done' }, t().done), h('p', {}, t().doneHint), h('button', { onclick: finish }, t().finish));
+    // In the certificate's grace period there was no consent step: say why, and what to do.
+    const grace = view && view.certificate_grace_until
+      ? h('p', { role: 'alert', class: 'notice warn', 'data-testid': 'certificate-grace' }, t().grace(longDate(view.certificate_grace_until)))
+      : null;
+    show(h('h2', { 'data-testid': 'done' }, t().done), grace, h('p', {}, t().doneHint), h('button', { onclick: finish }, t().finish));
+  };
+  // 2027-01-31 → 2027年1月31日 (the patient reads dates this way; the era is on reception's screen).
+  const longDate = (iso) => {
+    const [y, m, d] = iso.split('-').map(Number);
+    return lang === 'ja' ? y + '年' + m + '月' + d + '日' : new Date(iso + 'T00:00:00Z').toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
   };
 
   const fallback = (options, reason) => {

@@ -10,6 +10,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+/// Suffix of the demo card whose certificate is in its grace period.
+pub const GRACE_SUFFIX: &str = "-grace";
+
 /// The id the screen uses for "the card on the PC/SC reader".
 pub const READER_CARD: &str = "reader";
 
@@ -57,6 +60,9 @@ pub struct OfferedCard {
     pub pcsc: bool,
     /// The card is the one on the reader now.
     pub on_reader: bool,
+    /// The demo card's certificate has expired and is in its grace period.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub certificate_grace: bool,
 }
 
 impl CardSlot {
@@ -77,6 +83,13 @@ impl CardSlot {
             let id = kakunin_evidence::ca::demo_card_id(person);
             cards.insert(id, (SharedCard(Arc::new(Mutex::new(card))), face_auth));
         }
+        // Person 1's card again, as it is when its certificate expired three weeks ago and was
+        // not renewed yet (the grace period: eligibility only).
+        let grace = crate::demo::card_in_grace(&ca, 1, false, &face)?;
+        cards.insert(
+            format!("{}{GRACE_SUFFIX}", kakunin_evidence::ca::demo_card_id(1)),
+            (SharedCard(Arc::new(Mutex::new(grace))), false),
+        );
         Ok(CardSlot::Demo {
             cards,
             number_b_known: !read_from_face,
@@ -93,6 +106,7 @@ impl CardSlot {
                     face_auth: Some(*face_auth),
                     pcsc: false,
                     on_reader: on_reader == Some(id.as_str()),
+                    certificate_grace: id.ends_with(GRACE_SUFFIX),
                 })
                 .collect(),
             CardSlot::Pcsc { .. } => vec![OfferedCard {
@@ -100,6 +114,7 @@ impl CardSlot {
                 face_auth: None,
                 pcsc: true,
                 on_reader: on_reader.is_some(),
+                certificate_grace: false,
             }],
         }
     }
