@@ -331,6 +331,16 @@ impl Visit {
         }
     }
 
+    /// Whether the card photo may still be read for staff — a photo handed over, or 照合番号B
+    /// typed from the card — which is only while staff have a visual confirmation to make.
+    pub fn waiting_for_staff(&self, what: &str) -> Result<(), DomainError> {
+        if self.state == VisitState::AwaitingVisual {
+            Ok(())
+        } else {
+            Err(transition_error(&self.state, what))
+        }
+    }
+
     /// Whether the eligibility result may be given to reception.
     pub fn result_ready(&self) -> bool {
         self.state == VisitState::Completed

@@ -153,19 +153,16 @@ pub fn card(
     face: &CardFace,
 ) -> Result<VirtualCard> {
     let now = chrono::Utc::now();
-    let certified = ca.issue_card(
-        &kakunin_evidence::ca::demo_card_id(person),
-        now - chrono::Duration::days(30),
-        now + chrono::Duration::days(365 * 5),
-    )?;
-    Ok(VirtualCard::new(
-        certified,
-        ca.certificate_der().to_vec(),
+    certified_card(
+        ca,
+        person,
         face_auth,
-        kakunin_evidence::ca::DEMO_PIN,
         face,
-        SECURITY_CODE,
-    ))
+        (
+            now - chrono::Duration::days(30),
+            now + chrono::Duration::days(365 * 5),
+        ),
+    )
 }
 
 /// The demo card of seed person `person` whose certificate expired 20 days ago: in its
@@ -178,11 +175,27 @@ pub fn card_in_grace(
     face: &CardFace,
 ) -> Result<VirtualCard> {
     let now = chrono::Utc::now();
-    let certified = ca.issue_card(
-        &kakunin_evidence::ca::demo_card_id(person),
-        now - chrono::Duration::days(365 * 5),
-        now - chrono::Duration::days(20),
-    )?;
+    certified_card(
+        ca,
+        person,
+        face_auth,
+        face,
+        (
+            now - chrono::Duration::days(365 * 5),
+            now - chrono::Duration::days(20),
+        ),
+    )
+}
+
+/// A virtual demo card whose certificate is valid over `validity`.
+fn certified_card(
+    ca: &kakunin_evidence::ca::DemoCa,
+    person: i64,
+    face_auth: bool,
+    face: &CardFace,
+    (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+) -> Result<VirtualCard> {
+    let certified = ca.issue_card(&kakunin_evidence::ca::demo_card_id(person), from, to)?;
     Ok(VirtualCard::new(
         certified,
         ca.certificate_der().to_vec(),

@@ -1,6 +1,6 @@
 //! The card-face step and staff's typed 照合番号B, against a running server: a face-auth card
 //! whose number the kiosk does not know (as every real card) is opened only through them.
-use super::tests::{call, code, demo_kiosk_reader, post, running_server};
+use super::tests::{audited, call, code, demo_kiosk_reader, post, running_server};
 use super::*;
 use axum::body::Body;
 use serde_json::{json, Value};
@@ -26,26 +26,6 @@ async fn place(app: &Router) -> (String, Value) {
     (r.1["visit"]["id"].as_str().unwrap().to_owned(), r.1)
 }
 
-/// The audit records of `action` about visit `id`, their details parsed.
-async fn audited(base: &str, action: &str, id: &str) -> Vec<Value> {
-    let audit: Value = reqwest::Client::new()
-        .get(format!("{base}/api/v1/audit?limit=1000"))
-        .bearer_auth("demo-token-admin")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    audit
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["action"] == action && r["subject"] == id)
-        .map(|r| serde_json::from_str(r["detail"].as_str().unwrap()).unwrap())
-        .collect()
-}
-
 /// Reception's call to the server as the demo receptionist.
 async fn reception(
     base: &str,
@@ -62,6 +42,19 @@ async fn reception(
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Reception types `number` for the visit at `path` (`…/number-b`); answers the status and
+/// the error code, if any, and the body.
+async fn type_number(base: &str, path: &str, number: &str) -> (u16, Option<String>, Value) {
+    let (s, v) = reception(
+        base,
+        reqwest::Method::POST,
+        path,
+        Some(json!({ "number_b": number })),
+    )
+    .await;
+    (s, v["error"]["code"].as_str().map(str::to_owned), v)
 }
 
 #[tokio::test]
@@ -111,49 +104,31 @@ async fn staff_type_the_number_and_the_kiosk_opens_the_photo_for_them() {
     let (id, _) = place(&app).await;
     let path = format!("/api/v1/visits/{id}/number-b");
     // Not yet in visual mode: nothing to type for.
-    let early = reception(
-        &base,
-        reqwest::Method::POST,
-        &path,
-        Some(json!({ "number_b": "55021720341234" })),
-    )
-    .await;
+    let early = type_number(&base, &path, "55021720341234").await;
     assert_eq!(
-        (early.0, early.1["error"]["code"].as_str()),
-        (422, Some("invalid_transition"))
+        (early.0, early.1.as_deref()),
+        (409, Some("invalid_transition"))
     );
     post(&app, "/kiosk/api/visual", json!({})).await;
     // A mistyped number never reaches the card (it would spend a try).
-    let bad = reception(
-        &base,
-        reqwest::Method::POST,
-        &path,
-        Some(json!({ "number_b": "5502172034123" })),
-    )
-    .await;
+    let bad = type_number(&base, &path, "5502172034123").await;
     assert_eq!(
-        (bad.0, bad.1["error"]["code"].as_str()),
+        (bad.0, bad.1.as_deref()),
         (422, Some("number_b_format")),
         "{:?}",
-        bad.1
+        bad.2
     );
-    assert!(bad.1["error"]["message"]
+    assert!(bad.2["error"]["message"]
         .as_str()
         .unwrap()
         .contains("14 digits"));
     // Typed with an IME's full-width digits and a space: taken as the 14 digits.
-    let sent = reception(
-        &base,
-        reqwest::Method::POST,
-        &path,
-        Some(json!({ "number_b": "５５０２１７ 20341234" })),
-    )
-    .await;
+    let sent = type_number(&base, &path, "５５０２１７ 20341234").await;
     assert_eq!(
-        (sent.0, &sent.1["pending"], &sent.1["offers"]),
+        (sent.0, &sent.2["pending"], &sent.2["offers"]),
         (200, &json!(true), &json!(0)),
         "{:?}",
-        sent.1
+        sent.2
     );
     // The kiosk polls its visit while staff decide: it takes the number and opens the card.
     let r = call(&app, "GET", "/kiosk/api/visit", Body::empty(), false).await;
@@ -194,13 +169,7 @@ async fn a_typed_number_the_card_refuses_is_shown_with_its_tries_left_and_not_re
     post(&app, "/kiosk/api/visual", json!({})).await;
     let path = format!("/api/v1/visits/{id}/number-b");
     // Well formed, but another card's security code.
-    reception(
-        &base,
-        reqwest::Method::POST,
-        &path,
-        Some(json!({ "number_b": "55021720349999" })),
-    )
-    .await;
+    type_number(&base, &path, "55021720349999").await;
     call(&app, "GET", "/kiosk/api/visit", Body::empty(), false).await;
     let status = reception(&base, reqwest::Method::GET, &path, None).await;
     assert_eq!(status.1["last"]["outcome"], "wrong", "{:?}", status.1);
@@ -214,13 +183,7 @@ async fn a_typed_number_the_card_refuses_is_shown_with_its_tries_left_and_not_re
     .await;
     assert_eq!(photo.0, 404);
     // Staff may type once more (tries to spare); the right number then opens it.
-    reception(
-        &base,
-        reqwest::Method::POST,
-        &path,
-        Some(json!({ "number_b": "55021720341234" })),
-    )
-    .await;
+    type_number(&base, &path, "55021720341234").await;
     call(&app, "GET", "/kiosk/api/visit", Body::empty(), false).await;
     let status = reception(&base, reqwest::Method::GET, &path, None).await;
     assert_eq!(

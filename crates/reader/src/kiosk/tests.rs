@@ -276,6 +276,16 @@ async fn a_jpeg2000_card_photo_reaches_staff_as_png() {
     assert_eq!((img.width, img.height), (40, 30));
     // The card-face applet was opened once, under the lock-safe rule, and the log says so with
     // the tries the card had.
+    let offers = audited(&base, "card_face_verify", &id).await;
+    assert_eq!(offers.len(), 1, "{offers:?}");
+    let detail = &offers[0];
+    assert_eq!(detail["outcome"], "opened");
+    assert_eq!(detail["source"], "known");
+    assert_eq!(detail["tries_left"], 10);
+}
+
+/// The audit records of `action` about visit `id`, their details parsed.
+pub(crate) async fn audited(base: &str, action: &str, id: &str) -> Vec<Value> {
     let audit: Value = reqwest::Client::new()
         .get(format!("{base}/api/v1/audit?limit=1000"))
         .bearer_auth("demo-token-admin")
@@ -285,17 +295,13 @@ async fn a_jpeg2000_card_photo_reaches_staff_as_png() {
         .json()
         .await
         .unwrap();
-    let offers: Vec<&Value> = audit
+    audit
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["action"] == "card_face_verify" && r["subject"] == id.as_str())
-        .collect();
-    assert_eq!(offers.len(), 1, "{audit}");
-    let detail: Value = serde_json::from_str(offers[0]["detail"].as_str().unwrap()).unwrap();
-    assert_eq!(detail["outcome"], "opened");
-    assert_eq!(detail["source"], "known");
-    assert_eq!(detail["tries_left"], 10);
+        .filter(|r| r["action"] == action && r["subject"] == id)
+        .map(|r| serde_json::from_str(r["detail"].as_str().unwrap()).unwrap())
+        .collect()
 }
 
 /// The face engine and the development data (`../shared/data`), or `None` (test skipped) where

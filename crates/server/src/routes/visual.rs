@@ -156,7 +156,7 @@ pub async fn card_face_try(
 /// card-face applet with it under the lock-safe rule and reports what came of it. Audited
 /// without the digits.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/number-b", tag = "visits", request_body = NumberBEntry,
-    responses((status = 200, body = NumberBStatus), (status = 422, description = "number_b_format, invalid_transition", body = crate::error::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = NumberBStatus), (status = 422, description = "number_b_format", body = crate::error::ErrorBody), (status = 409, description = "invalid_transition", body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn enter_number_b(
     State(state): State<AppState>,
     staff: StaffAuth,
@@ -168,12 +168,7 @@ pub async fn enter_number_b(
         .map_err(|e| ApiError::unprocessable(ApiCode::NumberBFormat, e.to_string()))?;
     let visit = state.store.visit(&id).await?;
     staff.same_institution(&visit.institution_code)?;
-    if visit.visit.state != VisitState::AwaitingVisual {
-        return Err(ApiError::unprocessable(
-            ApiCode::InvalidTransition,
-            "照合番号B is typed only for a visit waiting for visual confirmation",
-        ));
-    }
+    visit.visit.waiting_for_staff("typing 照合番号B")?;
     state
         .audit(
             &s.id,
@@ -221,7 +216,7 @@ pub async fn take_number_b(
 /// The card photo of a visit already waiting for visual confirmation, read after staff typed
 /// 照合番号B: held for staff like the photo handed over with the request.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/visual-photo", tag = "visits", request_body = VisualRequest,
-    responses((status = 200, body = VisitView), (status = 422, description = "bad_photo, invalid_transition", body = crate::error::ErrorBody)), security(("reader_signature" = [])))]
+    responses((status = 200, body = VisitView), (status = 422, description = "bad_photo", body = crate::error::ErrorBody), (status = 409, description = "invalid_transition", body = crate::error::ErrorBody)), security(("reader_signature" = [])))]
 pub async fn visual_photo(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -231,12 +226,9 @@ pub async fn visual_photo(
         .ok_or_else(|| ApiError::unprocessable(ApiCode::BadPhoto, "no photo in the request"))?;
     let visit = state.store.visit(&id).await?;
     own_reader(&req.reader)(&visit)?;
-    if visit.visit.state != VisitState::AwaitingVisual {
-        return Err(ApiError::unprocessable(
-            ApiCode::InvalidTransition,
-            "the visit is not waiting for visual confirmation",
-        ));
-    }
+    visit
+        .visit
+        .waiting_for_staff("handing staff the card photo")?;
     state.hold_photo(&id, &req.reader.id, photo);
     Ok(Json(visit_view(&visit, &state.config.transition)))
 }
