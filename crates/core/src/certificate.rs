@@ -2,8 +2,13 @@
 //! ポータル KB0012286): for three months after the certificate expires the card still yields
 //! eligibility at a clinic, but no medical information may be consented to or viewed; the
 //! holder renews the certificate at the municipal counter. After that it is refused as expired.
+//!
+//! The three months run from the end of the month the certificate expired in (insurers' own
+//! notices: 「有効期限満了日が属する月の末日から3か月間」 — 西日本プラスチック工業健康保険組合
+//! 2025-04-16, and 協会けんぽ as quoted by its members' advisers), not from the expiry day as some
+//! summaries have it: a certificate that expired on 1 August yields eligibility to 30 November.
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 
 /// Months after the certificate's expiry during which the card still yields eligibility.
 pub const GRACE_MONTHS: u32 = 3;
@@ -22,16 +27,18 @@ pub enum Standing {
     Expired,
 }
 
-/// The standing at `now` of a certificate valid to `not_after`. The grace period ends
-/// [`GRACE_MONTHS`] calendar months after the expiry day (expired on 31 August → to 30
-/// November).
+/// The standing at `now` of a certificate valid to `not_after`. The grace period ends on the
+/// last day of the [`GRACE_MONTHS`]th month after the month of expiry (expired on 1 or 31
+/// August → to 30 November).
 pub fn standing(not_after: DateTime<Utc>, now: DateTime<Utc>) -> Standing {
     if now <= not_after {
         return Standing::Valid;
     }
     let until = not_after
         .date_naive()
-        .checked_add_months(Months::new(GRACE_MONTHS))
+        .with_day(1)
+        .and_then(|first| first.checked_add_months(Months::new(GRACE_MONTHS + 1)))
+        .and_then(|next| next.pred_opt())
         .unwrap_or(NaiveDate::MAX);
     if now.date_naive() <= until {
         Standing::Grace { until }
@@ -59,24 +66,26 @@ mod tests {
             standing(expiry, at(2026, 11, 30)),
             Standing::Grace { until }
         );
-        // Three months and one day past the expiry.
+        // Three months and one day past the end of the month it expired in.
         assert_eq!(standing(expiry, at(2026, 12, 1)), Standing::Expired);
     }
 
     #[test]
-    fn the_grace_period_counts_calendar_months() {
-        let until = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    fn the_three_months_run_from_the_end_of_the_month_of_expiry() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let grace = |until| Standing::Grace { until };
+        assert_eq!(
+            standing(at(2026, 8, 1), at(2026, 11, 30)),
+            grace(day(2026, 11, 30))
+        );
+        assert_eq!(standing(at(2026, 8, 1), at(2026, 12, 1)), Standing::Expired);
         assert_eq!(
             standing(at(2026, 1, 15), at(2026, 2, 1)),
-            Standing::Grace {
-                until: until(2026, 4, 15)
-            }
+            grace(day(2026, 4, 30))
         );
         assert_eq!(
             standing(at(2026, 11, 30), at(2026, 12, 1)),
-            Standing::Grace {
-                until: until(2027, 2, 28)
-            }
+            grace(day(2027, 2, 28))
         );
     }
 }

@@ -80,8 +80,9 @@ async fn in_the_grace_period_the_card_yields_eligibility_but_no_medical_informat
 #[tokio::test]
 async fn three_months_and_a_day_after_expiry_the_card_is_refused() {
     for h in harnesses().await {
-        // 3 calendar months are at most 92 days; 93 days after is past every grace period.
-        let card = expired(&h, chrono::Duration::days(93));
+        // The grace ends with the third month after the month of expiry: at most 123 days
+        // after the expiry day; 130 days after is past every grace period.
+        let card = expired(&h, chrono::Duration::days(130));
         assert_error(
             &h.reader_call(
                 "/api/v1/visits",

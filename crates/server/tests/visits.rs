@@ -418,7 +418,7 @@ async fn expired_revoked_and_foreign_certificates_are_refused() {
             h.ca.issue_card(
                 &id,
                 now - chrono::Duration::days(900),
-                now - chrono::Duration::days(100),
+                now - chrono::Duration::days(130),
             )
             .unwrap();
         let start = |der: Vec<u8>| json!({ "certificate": kakunin_evidence::b64(der) });
