@@ -7,7 +7,10 @@
 //! - people without a マイナ保険証 hold a 資格確認書 (eligibility certificate): numbers like the
 //!   card's, valid for at most five years;
 //! - マイナ保険証 holders get a 資格情報のお知らせ (notice of qualification): its numbers may be
-//!   used together with the card (when the card cannot be read online), never on their own.
+//!   used together with the card (when the card cannot be read online), never on their own;
+//! - for the move itself, 厚生労働省's 事務連絡 of 2025-06-27 and 2025-11-12 let institutions
+//!   check an expired health insurance card, or the notice alone, by its numbers online until
+//!   2026-03-31 ([`Transition::interim_until`]); that ended before today's rules.
 //!
 //! A check by numbers says which document was shown, and [`may_check_with`] refuses those that
 //! no longer prove anything, with the reason.
@@ -23,6 +26,9 @@ pub struct Transition {
     pub no_new_cards_from: NaiveDate,
     /// The last day any health insurance card is valid (2025-12-01).
     pub last_card_day: NaiveDate,
+    /// The last day of the interim measure (2026-03-31): an expired health insurance card, or a
+    /// 資格情報のお知らせ alone, could still be checked by its numbers online.
+    pub interim_until: NaiveDate,
 }
 
 impl Default for Transition {
@@ -30,6 +36,7 @@ impl Default for Transition {
         Transition {
             no_new_cards_from: NaiveDate::from_ymd_opt(2024, 12, 2).expect("a date"),
             last_card_day: NaiveDate::from_ymd_opt(2025, 12, 1).expect("a date"),
+            interim_until: NaiveDate::from_ymd_opt(2026, 3, 31).expect("a date"),
         }
     }
 }
@@ -104,6 +111,10 @@ pub fn may_check_with(
                     format!("no health insurance card has been issued since {}; this one cannot be genuine: ask for the マイナ保険証 or a 資格確認書", t.no_new_cards_from),
                 ));
             }
+            // The interim measure checked any such card's numbers online, expired or not.
+            if day <= t.interim_until && day > t.last_card_day {
+                return Ok(());
+            }
             if day > t.last_card_day {
                 return Err(expired("health insurance card (every one ends with the transition)", t.last_card_day));
             }
@@ -126,7 +137,7 @@ pub fn may_check_with(
                 _ => Ok(()),
             }
         }
-        DocumentKind::QualificationNotice if shown.with_card => Ok(()),
+        DocumentKind::QualificationNotice if shown.with_card || day <= t.interim_until => Ok(()),
         DocumentKind::QualificationNotice => Err(DomainError::new(
             ErrorCode::NoticeNotValidAlone,
             "the 資格情報のお知らせ is not valid on its own: its numbers are used only with the patient's マイナ保険証 in hand; without the card, ask for a 資格確認書 or use the self-declaration form",
@@ -156,7 +167,8 @@ mod tests {
         let t = Transition::default();
         let card = shown(DocumentKind::HealthInsuranceCard, Some(d(2026, 7, 31)));
         assert_eq!(may_check_with(&card, d(2025, 12, 1), &t), Ok(()));
-        let after = may_check_with(&card, d(2025, 12, 2), &t).unwrap_err();
+        // After the interim measure (to 2026-03-31, tested below) nothing is left of them.
+        let after = may_check_with(&card, d(2026, 4, 1), &t).unwrap_err();
         assert_eq!(after.code, ErrorCode::DocumentExpired);
         assert!(after.message.contains("2025-12-01"), "{after}");
         let early = shown(DocumentKind::HealthInsuranceCard, Some(d(2025, 7, 31)));
@@ -212,5 +224,22 @@ mod tests {
         );
         notice.with_card = true;
         assert_eq!(may_check_with(&notice, d(2026, 12, 1), &t), Ok(()));
+    }
+
+    #[test]
+    fn until_the_end_of_march_2026_the_interim_measure_checked_expired_cards_and_lone_notices() {
+        let t = Transition::default();
+        let card = shown(DocumentKind::HealthInsuranceCard, Some(d(2025, 12, 1)));
+        assert_eq!(may_check_with(&card, d(2026, 3, 31), &t), Ok(()));
+        assert_eq!(
+            may_check_with(&card, d(2026, 4, 1), &t).unwrap_err().code,
+            ErrorCode::DocumentExpired
+        );
+        let notice = shown(DocumentKind::QualificationNotice, None);
+        assert_eq!(may_check_with(&notice, d(2026, 3, 31), &t), Ok(()));
+        assert_eq!(
+            may_check_with(&notice, d(2026, 4, 1), &t).unwrap_err().code,
+            ErrorCode::NoticeNotValidAlone
+        );
     }
 }
