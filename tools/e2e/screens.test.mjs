@@ -179,9 +179,16 @@ const rejectAtDesk = async (browser) => {
 // 30 s for the first match). The waits allow for that; they cost nothing when all is well.
 const FACE_STEP = 120000;
 
-const consentAndFinish = async (page, name, boxes = ['medication']) => {
+// The demo clinic issues electronic prescriptions: its kiosk asks electronic or paper with the
+// consent, and will not go on without an answer.
+const consentAndFinish = async (page, name, boxes = ['medication'], rx = 'electronic') => {
   await page.waitForSelector('[data-testid=consent-ok]', { timeout: FACE_STEP });
   for (const b of boxes) await page.check('#c_' + b);
+  assert.match(await page.textContent('main'), /処方箋の受け取り方を選んでください/);
+  await page.click('[data-testid=consent-ok]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=rx-note]')?.textContent.length > 0);
+  assert.equal(await page.locator('[data-testid=done]').count(), 0, 'no choice, no check-in');
+  await page.check('#rx_' + rx);
   await shot(page, name + '-consent');
   await page.click('[data-testid=consent-ok]');
   await page.waitForSelector('[data-testid=done]');
@@ -220,6 +227,7 @@ test('face-auth patient is recognised by face and checks in; reception sees only
   const text = await desk.textContent('#detail');
   assert.match(text, /資格確認結果/);
   assert.match(text, /薬剤情報/);
+  assert.match(text, /処方箋（患者の選択）電子処方箋/, text);
   assert.doesNotMatch(text, /限度額適用区分\s*[A-B]\d\d/, 'limit category withheld without consent');
   // Dates as reception reads them: the era, with the ISO date beside it.
   assert.match(text, /(明治|大正|昭和|平成|令和)(\d+|元)年\d+月\d+日（\d{4}-\d\d-\d\d）/, text);

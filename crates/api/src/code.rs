@@ -60,6 +60,9 @@ pub enum ApiCode {
     DocumentNotGenuine,
     /// The 資格情報のお知らせ is valid only together with the マイナ保険証.
     NoticeNotValidAlone,
+    /// The patient chooses an electronic or a paper prescription where the institution issues
+    /// electronic ones (and nowhere else).
+    PrescriptionChoice,
     /// The typed 照合番号B cannot be a card's (not 14 digits, no birth month and day, no expiry
     /// year): it was not sent to the card; type it again from the card's face.
     NumberBFormat,
@@ -220,6 +223,7 @@ impl ApiCode {
             ApiCode::DocumentExpired => "document_expired",
             ApiCode::DocumentNotGenuine => "document_not_genuine",
             ApiCode::NoticeNotValidAlone => "notice_not_valid_alone",
+            ApiCode::PrescriptionChoice => "prescription_choice",
             ApiCode::CertificateMalformed => "certificate_malformed",
             ApiCode::CertificateForeignIssuer => "certificate_foreign_issuer",
             ApiCode::CertificateForged => "certificate_forged",
@@ -312,6 +316,7 @@ impl ApiCode {
         ApiCode::DocumentExpired,
         ApiCode::DocumentNotGenuine,
         ApiCode::NoticeNotValidAlone,
+        ApiCode::PrescriptionChoice,
         ApiCode::CertificateMalformed,
         ApiCode::CertificateForeignIssuer,
         ApiCode::CertificateForged,
@@ -408,6 +413,7 @@ impl From<ErrorCode> for ApiCode {
             ErrorCode::DocumentExpired => ApiCode::DocumentExpired,
             ErrorCode::DocumentNotGenuine => ApiCode::DocumentNotGenuine,
             ErrorCode::NoticeNotValidAlone => ApiCode::NoticeNotValidAlone,
+            ErrorCode::PrescriptionChoice => ApiCode::PrescriptionChoice,
         }
     }
 }

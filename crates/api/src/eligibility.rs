@@ -23,6 +23,9 @@ pub struct VisitResult {
     pub consent_assisted: bool,
     /// When the consent was given (the visit's completion).
     pub consented_at: chrono::DateTime<chrono::Utc>,
+    /// Electronic or paper prescription, as the patient chose where the institution asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prescription: Option<kakunin_core::prescription::PrescriptionForm>,
 }
 
 /// 保険者番号・記号・番号・枝番 from an eligibility certificate (or insurance card, prescription).

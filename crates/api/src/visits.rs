@@ -78,6 +78,13 @@ pub struct VisitView {
     /// eligibility only, no medical information; the holder renews it at the municipal counter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_grace_until: Option<NaiveDate>,
+    /// The institution issues electronic prescriptions: the consent step asks electronic or
+    /// paper.
+    #[serde(default)]
+    pub asks_prescription: bool,
+    /// The patient's choice, once given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prescription: Option<kakunin_core::prescription::PrescriptionForm>,
 }
 
 /// The card holder as reception sees them (what the card's face shows).
@@ -181,6 +188,10 @@ pub struct ConsentRequest {
     /// A helper operated the screen at the patient's request.
     #[serde(default)]
     pub assisted: bool,
+    /// Electronic or paper prescription: required where the visit asks
+    /// (`VisitView::asks_prescription`), refused elsewhere.
+    #[serde(default)]
+    pub prescription: Option<kakunin_core::prescription::PrescriptionForm>,
 }
 
 /// The reader's hand-over to reception for visual confirmation.

@@ -52,6 +52,8 @@ pub enum ErrorCode {
     DocumentNotGenuine,
     /// The 資格情報のお知らせ was shown without the マイナ保険証.
     NoticeNotValidAlone,
+    /// The electronic/paper prescription choice is missing where asked, or given where not.
+    PrescriptionChoice,
 }
 
 impl ErrorCode {
@@ -80,6 +82,7 @@ impl ErrorCode {
             ErrorCode::DocumentExpired => "document_expired",
             ErrorCode::DocumentNotGenuine => "document_not_genuine",
             ErrorCode::NoticeNotValidAlone => "notice_not_valid_alone",
+            ErrorCode::PrescriptionChoice => "prescription_choice",
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod eligibility;
 mod error;
 pub mod matrix;
 pub mod numbers;
+pub mod prescription;
 pub mod reference;
 pub mod roles;
 pub mod visit;

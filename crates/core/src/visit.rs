@@ -135,6 +135,8 @@ pub enum VisitEvent {
         selection: ConsentSelection,
         /// A helper operated the screen.
         assisted: bool,
+        /// Electronic or paper prescription, where the institution asks ([`crate::prescription`]).
+        prescription: Option<crate::prescription::PrescriptionForm>,
     },
     /// The online service is down.
     ServiceDown,
@@ -169,6 +171,13 @@ pub struct Visit {
     /// ([`crate::certificate`]): eligibility only, no consent to medical information.
     #[serde(default)]
     pub certificate_grace: Option<chrono::NaiveDate>,
+    /// The institution issues electronic prescriptions, so the patient is asked electronic or
+    /// paper with the consent.
+    #[serde(default)]
+    pub prescription_asked: bool,
+    /// The patient's choice, once given.
+    #[serde(default)]
+    pub prescription: Option<crate::prescription::PrescriptionForm>,
 }
 
 fn transition_error(state: &VisitState, what: &str) -> DomainError {
@@ -215,6 +224,8 @@ impl Visit {
             consent: None,
             consent_assisted: false,
             certificate_grace: None,
+            prescription_asked: false,
+            prescription: None,
         }
     }
 
@@ -304,8 +315,11 @@ impl Visit {
                 VisitEvent::ConsentGiven {
                     selection,
                     assisted,
+                    prescription,
                 },
             ) => {
+                self.prescription =
+                    crate::prescription::choice(self.prescription_asked, prescription)?;
                 self.consent = Some(selection);
                 self.consent_assisted = assisted;
                 Completed

@@ -124,6 +124,10 @@ pub async fn visit<C: CardChannel>(
                 limit_amount: true,
             },
             assisted: p.placed_by == PlacedBy::Helper,
+            // The demo patient takes an electronic prescription where one is offered.
+            prescription: view
+                .asks_prescription
+                .then_some(kakunin_core::prescription::PrescriptionForm::Electronic),
         };
         view = reader.consent(&id, &consent).await?;
         step(

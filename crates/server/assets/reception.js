@@ -254,6 +254,10 @@
         [T('有効期間', 'Valid'), K.dateBoth(q.valid_from) + ' – ' + (q.valid_to ? K.dateBoth(q.valid_to) : '')],
       ];
       if (q.limit_category) rows.push([T('限度額適用区分', 'Limit category'), q.limit_category]);
+      if (r.prescription) {
+        rows.push([T('処方箋（患者の選択）', 'Prescription (patient\'s choice)'),
+          r.prescription === 'electronic' ? T('電子処方箋', 'electronic') : T('紙の処方箋', 'paper')]);
+      }
       const cat = { medication: T('薬剤情報', 'medication'), checkup: T('特定健診等情報', 'checkups'), clinical: T('診療情報', 'clinical') };
       // The queue lists visits without every field; the visit's own view says the grace period.
       const grace = v.certificate_grace_until || (await K.api('GET', '/api/v1/visits/' + v.id).catch(() => ({}))).certificate_grace_until;

@@ -44,6 +44,8 @@ pub(crate) fn visit_view(r: &VisitRecord, transition: &Transition) -> VisitView 
         abandoned: false,
         updated_at: r.updated_at,
         certificate_grace_until: v.certificate_grace,
+        asks_prescription: v.prescription_asked,
+        prescription: v.prescription,
     }
 }
 

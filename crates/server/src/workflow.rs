@@ -270,11 +270,13 @@ pub(crate) async fn give_consent(
     reader: &Reader,
     selection: ConsentSelection,
     assisted: bool,
+    prescription: Option<kakunin_core::prescription::PrescriptionForm>,
 ) -> ApiResult<VisitRecord> {
     let may = crate::routes::visits::own_reader(reader);
     let event = VisitEvent::ConsentGiven {
         selection,
         assisted,
+        prescription,
     };
     for _ in 0..ATTEMPTS {
         let step = visit_step(state, id, &may, &event).await?;
@@ -299,7 +301,7 @@ pub(crate) async fn give_consent(
             reader,
             AuditAction::Consent,
             id,
-            serde_json::json!({ "selection": selection, "assisted": assisted }),
+            serde_json::json!({ "selection": selection, "assisted": assisted, "prescription": after.visit.prescription }),
         );
         tx.commit().await?;
         return Ok(after);

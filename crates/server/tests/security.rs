@@ -315,6 +315,7 @@ async fn a_clerk_of_another_municipality_gets_403() {
                 code: "271004".into(),
                 name: "大阪市役所".into(),
                 kind: "municipality".into(),
+                issues_e_prescriptions: false,
             })
             .await
             .unwrap();

@@ -31,7 +31,7 @@ async fn face_auth_patient_by_face_with_consent_and_information_views() {
             .await;
         assert_eq!(s, StatusCode::CONFLICT, "no result before consent");
 
-        let (s, view) = h.reader_call(&format!("/api/v1/visits/{v}/consent"), json!({ "medication": true, "checkup": false, "clinical": false, "limit_amount": false, "assisted": true })).await;
+        let (s, view) = h.reader_call(&format!("/api/v1/visits/{v}/consent"), json!({ "medication": true, "checkup": false, "clinical": false, "limit_amount": false, "assisted": true, "prescription": "electronic" })).await;
         assert_eq!(
             (s, view["next"].as_str()),
             (StatusCode::OK, Some("done")),

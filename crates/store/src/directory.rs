@@ -16,6 +16,8 @@ pub struct Institution {
     pub name: String,
     /// clinic | pharmacy | municipality | operator.
     pub kind: String,
+    /// Issues electronic prescriptions (電子処方箋): its readers ask electronic or paper.
+    pub issues_e_prescriptions: bool,
 }
 
 pub use kakunin_api::staff::{ApiToken, Staff};
@@ -107,10 +109,11 @@ pub fn new_token(prefix: &str) -> String {
 impl Store {
     /// Adds an institution (code validated by the caller).
     pub async fn insert_institution(&self, i: &Institution) -> Result<()> {
-        sqlx::query("INSERT INTO institutions (code, name, kind) VALUES ($1, $2, $3)")
+        sqlx::query("INSERT INTO institutions (code, name, kind, issues_e_prescriptions) VALUES ($1, $2, $3, $4)")
             .bind(&i.code)
             .bind(&i.name)
             .bind(&i.kind)
+            .bind(i64::from(i.issues_e_prescriptions))
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -118,15 +121,18 @@ impl Store {
 
     /// An institution by code.
     pub async fn institution(&self, code: &str) -> Result<Institution> {
-        let row = sqlx::query("SELECT code, name, kind FROM institutions WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(Entity::Institution(code.to_owned())))?;
+        let row = sqlx::query(
+            "SELECT code, name, kind, issues_e_prescriptions FROM institutions WHERE code = $1",
+        )
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(Entity::Institution(code.to_owned())))?;
         Ok(Institution {
             code: get(&row, "code")?,
             name: get(&row, "name")?,
             kind: get(&row, "kind")?,
+            issues_e_prescriptions: get::<i64>(&row, "issues_e_prescriptions")? != 0,
         })
     }
 

@@ -266,20 +266,30 @@ impl Store {
         }
         ins.flush(self, &mut tx).await?;
         let (clinic, pharmacy, other) = demo_institution_codes();
-        let mut inst = Bulk::new("institutions", &["code", "name", "kind"]);
-        for (code, name, kind) in [
-            (clinic.clone(), "かくにん内科クリニック", "clinic"),
-            (pharmacy.clone(), "かくにん薬局", "pharmacy"),
-            (other.clone(), "となり整形外科", "clinic"),
+        let mut inst = Bulk::new(
+            "institutions",
+            &["code", "name", "kind", "issues_e_prescriptions"],
+        );
+        // The demo clinic issues electronic prescriptions (its kiosk asks electronic or paper);
+        // the clinic next door does not.
+        for (code, name, kind, e_prescriptions) in [
+            (clinic.clone(), "かくにん内科クリニック", "clinic", 1),
+            (pharmacy.clone(), "かくにん薬局", "pharmacy", 0),
+            (other.clone(), "となり整形外科", "clinic", 0),
             (
                 DEMO_MUNICIPALITY.to_owned(),
                 "千代田区役所 区民課",
                 "municipality",
+                0,
             ),
-            ("operator".to_owned(), "kakunin 運用", "operator"),
+            ("operator".to_owned(), "kakunin 運用", "operator", 0),
         ] {
-            inst.rows
-                .push(vec![Val::T(code), Val::T(name.into()), Val::T(kind.into())]);
+            inst.rows.push(vec![
+                Val::T(code),
+                Val::T(name.into()),
+                Val::T(kind.into()),
+                Val::I(e_prescriptions),
+            ]);
         }
         inst.flush(self, &mut tx).await?;
         let mut staff = Bulk::new(

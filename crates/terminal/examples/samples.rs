@@ -99,6 +99,7 @@ fn main() -> std::io::Result<()> {
                 limit_amount: true,
             },
             consented_at: now,
+            prescription: Some(kakunin_core::prescription::PrescriptionForm::Electronic),
         },
         now,
     )?;

@@ -74,6 +74,7 @@ fn answer(
                         limit_amount: req.limit_consent,
                     },
                     at: now,
+                    prescription: None,
                 }),
             },
             &header,
@@ -497,6 +498,7 @@ impl Folder {
                 consent: Some(ConsentReport {
                     consents: Consents::Card(visit.consent),
                     at: visit.consented_at,
+                    prescription: visit.prescription,
                 }),
             },
             &header,
@@ -522,6 +524,8 @@ pub struct CardVisit<'a> {
     pub consent: ConsentSelection,
     /// Local time of the consent.
     pub consented_at: chrono::NaiveDateTime,
+    /// Electronic or paper prescription, as the patient chose at the reader.
+    pub prescription: Option<kakunin_core::prescription::PrescriptionForm>,
 }
 
 /// Reads the regular file at `path`, never through a link, at most `limit` bytes.

@@ -235,6 +235,8 @@ pub struct ConsentReport {
     pub consents: Consents,
     /// When.
     pub at: chrono::NaiveDateTime,
+    /// Electronic or paper prescription, as chosen at the reader (where the institution asks).
+    pub prescription: Option<kakunin_core::prescription::PrescriptionForm>,
 }
 
 /// What to answer.
@@ -381,6 +383,11 @@ pub fn response(
                 .map(|r| QualificationValidity::from(r.validity))
                 .unwrap_or(QualificationValidity::NotFound);
             el(&mut x, "QualificationValidity", validity.code());
+            // 処方箋発行形態 as the reader's patient chose it (MessageBody/PrescriptionIssueSelect:
+            // 1 electronic, 2 paper; myclinic-ts's onshi-result reads it there).
+            if let Some(p) = consent.as_ref().and_then(|c| c.prescription) {
+                el(&mut x, "PrescriptionIssueSelect", &p.code().to_string());
+            }
             if let Some(r) = result {
                 x.push_str("<ResultList><ResultOfQualificationConfirmation>");
                 result_elements(&mut x, r, consent.as_ref());

@@ -271,6 +271,7 @@ pub async fn face_pass(
                 result: &r.result,
                 consent: r.consent,
                 consented_at: r.consented_at.with_timezone(&chrono::Local).naive_local(),
+                prescription: r.prescription,
             };
             let now = chrono::Local::now().naive_local();
             if folder

@@ -62,6 +62,7 @@ fn a_card_visit_is_written_once_with_consents_and_elderly_information() {
             limit_amount: true,
         },
         consented_at: "2026-11-25T09:30:05".parse().unwrap(),
+        prescription: Some(kakunin_core::prescription::PrescriptionForm::Electronic),
     };
     let now = "2026-11-25T09:30:06".parse().unwrap();
     assert!(f.write_face_result(&visit, now).unwrap());
@@ -92,6 +93,8 @@ fn a_card_visit_is_written_once_with_consents_and_elderly_information() {
         "<OperationInfoConsFlg>1</OperationInfoConsFlg>",
         "<LimitApplicationCertificateClassification>01</LimitApplicationCertificateClassification><LimitApplicationCertificateClassificationFlag>A04</LimitApplicationCertificateClassificationFlag>",
         "<MedicalInstitutionCode>1310123452</MedicalInstitutionCode>",
+        // The patient's choice at the reader: an electronic prescription.
+        "<QualificationValidity>1</QualificationValidity><PrescriptionIssueSelect>1</PrescriptionIssueSelect>",
     ] {
         assert!(x.contains(want), "{want} in {x}");
     }
@@ -113,6 +116,7 @@ fn visit_ids_that_could_name_a_path_are_refused() {
             result: &result,
             consent: ConsentSelection::default(),
             consented_at: "2026-11-25T09:30:05".parse().unwrap(),
+            prescription: None,
         };
         let e = f
             .write_face_result(&visit, "2026-11-25T09:30:06".parse().unwrap())

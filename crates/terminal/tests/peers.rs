@@ -237,6 +237,7 @@ fn a_face_file_is_what_reception_programs_take_in() {
             ..ConsentSelection::default()
         },
         consented_at: now(),
+        prescription: Some(kakunin_core::prescription::PrescriptionForm::Electronic),
     };
     assert!(f.write_face_result(&visit, now()).unwrap());
     let name = std::fs::read_dir(dir.path().join("face"))

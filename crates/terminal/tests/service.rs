@@ -61,9 +61,11 @@ async fn card_visit_consenting(reader: &ReaderClient, selection: ConsentSelectio
         certificate: kakunin_evidence::b64(&der),
     };
     reader.identity(&v.id, &pin).await.unwrap();
+    // The demo clinic issues electronic prescriptions: its reader asks.
     let consent = ConsentRequest {
         selection,
         assisted: false,
+        prescription: Some(kakunin_core::prescription::PrescriptionForm::Electronic),
     };
     let done = reader.consent(&v.id, &consent).await.unwrap();
     assert_eq!(done.next, NextStep::Done, "{done:?}");

@@ -29,6 +29,7 @@ fn consent(assisted: bool) -> E {
             limit_amount: true,
         },
         assisted,
+        prescription: None,
     }
 }
 
@@ -485,5 +486,34 @@ fn in_the_certificates_grace_period_a_visit_completes_without_consent() {
         VisitState::Fallback {
             reason: FallbackReason::NotRegistered
         }
+    );
+}
+
+#[test]
+fn where_electronic_prescriptions_are_issued_the_choice_comes_with_the_consent() {
+    use crate::prescription::PrescriptionForm;
+    let mut v = Visit::start(Standard, true, PlacedBy::Patient);
+    v.prescription_asked = true;
+    v.apply(cert_ok()).unwrap();
+    v.apply(attempt(Pin, Verified)).unwrap();
+    assert_eq!(
+        v.apply(consent(false)).unwrap_err().code,
+        ErrorCode::PrescriptionChoice,
+        "asked, so one is chosen"
+    );
+    assert_eq!(v.state, VisitState::AwaitingConsent, "nothing changed");
+    let mut with = consent(false);
+    if let E::ConsentGiven { prescription, .. } = &mut with {
+        *prescription = Some(PrescriptionForm::Electronic);
+    }
+    v.apply(with.clone()).unwrap();
+    assert_eq!(v.prescription, Some(PrescriptionForm::Electronic));
+    // Where it is not asked, no answer is taken.
+    let mut w = Visit::start(Standard, true, PlacedBy::Patient);
+    w.apply(cert_ok()).unwrap();
+    w.apply(attempt(Pin, Verified)).unwrap();
+    assert_eq!(
+        w.apply(with).unwrap_err().code,
+        ErrorCode::PrescriptionChoice
     );
 }

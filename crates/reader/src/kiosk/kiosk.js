@@ -42,6 +42,8 @@
       consentTitle: '情報の提供に同意しますか', consentHint: 'この医療機関・薬局が見てもよい情報を選んでください',
       medication: '薬剤情報（これまでのお薬）', checkup: '特定健診等の情報', clinical: '診療情報（受けた診療・手術）',
       limit: '限度額適用区分（高額療養費の上限）', helper: '家族・介助者が本人に代わって操作しています', agree: '決定して次へ',
+      rxTitle: '処方箋の受け取り方を選んでください', rxElectronic: '電子処方箋', rxPaper: '紙の処方箋',
+      rxHint: '電子処方箋は、薬局でマイナ保険証などを使って受け取ります。', rxMissing: '処方箋の受け取り方を選んでください',
       done: '受付が完了しました', doneHint: 'カードをお取りください。お呼びするまでお待ちください。', finish: '終わる',
       graceCard: '・電子証明書の期限切れ',
       grace: (d) => 'カードの電子証明書の有効期限が切れています。' + d + 'までは保険資格の確認だけができます（お薬や健診の情報の提供はできません）。お住まいの市区町村の窓口で電子証明書を更新してください。',
@@ -98,6 +100,8 @@
       consentTitle: 'Do you agree to share information?', consentHint: 'Choose what this clinic or pharmacy may see',
       medication: 'Medication history', checkup: 'Health checkup results', clinical: 'Clinical history (treatments, surgery)',
       limit: 'Copay limit category', helper: 'A family member or helper is operating for the patient', agree: 'Confirm',
+      rxTitle: 'How would you like your prescription?', rxElectronic: 'Electronic prescription', rxPaper: 'Paper prescription',
+      rxHint: 'An electronic prescription is collected at the pharmacy with your card.', rxMissing: 'Please choose how you would like your prescription',
       done: 'Check-in complete', doneHint: 'Please take your card and wait to be called.', finish: 'Finish',
       graceCard: ', certificate expired',
       grace: (d) => "Your card's certificate has expired. Until " + d + ' it still confirms your insurance, but no medication or checkup information can be shared. Please renew the certificate at your municipal office.',
@@ -444,20 +448,31 @@
       box('medication', t().medication), box('checkup', t().checkup), box('clinical', t().clinical), box('limit_amount', t().limit));
     const who = h('fieldset', { class: 'operator' }, h('legend', {}, t().operator),
       h('label', { class: 'toggle' }, helper, t().helper));
+    // Where the institution issues electronic prescriptions, the patient chooses with the consent.
+    const rxNote = h('p', { role: 'alert', 'data-testid': 'rx-note' });
+    const rx = view && view.asks_prescription
+      ? h('fieldset', { class: 'consent prescription' }, h('legend', {}, t().rxTitle),
+        h('label', {}, h('input', { type: 'radio', name: 'prescription', value: 'electronic', id: 'rx_electronic' }), t().rxElectronic),
+        h('label', {}, h('input', { type: 'radio', name: 'prescription', value: 'paper', id: 'rx_paper' }), t().rxPaper),
+        h('p', { class: 'small' }, t().rxHint), rxNote)
+      : null;
+    if (rx) rx.addEventListener('change', () => { rxNote.textContent = ''; });
     redraw = consent;
     const agree = h('button', { 'data-testid': 'consent-ok' }, t().agree);
     agree.addEventListener('click', async () => {
       if (agree.disabled) return;
       agree.disabled = true;
       const pick = (n) => form.querySelector('[name=' + n + ']').checked;
+      const prescription = rx ? (rx.querySelector('input[name=prescription]:checked') || {}).value : undefined;
+      if (rx && !prescription) { agree.disabled = false; rxNote.textContent = t().rxMissing; return; }
       try {
         advance(await call('POST', 'consent', {
           medication: pick('medication'), checkup: pick('checkup'), clinical: pick('clinical'),
-          limit_amount: pick('limit_amount'), assisted: helper.checked,
+          limit_amount: pick('limit_amount'), assisted: helper.checked, prescription,
         }));
       } catch (e) { agree.disabled = false; failed(e); }
     });
-    show(h('h2', {}, t().consentTitle), h('p', { class: 'small' }, t().consentHint), form, who, agree);
+    show(h('h2', {}, t().consentTitle), h('p', { class: 'small' }, t().consentHint), form, rx, who, agree);
   };
 
   const done = () => {

@@ -187,7 +187,7 @@ async fn kiosk_steps_and_their_refusals() {
     );
     let r = post(&app, "/kiosk/api/pin", json!({ "pin": "1234" })).await;
     assert_eq!(r.1["visit"]["next"], "consent", "{:?}", r.1);
-    let r = post(&app, "/kiosk/api/consent", json!({ "medication": true, "checkup": false, "clinical": false, "limit_amount": false, "assisted": true })).await;
+    let r = post(&app, "/kiosk/api/consent", json!({ "medication": true, "checkup": false, "clinical": false, "limit_amount": false, "assisted": true, "prescription": "paper" })).await;
     assert_eq!(r.1["visit"]["next"], "done", "{:?}", r.1);
     let r = call(&app, "DELETE", "/kiosk/api/card", Body::empty(), false).await;
     assert_eq!(r.0, 204);
@@ -506,7 +506,7 @@ async fn a_card_on_a_pcsc_reader_checks_in_by_pin() {
     assert_eq!(placed["visit"]["card_kind"], "standard");
     let r = post(&app, "/kiosk/api/pin", json!({ "pin": "1234" })).await;
     assert_eq!(r.1["visit"]["next"], "consent", "{:?}", r.1);
-    let r = post(&app, "/kiosk/api/consent", json!({ "medication": false, "checkup": false, "clinical": false, "limit_amount": false, "assisted": false })).await;
+    let r = post(&app, "/kiosk/api/consent", json!({ "medication": false, "checkup": false, "clinical": false, "limit_amount": false, "assisted": false, "prescription": "electronic" })).await;
     assert_eq!(r.1["visit"]["next"], "done", "{:?}", r.1);
     call(&app, "DELETE", "/kiosk/api/card", Body::empty(), false).await;
     stop.store(true, Ordering::Relaxed);

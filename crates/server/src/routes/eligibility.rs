@@ -62,6 +62,7 @@ pub async fn visit_result(
         consent,
         consent_assisted: v.visit.consent_assisted,
         consented_at: v.updated_at,
+        prescription: v.visit.prescription,
     }))
 }
 

@@ -76,6 +76,11 @@ pub async fn start_visit(
     if let kakunin_core::certificate::Standing::Grace { until } = standing {
         visit.certificate_grace = Some(until);
     }
+    visit.prescription_asked = state
+        .store
+        .institution(&reader.institution_code)
+        .await?
+        .issues_e_prescriptions;
     visit.apply(VisitEvent::CertificateChecked { ok: true })?;
     let now = kakunin_store::now();
     let record = VisitRecord {
@@ -332,6 +337,7 @@ pub async fn consent(
         &req.reader,
         req.body.selection,
         req.body.assisted,
+        req.body.prescription,
     )
     .await?;
     Ok(Json(visit_view(&after, &state.config.transition)))
