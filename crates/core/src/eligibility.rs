@@ -128,6 +128,11 @@ pub struct EligibilityResult {
     /// reception sees what proved the eligibility; none for a card check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<crate::documents::DocumentKind>,
+    /// 医療扶助, for a public-assistance recipient: this month's ticket for the asking
+    /// institution, 「未委託」, or another institution's ([`crate::medical_assistance`]); set by
+    /// the service for the asking institution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medical_assistance: Option<crate::medical_assistance::MedicalAssistance>,
 }
 
 /// 高齢受給者証: persons aged 70–74 outside 後期高齢者医療 pay the ratio it states.
@@ -209,6 +214,7 @@ impl EligibilityResult {
             elderly_recipient: elderly_recipient(q, day),
             reference_number: None,
             document: None,
+            medical_assistance: None,
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod documents;
 pub mod eligibility;
 mod error;
 pub mod matrix;
+pub mod medical_assistance;
 pub mod numbers;
 pub mod prescription;
 pub mod reference;

@@ -7,6 +7,7 @@
 
 #![deny(missing_docs)]
 
+pub mod assistance;
 pub mod audit;
 pub mod cards;
 pub mod declarations;

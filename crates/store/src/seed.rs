@@ -641,6 +641,6 @@ impl Store {
         if bulk {
             create_bulk_indexes(self).await?;
         }
-        Ok(())
+        self.seed_recipients().await
     }
 }

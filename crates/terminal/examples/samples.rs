@@ -39,6 +39,7 @@ fn result() -> EligibilityResult {
         }),
         reference_number: Some("24434".into()),
         document: None,
+        medical_assistance: None,
     }
 }
 

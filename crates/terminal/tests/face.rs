@@ -33,6 +33,7 @@ fn elderly() -> EligibilityResult {
         }),
         reference_number: None,
         document: None,
+        medical_assistance: None,
     }
 }
 

@@ -67,6 +67,7 @@ fn result() -> EligibilityResult {
         elderly_recipient: None,
         reference_number: None,
         document: None,
+        medical_assistance: None,
     }
 }
 

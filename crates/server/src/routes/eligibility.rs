@@ -11,6 +11,7 @@ use kakunin_api::ApiCode;
 use kakunin_core::audit::AuditAction;
 use kakunin_core::consent::{ConsentSelection, InfoCategory};
 use kakunin_core::eligibility::{EligibilityResult, QualificationRecord};
+use kakunin_core::medical_assistance::MedicalAssistance;
 use kakunin_core::numbers::{InsuredNumbers, InsurerNumber};
 use kakunin_core::roles::Permission;
 use kakunin_core::visit::proxy_pickup_basis;
@@ -42,17 +43,19 @@ pub async fn visit_result(
         .ok_or_else(|| ApiError::conflict(ApiCode::ResultNotReady, "the visit has no person"))?;
     let q = state.store.qualification_of_person(person).await?;
     let consent = v.visit.consent.unwrap_or_default();
-    let mut result = EligibilityResult::new(&q, chrono::Utc::now().date_naive(), Some(&consent));
+    let today = chrono::Utc::now().date_naive();
+    let mut result = EligibilityResult::new(&q, today, Some(&consent));
     result.reference_number = state
         .store
         .reference_number(&s.institution_code, person)
         .await?;
+    result.medical_assistance = assistance(&state, &q, &s.institution_code, today).await?;
     state
         .audit_by(
             s,
             AuditAction::EligibilityCheck,
             &id,
-            json!({ "by": "card", "person": person, "validity": result.validity }),
+            json!({ "by": "card", "person": person, "validity": result.validity, "medical_assistance": result.medical_assistance.as_ref().map(status_of) }),
         )
         .await?;
     Ok(Json(VisitResult {
@@ -105,6 +108,34 @@ pub async fn information_view(
         )
         .await?;
     Ok(Json(items))
+}
+
+/// 医療扶助 for a public-assistance recipient's record, as `institution` is told it on `day`
+/// (none for an insured person).
+async fn assistance(
+    state: &AppState,
+    q: &QualificationRecord,
+    institution: &str,
+    day: chrono::NaiveDate,
+) -> ApiResult<Option<MedicalAssistance>> {
+    if !kakunin_core::medical_assistance::is_recipient(&q.insurer_number) {
+        return Ok(None);
+    }
+    let tickets = state.store.medical_tickets(q.person_id).await?;
+    Ok(Some(kakunin_core::medical_assistance::for_institution(
+        &tickets,
+        institution,
+        day,
+    )))
+}
+
+/// The audit's word for what a check told about medical assistance (never the ticket itself).
+fn status_of(a: &MedicalAssistance) -> &'static str {
+    match a {
+        MedicalAssistance::Ticket { .. } => "ticket",
+        MedicalAssistance::NotEntrusted => "not_entrusted",
+        MedicalAssistance::OtherInstitution => "other_institution",
+    }
 }
 
 pub(crate) async fn lookup(state: &AppState, req: &NumbersCheck) -> ApiResult<QualificationRecord> {
@@ -172,10 +203,11 @@ pub async fn check_by_numbers(
         .store
         .reference_number(&s.institution_code, q.person_id)
         .await?;
+    result.medical_assistance = assistance(&state, &q, &s.institution_code, on).await?;
     state
         .audit_by(s, AuditAction::EligibilityCheck,
             &q.person_id.to_string(),
-            json!({ "by": "numbers", "document": result.document, "validity": result.validity, "limit_consent": req.limit_consent, "on": on }),
+            json!({ "by": "numbers", "document": result.document, "validity": result.validity, "limit_consent": req.limit_consent, "on": on, "medical_assistance": result.medical_assistance.as_ref().map(status_of) }),
         )
         .await?;
     Ok(Json(result))
