@@ -499,6 +499,33 @@ test('reception sees no proxy-pickup tab, checks eligibility by the eligibility 
   await desk.close();
 });
 
+test('医療扶助: reception sees this month\'s medical ticket for a recipient, and 「未委託」 for one whose month is not registered', async () => {
+  const desk = await signIn(matchBrowser, server.base, 'staff-reception', 'demo-reception');
+  await desk.getByRole('tab', { name: '番号で確認' }).click();
+  // The demo's recipients (seed persons 5 and 6) under 千代田区福祉事務所 (公費負担者番号 12130019).
+  const checkRecipient = async (number) => {
+    await desk.check('input[name=shown][value=eligibility_certificate]');
+    await desk.fill('#n_valid_until', '');
+    await desk.fill('#n_insurer', '12130019');
+    await desk.fill('#n_symbol', '');
+    await desk.fill('#n_number', number);
+    await desk.fill('#n_branch', '00');
+    await desk.getByRole('button', { name: '資格を確認する' }).click();
+    await desk.waitForSelector('[data-testid=numbers-result] [data-testid=medical-assistance]');
+    return desk.textContent('[data-testid=numbers-result]');
+  };
+  const ticket = await checkRecipient('1000005');
+  assert.match(ticket, /医療扶助：医療券（\d{4}年\d{1,2}月分）/, ticket);
+  assert.match(ticket, /指定医療機関 かくにん内科クリニック・本人支払額 0円/, ticket);
+  await shot(desk, '16c-reception-medical-ticket');
+  await desk.reload();
+  await desk.getByRole('tab', { name: '番号で確認' }).click();
+  const none = await checkRecipient('1000006');
+  assert.match(none, /「未委託」/, none);
+  assert.doesNotMatch(none, /null|undefined/, none);
+  await desk.close();
+});
+
 test('municipal counter: switch kind with the registration prompt; memo 「顔認証」 is struck when switching back', async () => {
   const page = await signIn(matchBrowser, server.base, 'staff-clerk', 'demo-clerk');
   assert.ok(page.url().endsWith('/municipal'));

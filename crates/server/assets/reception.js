@@ -45,6 +45,21 @@
     health_insurance_card: T('健康保険証', 'health insurance card'),
     qualification_notice: T('資格情報のお知らせ（カードと一緒に）', 'notice of qualification, with the card'),
   };
+  // 医療扶助: this month's ticket for this institution, or why there is none.
+  const assistanceView = (a) => {
+    if (!a) return null;
+    if (a.status === 'ticket') {
+      const t = a.ticket;
+      const kind = t.kind === 'dispensing' ? T('調剤券', 'dispensing ticket') : T('医療券', 'medical ticket');
+      return h('div', { class: 'notice ok', 'data-testid': 'medical-assistance' },
+        h('strong', {}, T('医療扶助：' + kind + '（' + t.month.slice(0, 4) + '年' + Number(t.month.slice(5, 7)) + '月分）', 'Medical assistance: ' + kind + ' (' + t.month.slice(0, 7) + ')')),
+        h('div', {}, T('交付番号 ', 'Issue number ') + t.issue_number + T('・有効 ', ' · valid ') + K.dateBoth(t.valid_from) + ' – ' + K.dateBoth(t.valid_to)),
+        h('div', {}, T('指定医療機関 ', 'Designated ') + t.designated_name + T('・本人支払額 ', ' · own payment ¥') + t.self_pay_amount + T('円', '')));
+    }
+    return h('div', { class: 'notice warn', 'data-testid': 'medical-assistance' }, a.status === 'not_entrusted'
+      ? T('医療扶助：今月の医療券・調剤券は「未委託」です（福祉事務所がまだ登録していません）。福祉事務所に確認してください。', 'Medical assistance: this month is not entrusted yet (the welfare office has not registered the ticket). Ask the welfare office.')
+      : T('医療扶助：今月の医療券・調剤券は他の医療機関・薬局を指定しています。福祉事務所に確認してください。', 'Medical assistance: this month\'s ticket designates another institution. Ask the welfare office.'));
+  };
   const fallbackLabel = {
     eligibility_certificate: T('資格確認書の番号で確認する', 'Check with the eligibility certificate (資格確認書) numbers'),
     health_insurance_card: T('有効期限内の健康保険証の番号で確認する（2025年12月1日まで）', 'Check with a health insurance card in its validity (to 1 Dec 2025)'),
@@ -268,6 +283,7 @@
           T('このカードの電子証明書は有効期限が切れています（猶予期間 ' + K.dateBoth(grace) + ' まで）。資格は確認できますが、薬剤情報などの医療情報は同意も閲覧もできません。市区町村の窓口で電子証明書の更新を案内してください。',
             "This card's certificate has expired (grace period to " + K.dateBoth(grace) + '). Eligibility is confirmed, but no medical information can be consented to or viewed. Ask the patient to renew the certificate at the municipal office.')) : null,
         h('table', { 'data-testid': 'result' }, rows.map(([k, val]) => h('tr', {}, h('th', {}, k), h('td', {}, val)))),
+        assistanceView(q.medical_assistance),
         h('p', {}, T('閲覧に同意された情報: ', 'Consented to: '),
           r.viewable.length ? r.viewable.map((c) => cat[c] || c).join('、') : T('なし', 'none'),
           r.consent_assisted ? T('（介助者が操作）', ' (helper operated)') : ''),
@@ -396,7 +412,8 @@
           q.document ? h('div', { 'data-testid': 'numbers-document' }, T('確認に使った書類：', 'Checked with: ') + documentLabel[q.document]) : null,
           h('div', {}, q.name + K.paren(q.name_kana) + ' · ' + T('生年月日 ', 'born ') + K.dateBoth(q.birth_date)),
           h('div', {}, q.insurer_name + ' · ' + T('負担割合 ', 'copay ') + q.copay_percent / 10 + T('割', '0%')
-            + (q.limit_category ? ' · ' + T('限度額適用区分 ', 'limit category ') + q.limit_category : ''))));
+            + (q.limit_category ? ' · ' + T('限度額適用区分 ', 'limit category ') + q.limit_category : '')),
+          assistanceView(q.medical_assistance)));
       } catch (e) { K.notice(nMsg, 'error', K.message(e)); }
     });
   });

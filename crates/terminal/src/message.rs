@@ -5,6 +5,7 @@ use crate::codes::*;
 use crate::TerminalError;
 use kakunin_core::consent::ConsentSelection;
 use kakunin_core::eligibility::EligibilityResult;
+use kakunin_core::medical_assistance::MedicalAssistance;
 use serde::Deserialize;
 
 /// Text encoding of a message.
@@ -496,6 +497,28 @@ fn result_elements(x: &mut String, r: &EligibilityResult, consent: Option<&Conse
             limit.code(),
         );
         x.push_str("</LimitApplicationCertificateRelatedInfo>");
+    }
+    // 医療扶助: this month's ticket, for the institution it designates (others get none), as
+    // open clinic software reads it (PublicExpenseResultList/MedicalTicketInfo).
+    if let Some(MedicalAssistance::Ticket { ticket: t }) = &r.medical_assistance {
+        x.push_str("<PublicExpenseResultList><MedicalTicketInfo>");
+        el(x, "TicketType", &t.kind.code().to_string());
+        el(x, "MedicalTicketValidDate", &date_code(t.valid_from));
+        el(x, "MedicalTicketExpirationDate", &date_code(t.valid_to));
+        el(x, "IssueNumber", &t.issue_number);
+        el(
+            x,
+            "MedicalTreatmentMonth",
+            &t.month.format("%Y%m").to_string(),
+        );
+        el(
+            x,
+            "DesignatedMedicalInstitutionCode",
+            &t.designated_institution,
+        );
+        el(x, "DesignatedMedicalInstitutionName", &t.designated_name);
+        el(x, "SelfPayAmount", &t.self_pay_amount.to_string());
+        x.push_str("</MedicalTicketInfo></PublicExpenseResultList>");
     }
 }
 

@@ -126,3 +126,42 @@ fn visit_ids_that_could_name_a_path_are_refused() {
     }
     assert!(files(dir.path()).is_empty());
 }
+
+#[test]
+fn a_recipients_face_file_carries_this_months_medical_ticket() {
+    use kakunin_core::medical_assistance::{MedicalAssistance, MedicalTicket, TicketKind};
+    let dir = tempfile::tempdir().unwrap();
+    let f = Folder::open(dir.path()).unwrap().serving("1310123452");
+    let mut result = elderly();
+    result.medical_assistance = Some(MedicalAssistance::Ticket {
+        ticket: MedicalTicket {
+            kind: TicketKind::Medical,
+            issue_number: "2026110001".into(),
+            month: "2026-11-01".parse().unwrap(),
+            valid_from: "2026-11-01".parse().unwrap(),
+            valid_to: "2026-11-30".parse().unwrap(),
+            designated_institution: "1310123452".into(),
+            designated_name: "かくにん内科クリニック".into(),
+            self_pay_amount: 0,
+        },
+    });
+    let visit = CardVisit {
+        visit_id: "v-aid",
+        result: &result,
+        consent: ConsentSelection::default(),
+        consented_at: "2026-11-25T09:30:05".parse().unwrap(),
+        prescription: None,
+    };
+    assert!(f
+        .write_face_result(&visit, "2026-11-25T09:30:06".parse().unwrap())
+        .unwrap());
+    let name = files(dir.path()).remove(0);
+    let bytes = std::fs::read(dir.path().join("face").join(&name)).unwrap();
+    let (x, _, _) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(
+        x.contains("<PublicExpenseResultList><MedicalTicketInfo><TicketType>1</TicketType><MedicalTicketValidDate>20261101</MedicalTicketValidDate><MedicalTicketExpirationDate>20261130</MedicalTicketExpirationDate><IssueNumber>2026110001</IssueNumber><MedicalTreatmentMonth>202611</MedicalTreatmentMonth><DesignatedMedicalInstitutionCode>1310123452</DesignatedMedicalInstitutionCode><DesignatedMedicalInstitutionName>かくにん内科クリニック</DesignatedMedicalInstitutionName><SelfPayAmount>0</SelfPayAmount></MedicalTicketInfo></PublicExpenseResultList>"),
+        "{x}"
+    );
+    // No prescription choice was asked: none is written.
+    assert!(!x.contains("PrescriptionIssueSelect"), "{x}");
+}
