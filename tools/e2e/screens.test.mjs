@@ -185,6 +185,7 @@ const consentAndFinish = async (page, name, boxes = ['medication'], rx = 'electr
   await page.waitForSelector('[data-testid=consent-ok]', { timeout: FACE_STEP });
   for (const b of boxes) await page.check('#c_' + b);
   assert.match(await page.textContent('main'), /処方箋の受け取り方を選んでください/);
+  assert.match(await page.textContent('main'), /医療費助成の各種受給者証を利用しますか/);
   await page.click('[data-testid=consent-ok]');
   await page.waitForFunction(() => document.querySelector('[data-testid=rx-note]')?.textContent.length > 0);
   assert.equal(await page.locator('[data-testid=done]').count(), 0, 'no choice, no check-in');
@@ -205,7 +206,8 @@ test('face-auth patient is recognised by face and checks in; reception sees only
   await page.waitForFunction(() => document.querySelector('video')?.readyState >= 2);
   await shot(page, '02-kiosk-camera');
   assert.equal(await page.locator('[data-testid=by-pin]').count(), 0, 'no PIN choice for a face-auth card');
-  await consentAndFinish(page, '03-face', ['medication']);
+  // The patient uses their 公費 recipient certificate (person 2 holds 難病医療費助成).
+  await consentAndFinish(page, '03-face', ['medication', 'recipient_certificates']);
   await page.close();
 
   const desk = await signIn(matchBrowser, server.base, 'staff-reception', 'demo-reception');
@@ -228,6 +230,7 @@ test('face-auth patient is recognised by face and checks in; reception sees only
   assert.match(text, /資格確認結果/);
   assert.match(text, /薬剤情報/);
   assert.match(text, /処方箋（患者の選択）電子処方箋/, text);
+  assert.match(text, /公費受給者証難病医療費助成（公費負担者番号 54136015・受給者番号 1234567・.*自己負担上限 月10000円）/, text);
   assert.doesNotMatch(text, /限度額適用区分\s*[A-B]\d\d/, 'limit category withheld without consent');
   // Dates as reception reads them: the era, with the ISO date beside it.
   assert.match(text, /(明治|大正|昭和|平成|令和)(\d+|元)年\d+月\d+日（\d{4}-\d\d-\d\d）/, text);

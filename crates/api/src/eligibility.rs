@@ -26,6 +26,9 @@ pub struct VisitResult {
     /// Electronic or paper prescription, as the patient chose where the institution asks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prescription: Option<kakunin_core::prescription::PrescriptionForm>,
+    /// The patient's 公費 recipient certificates valid today, when they chose to use them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipient_certificates: Vec<kakunin_core::public_expense::RecipientCertificate>,
 }
 
 /// 保険者番号・記号・番号・枝番 from an eligibility certificate (or insurance card, prescription).

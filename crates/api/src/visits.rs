@@ -192,6 +192,10 @@ pub struct ConsentRequest {
     /// (`VisitView::asks_prescription`), refused elsewhere.
     #[serde(default)]
     pub prescription: Option<kakunin_core::prescription::PrescriptionForm>,
+    /// The patient answered yes to 「医療費助成の各種受給者証を利用しますか」: the result carries
+    /// the recipient certificates recorded for them.
+    #[serde(default)]
+    pub recipient_certificates: bool,
 }
 
 /// The reader's hand-over to reception for visual confirmation.

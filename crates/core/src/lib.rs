@@ -20,6 +20,7 @@ pub mod matrix;
 pub mod medical_assistance;
 pub mod numbers;
 pub mod prescription;
+pub mod public_expense;
 pub mod reference;
 pub mod roles;
 pub mod visit;

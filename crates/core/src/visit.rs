@@ -137,6 +137,8 @@ pub enum VisitEvent {
         assisted: bool,
         /// Electronic or paper prescription, where the institution asks ([`crate::prescription`]).
         prescription: Option<crate::prescription::PrescriptionForm>,
+        /// The patient uses their 公費 recipient certificates ([`crate::public_expense`]).
+        recipient_certificates: bool,
     },
     /// The online service is down.
     ServiceDown,
@@ -178,6 +180,9 @@ pub struct Visit {
     /// The patient's choice, once given.
     #[serde(default)]
     pub prescription: Option<crate::prescription::PrescriptionForm>,
+    /// The patient chose to use their 公費 recipient certificates (受給者証) in this visit.
+    #[serde(default)]
+    pub recipient_certificates: bool,
 }
 
 fn transition_error(state: &VisitState, what: &str) -> DomainError {
@@ -226,6 +231,7 @@ impl Visit {
             certificate_grace: None,
             prescription_asked: false,
             prescription: None,
+            recipient_certificates: false,
         }
     }
 
@@ -316,10 +322,12 @@ impl Visit {
                     selection,
                     assisted,
                     prescription,
+                    recipient_certificates,
                 },
             ) => {
                 self.prescription =
                     crate::prescription::choice(self.prescription_asked, prescription)?;
+                self.recipient_certificates = recipient_certificates;
                 self.consent = Some(selection);
                 self.consent_assisted = assisted;
                 Completed

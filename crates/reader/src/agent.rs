@@ -128,6 +128,7 @@ pub async fn visit<C: CardChannel>(
             prescription: view
                 .asks_prescription
                 .then_some(kakunin_core::prescription::PrescriptionForm::Electronic),
+            recipient_certificates: true,
         };
         view = reader.consent(&id, &consent).await?;
         step(

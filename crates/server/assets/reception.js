@@ -269,6 +269,11 @@
         [T('有効期間', 'Valid'), K.dateBoth(q.valid_from) + ' – ' + (q.valid_to ? K.dateBoth(q.valid_to) : '')],
       ];
       if (q.limit_category) rows.push([T('限度額適用区分', 'Limit category'), q.limit_category]);
+      for (const c of r.recipient_certificates || []) {
+        rows.push([T('公費受給者証', 'Subsidy certificate'), c.program + T('（公費負担者番号 ', ' (payer ') + c.payer_number + T('・受給者番号 ', ', recipient ') + c.recipient_number
+          + T('・' , ', ') + K.dateBoth(c.valid_from) + ' – ' + K.dateBoth(c.valid_to)
+          + (c.copay_limit != null ? T('・自己負担上限 月' + c.copay_limit + '円', ', copay limit ¥' + c.copay_limit + '/month') : '') + T('）', ')')]);
+      }
       if (r.prescription) {
         rows.push([T('処方箋（患者の選択）', 'Prescription (patient\'s choice)'),
           r.prescription === 'electronic' ? T('電子処方箋', 'electronic') : T('紙の処方箋', 'paper')]);

@@ -271,12 +271,14 @@ pub(crate) async fn give_consent(
     selection: ConsentSelection,
     assisted: bool,
     prescription: Option<kakunin_core::prescription::PrescriptionForm>,
+    recipient_certificates: bool,
 ) -> ApiResult<VisitRecord> {
     let may = crate::routes::visits::own_reader(reader);
     let event = VisitEvent::ConsentGiven {
         selection,
         assisted,
         prescription,
+        recipient_certificates,
     };
     for _ in 0..ATTEMPTS {
         let step = visit_step(state, id, &may, &event).await?;
@@ -301,7 +303,7 @@ pub(crate) async fn give_consent(
             reader,
             AuditAction::Consent,
             id,
-            serde_json::json!({ "selection": selection, "assisted": assisted, "prescription": after.visit.prescription }),
+            serde_json::json!({ "selection": selection, "assisted": assisted, "prescription": after.visit.prescription, "recipient_certificates": recipient_certificates }),
         );
         tx.commit().await?;
         return Ok(after);

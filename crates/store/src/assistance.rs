@@ -1,10 +1,12 @@
 //! 医療扶助: the welfare office's monthly tickets for public-assistance recipients, and the demo's
 //! recipients (persons 5 and 6 of the seed: one with this month's tickets, one whose month the
-//! office has not registered yet — 「未委託」).
+//! office has not registered yet — 「未委託」); 公費 recipient certificates (受給者証) recorded for
+//! a person (the demo's: person 2, the face-auth card holder, receives 難病医療費助成).
 
 use crate::{get, Result, Store, StoreError};
 use chrono::{Datelike, NaiveDate, Utc};
 use kakunin_core::medical_assistance::{MedicalTicket, TicketKind};
+use kakunin_core::public_expense::RecipientCertificate;
 
 /// The demo welfare office (千代田区 福祉事務所), as the insurer of its recipients: 公費負担者番号
 /// of law 12 (生活保護法), prefecture 13.
@@ -45,6 +47,34 @@ impl Store {
                     designated_institution: get(r, "designated_institution")?,
                     designated_name: get(r, "designated_name")?,
                     self_pay_amount: get(r, "self_pay_amount")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The 公費 recipient certificates recorded for person `person_id`.
+    pub async fn recipient_certificates(
+        &self,
+        person_id: i64,
+    ) -> Result<Vec<RecipientCertificate>> {
+        let rows = sqlx::query("SELECT program, payer_number, recipient_number, valid_from, valid_to, copay_limit FROM recipient_certificates WHERE person_id = $1 ORDER BY id")
+            .bind(person_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let day = |c: &str| -> Result<NaiveDate> {
+                    get::<String>(r, c)?.parse().map_err(|e| {
+                        StoreError::Corrupt(format!("recipient_certificates.{c}: {e}"))
+                    })
+                };
+                Ok(RecipientCertificate {
+                    program: get(r, "program")?,
+                    payer_number: get(r, "payer_number")?,
+                    recipient_number: get(r, "recipient_number")?,
+                    valid_from: day("valid_from")?,
+                    valid_to: day("valid_to")?,
+                    copay_limit: get(r, "copay_limit")?,
                 })
             })
             .collect()
@@ -126,6 +156,21 @@ impl Store {
                 designated_name: name.to_owned(),
                 self_pay_amount: 0,
             };
+        // Person 2 receives 難病医療費助成 (法別 54, 東京都), this fiscal year.
+        let fiscal = if today.month() >= 4 {
+            today.year()
+        } else {
+            today.year() - 1
+        };
+        let payer = kakunin_core::numbers::InsurerNumber::with_check_digit("5413601")
+            .expect("a valid 公費負担者番号");
+        sqlx::query("INSERT INTO recipient_certificates (id, person_id, program, payer_number, recipient_number, valid_from, valid_to, copay_limit) VALUES (1, 2, $1, $2, '1234567', $3, $4, 10000)")
+            .bind("難病医療費助成")
+            .bind(payer.as_str())
+            .bind(format!("{fiscal}-04-01"))
+            .bind(format!("{}-03-31", fiscal + 1))
+            .execute(&self.pool)
+            .await?;
         for (person, t) in [
             (
                 5,

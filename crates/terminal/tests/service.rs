@@ -66,6 +66,7 @@ async fn card_visit_consenting(reader: &ReaderClient, selection: ConsentSelectio
         selection,
         assisted: false,
         prescription: Some(kakunin_core::prescription::PrescriptionForm::Electronic),
+        recipient_certificates: false,
     };
     let done = reader.consent(&v.id, &consent).await.unwrap();
     assert_eq!(done.next, NextStep::Done, "{done:?}");

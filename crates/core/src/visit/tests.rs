@@ -30,6 +30,7 @@ fn consent(assisted: bool) -> E {
         },
         assisted,
         prescription: None,
+        recipient_certificates: false,
     }
 }
 

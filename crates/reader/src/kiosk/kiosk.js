@@ -44,6 +44,7 @@
       limit: '限度額適用区分（高額療養費の上限）', helper: '家族・介助者が本人に代わって操作しています', agree: '決定して次へ',
       rxTitle: '処方箋の受け取り方を選んでください', rxElectronic: '電子処方箋', rxPaper: '紙の処方箋',
       rxHint: '電子処方箋は、薬局でマイナ保険証などを使って受け取ります。', rxMissing: '処方箋の受け取り方を選んでください',
+      recipients: '医療費助成の各種受給者証を利用しますか', recipientsYes: '受給者証を利用する（難病・小児慢性・子ども医療費など）',
       done: '受付が完了しました', doneHint: 'カードをお取りください。お呼びするまでお待ちください。', finish: '終わる',
       graceCard: '・電子証明書の期限切れ',
       grace: (d) => 'カードの電子証明書の有効期限が切れています。' + d + 'までは保険資格の確認だけができます（お薬や健診の情報の提供はできません）。お住まいの市区町村の窓口で電子証明書を更新してください。',
@@ -102,6 +103,7 @@
       limit: 'Copay limit category', helper: 'A family member or helper is operating for the patient', agree: 'Confirm',
       rxTitle: 'How would you like your prescription?', rxElectronic: 'Electronic prescription', rxPaper: 'Paper prescription',
       rxHint: 'An electronic prescription is collected at the pharmacy with your card.', rxMissing: 'Please choose how you would like your prescription',
+      recipients: 'Do you use medical-expense subsidy certificates?', recipientsYes: 'Use my recipient certificates (intractable diseases, children, …)',
       done: 'Check-in complete', doneHint: 'Please take your card and wait to be called.', finish: 'Finish',
       graceCard: ', certificate expired',
       grace: (d) => "Your card's certificate has expired. Until " + d + ' it still confirms your insurance, but no medication or checkup information can be shared. Please renew the certificate at your municipal office.',
@@ -457,6 +459,9 @@
         h('p', { class: 'small' }, t().rxHint), rxNote)
       : null;
     if (rx) rx.addEventListener('change', () => { rxNote.textContent = ''; });
+    // 公費: the recipient certificates recorded for the patient go with the result if they say so.
+    const certs = h('fieldset', { class: 'consent recipients' }, h('legend', {}, t().recipients),
+      h('label', {}, h('input', { type: 'checkbox', name: 'recipient_certificates', id: 'c_recipient_certificates' }), t().recipientsYes));
     redraw = consent;
     const agree = h('button', { 'data-testid': 'consent-ok' }, t().agree);
     agree.addEventListener('click', async () => {
@@ -469,10 +474,11 @@
         advance(await call('POST', 'consent', {
           medication: pick('medication'), checkup: pick('checkup'), clinical: pick('clinical'),
           limit_amount: pick('limit_amount'), assisted: helper.checked, prescription,
+          recipient_certificates: certs.querySelector('input').checked,
         }));
       } catch (e) { agree.disabled = false; failed(e); }
     });
-    show(h('h2', {}, t().consentTitle), h('p', { class: 'small' }, t().consentHint), form, rx, who, agree);
+    show(h('h2', {}, t().consentTitle), h('p', { class: 'small' }, t().consentHint), form, certs, rx, who, agree);
   };
 
   const done = () => {

@@ -50,12 +50,17 @@ pub async fn visit_result(
         .reference_number(&s.institution_code, person)
         .await?;
     result.medical_assistance = assistance(&state, &q, &s.institution_code, today).await?;
+    let recipient_certificates = kakunin_core::public_expense::offered(
+        &state.store.recipient_certificates(person).await?,
+        v.visit.recipient_certificates,
+        today,
+    );
     state
         .audit_by(
             s,
             AuditAction::EligibilityCheck,
             &id,
-            json!({ "by": "card", "person": person, "validity": result.validity, "medical_assistance": result.medical_assistance.as_ref().map(status_of) }),
+            json!({ "by": "card", "person": person, "validity": result.validity, "medical_assistance": result.medical_assistance.as_ref().map(status_of), "recipient_certificates": recipient_certificates.len() }),
         )
         .await?;
     Ok(Json(VisitResult {
@@ -66,6 +71,7 @@ pub async fn visit_result(
         consent_assisted: v.visit.consent_assisted,
         consented_at: v.updated_at,
         prescription: v.visit.prescription,
+        recipient_certificates,
     }))
 }
 

@@ -338,6 +338,7 @@ pub async fn consent(
         req.body.selection,
         req.body.assisted,
         req.body.prescription,
+        req.body.recipient_certificates,
     )
     .await?;
     Ok(Json(visit_view(&after, &state.config.transition)))
