@@ -152,17 +152,7 @@ pub fn card(
     face_auth: bool,
     face: &CardFace,
 ) -> Result<VirtualCard> {
-    let now = chrono::Utc::now();
-    certified_card(
-        ca,
-        person,
-        face_auth,
-        face,
-        (
-            now - chrono::Duration::days(30),
-            now + chrono::Duration::days(365 * 5),
-        ),
-    )
+    certified_card(ca, person, face_auth, face, false)
 }
 
 /// The demo card of seed person `person` whose certificate expired 20 days ago: in its
@@ -174,27 +164,25 @@ pub fn card_in_grace(
     face_auth: bool,
     face: &CardFace,
 ) -> Result<VirtualCard> {
-    let now = chrono::Utc::now();
-    certified_card(
-        ca,
-        person,
-        face_auth,
-        face,
-        (
-            now - chrono::Duration::days(365 * 5),
-            now - chrono::Duration::days(20),
-        ),
-    )
+    certified_card(ca, person, face_auth, face, true)
 }
 
-/// A virtual demo card whose certificate is valid over `validity`.
+/// A virtual demo card with a certificate valid for five years from a month ago, or (`expired`)
+/// one that ended 20 days ago.
 fn certified_card(
     ca: &kakunin_evidence::ca::DemoCa,
     person: i64,
     face_auth: bool,
     face: &CardFace,
-    (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+    expired: bool,
 ) -> Result<VirtualCard> {
+    let now = chrono::Utc::now();
+    let days = chrono::Duration::days;
+    let (from, to) = if expired {
+        (now - days(365 * 5), now - days(20))
+    } else {
+        (now - days(30), now + days(365 * 5))
+    };
     let certified = ca.issue_card(&kakunin_evidence::ca::demo_card_id(person), from, to)?;
     Ok(VirtualCard::new(
         certified,

@@ -37,14 +37,7 @@ async fn where_electronic_prescriptions_are_issued_the_choice_is_required_and_gi
             "{done}"
         );
         assert_eq!(done["prescription"], "paper");
-        let (_, r) = h
-            .call(
-                "GET",
-                &format!("/api/v1/visits/{v}/result"),
-                Some("demo-token-reception"),
-                None,
-            )
-            .await;
+        let (_, r) = h.reception_get(&format!("/api/v1/visits/{v}/result")).await;
         assert_eq!(r["prescription"], "paper", "{r}");
         let audit = h.audit_details("consent").await;
         assert_eq!(audit.last().unwrap()["prescription"], "paper", "{audit:?}");
@@ -66,14 +59,7 @@ async fn recipient_certificates_come_with_the_result_only_when_the_patient_chose
                 .reader_call(&format!("/api/v1/visits/{v}/consent"), consent)
                 .await;
             assert_eq!(s, StatusCode::OK, "{done}");
-            let (_, r) = h
-                .call(
-                    "GET",
-                    &format!("/api/v1/visits/{v}/result"),
-                    Some("demo-token-reception"),
-                    None,
-                )
-                .await;
+            let (_, r) = h.reception_get(&format!("/api/v1/visits/{v}/result")).await;
             if chosen {
                 let certs = r["recipient_certificates"].as_array().expect("given");
                 assert_eq!(certs.len(), 1, "{r}");

@@ -129,6 +129,13 @@ impl Harness {
             .count()
     }
 
+    /// A GET as the demo receptionist.
+    #[allow(dead_code)]
+    pub async fn reception_get(&self, path: &str) -> (StatusCode, Value) {
+        self.call("GET", path, Some("demo-token-reception"), None)
+            .await
+    }
+
     /// The details of the audit records with `action`, oldest first, parsed.
     #[allow(dead_code)]
     pub async fn audit_details(&self, action: &str) -> Vec<Value> {
