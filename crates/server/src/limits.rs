@@ -1,6 +1,7 @@
 //! Bounded in-memory state that an attacker can push on: sign-in throttling, the card photos
-//! held for visual mode and the 照合番号B staff typed for a reader. Each map has a fixed size and evicts its oldest entries; none is ever
-//! cleared whole (a global clear would let 100,000 junk failures wipe every lockout).
+//! held for visual mode and the 照合番号B staff typed for a reader. Each map has a fixed size and
+//! evicts its oldest entries; none is ever cleared whole (a global clear would let 100,000 junk
+//! failures wipe every lockout).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -234,6 +235,95 @@ impl PhotoStore {
     }
 }
 
+/// How long a 照合番号B typed by staff waits for the reader to take it (the kiosk polls every
+/// second or two while in visual mode); after that it is forgotten.
+pub const TYPED_NUMBER_TTL: Duration = Duration::from_secs(2 * 60);
+/// How long the last card-face offer of a visit stays known for the staff who typed it.
+const TYPED_STATUS_TTL: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Clone)]
+struct TypedEntry {
+    /// The digits, until the reader takes them: never written anywhere (they open the card's
+    /// face data).
+    number: Option<(String, Instant)>,
+    /// The reader's last report of an offer in this visit.
+    last: Option<kakunin_api::visits::CardFaceTry>,
+    offers: u32,
+    at: Instant,
+}
+
+/// 照合番号B typed by staff for the reader holding the card, and what came of each offer:
+/// memory only, bounded, oldest first out.
+#[derive(Default)]
+pub struct TypedNumbers {
+    entries: HashMap<String, TypedEntry>,
+}
+
+impl TypedNumbers {
+    /// Holds `number` for the reader of `visit` (replacing one not taken yet).
+    pub fn hand(&mut self, visit: &str, number: String) {
+        self.entries
+            .retain(|_, e| e.at.elapsed() < TYPED_STATUS_TTL);
+        let (last, offers) = self
+            .entries
+            .get(visit)
+            .map_or((None, 0), |e| (e.last.clone(), e.offers));
+        let now = Instant::now();
+        let entry = TypedEntry {
+            number: Some((number, now)),
+            last,
+            offers,
+            at: now,
+        };
+        bounded_insert(&mut self.entries, visit.to_owned(), entry, |e| e.at);
+    }
+
+    /// Takes the number typed for `visit`, if it is still fresh (given once).
+    pub fn take(&mut self, visit: &str) -> Option<String> {
+        let e = self.entries.get_mut(visit)?;
+        let (number, at) = e.number.take()?;
+        (at.elapsed() < TYPED_NUMBER_TTL).then_some(number)
+    }
+
+    /// Records the reader's report of an offer in `visit` (shown to the staff who typed).
+    pub fn record(&mut self, visit: &str, last: kakunin_api::visits::CardFaceTry) {
+        let now = Instant::now();
+        match self.entries.get_mut(visit) {
+            Some(e) => {
+                e.last = Some(last);
+                e.offers += 1;
+                e.at = now;
+            }
+            None => bounded_insert(
+                &mut self.entries,
+                visit.to_owned(),
+                TypedEntry {
+                    number: None,
+                    last: Some(last),
+                    offers: 1,
+                    at: now,
+                },
+                |e| e.at,
+            ),
+        }
+    }
+
+    /// Whether a number waits for the reader of `visit`, and the last offer's outcome.
+    pub fn status(&self, visit: &str) -> kakunin_api::visits::NumberBStatus {
+        let e = self
+            .entries
+            .get(visit)
+            .filter(|e| e.at.elapsed() < TYPED_STATUS_TTL);
+        kakunin_api::visits::NumberBStatus {
+            pending: e
+                .and_then(|e| e.number.as_ref())
+                .is_some_and(|(_, at)| at.elapsed() < TYPED_NUMBER_TTL),
+            last: e.and_then(|e| e.last.clone()),
+            offers: e.map_or(0, |e| e.offers),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,93 +424,24 @@ mod tests {
         }
         assert!(p.bytes_of(None) <= PHOTO_BYTES_TOTAL);
     }
-}
 
-/// How long a 照合番号B typed by staff waits for the reader to take it (the kiosk polls every
-/// second or two while in visual mode); after that it is forgotten.
-pub const TYPED_NUMBER_TTL: Duration = Duration::from_secs(2 * 60);
-/// How long the last card-face offer of a visit stays known for the staff who typed it.
-const TYPED_STATUS_TTL: Duration = Duration::from_secs(15 * 60);
-
-#[derive(Clone)]
-struct TypedEntry {
-    /// The digits, until the reader takes them: never written anywhere (they open the card's
-    /// face data).
-    number: Option<(String, Instant)>,
-    /// The reader's last report of an offer in this visit.
-    last: Option<kakunin_api::visits::CardFaceTry>,
-    offers: u32,
-    at: Instant,
-}
-
-/// 照合番号B typed by staff for the reader holding the card, and what came of each offer:
-/// memory only, bounded, oldest first out.
-#[derive(Default)]
-pub struct TypedNumbers {
-    entries: HashMap<String, TypedEntry>,
-}
-
-impl TypedNumbers {
-    /// Holds `number` for the reader of `visit` (replacing one not taken yet).
-    pub fn hand(&mut self, visit: &str, number: String) {
-        self.entries
-            .retain(|_, e| e.at.elapsed() < TYPED_STATUS_TTL);
-        let (last, offers) = self
-            .entries
-            .get(visit)
-            .map_or((None, 0), |e| (e.last.clone(), e.offers));
-        let now = Instant::now();
-        let entry = TypedEntry {
-            number: Some((number, now)),
-            last,
-            offers,
-            at: now,
+    #[test]
+    fn a_typed_number_is_given_once_and_its_outcome_counted() {
+        let mut t = TypedNumbers::default();
+        assert!(!t.status("v1").pending);
+        t.hand("v1", "55021720341234".into());
+        assert!(t.status("v1").pending);
+        assert_eq!(t.take("v1").as_deref(), Some("55021720341234"));
+        assert_eq!(t.take("v1"), None, "given once");
+        assert!(!t.status("v1").pending);
+        let report = kakunin_api::visits::CardFaceTry {
+            source: kakunin_api::visits::NumberBSource::Staff,
+            outcome: kakunin_api::visits::NumberBOutcome::Wrong,
+            tries_left: Some(10),
         };
-        bounded_insert(&mut self.entries, visit.to_owned(), entry, |e| e.at);
-    }
-
-    /// Takes the number typed for `visit`, if it is still fresh (given once).
-    pub fn take(&mut self, visit: &str) -> Option<String> {
-        let e = self.entries.get_mut(visit)?;
-        let (number, at) = e.number.take()?;
-        (at.elapsed() < TYPED_NUMBER_TTL).then_some(number)
-    }
-
-    /// Records the reader's report of an offer in `visit` (shown to the staff who typed).
-    pub fn record(&mut self, visit: &str, last: kakunin_api::visits::CardFaceTry) {
-        let now = Instant::now();
-        match self.entries.get_mut(visit) {
-            Some(e) => {
-                e.last = Some(last);
-                e.offers += 1;
-                e.at = now;
-            }
-            None => bounded_insert(
-                &mut self.entries,
-                visit.to_owned(),
-                TypedEntry {
-                    number: None,
-                    last: Some(last),
-                    offers: 1,
-                    at: now,
-                },
-                |e| e.at,
-            ),
-        }
-    }
-
-    /// Whether a number waits for the reader of `visit`, and the last offer's outcome.
-    pub fn status(&self, visit: &str) -> kakunin_api::visits::NumberBStatus {
-        let e = self
-            .entries
-            .get(visit)
-            .filter(|e| e.at.elapsed() < TYPED_STATUS_TTL);
-        kakunin_api::visits::NumberBStatus {
-            pending: e
-                .and_then(|e| e.number.as_ref())
-                .is_some_and(|(_, at)| at.elapsed() < TYPED_NUMBER_TTL),
-            last: e.and_then(|e| e.last.clone()),
-            offers: e.map_or(0, |e| e.offers),
-        }
+        t.record("v1", report.clone());
+        let s = t.status("v1");
+        assert_eq!((s.offers, s.last), (1, Some(report)));
+        assert_eq!(t.status("v2").offers, 0, "another visit knows nothing");
     }
 }
