@@ -87,11 +87,7 @@ impl Reader {
         (Some(corners), read)
     }
 
-    /// Reads one field three ways — binarised here at two strengths and sizes, and as grey for
-    /// Tesseract's own binarisation — and parses each. Readings that parse but disagree mean no
-    /// read (never a guess). The confidence (0–1) puts agreement first: a single reading stays
-    /// under 0.5, two that agree reach up to 0.75, three up to 1 (with Tesseract's own
-    /// confidence).
+    /// One field, decided from its readings ([`decide`]).
     fn field_value<T: PartialEq + std::fmt::Debug>(
         &mut self,
         which: usize,
@@ -100,8 +96,22 @@ impl Reader {
         what: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Result<(T, f32), CardFaceError> {
+        let r = self.readings(which, grey, area, parse)?;
+        decide(r, what)
+    }
+
+    /// A field read three ways — binarised here at two strengths and sizes, and as grey for
+    /// Tesseract's own binarisation —: the readings that parse, with Tesseract's confidence, and
+    /// the first text seen (for the refusal's message).
+    fn readings<T>(
+        &mut self,
+        which: usize,
+        grey: &GrayImage,
+        area: Area,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Readings<T>, CardFaceError> {
         let mut found: Vec<(T, i32)> = vec![];
-        let mut seen = vec![];
+        let mut first = None;
         let views = [
             field(grey, area, 28, 1.5),
             field_grey(grey, area, 1.5),
@@ -112,31 +122,53 @@ impl Reader {
             if let Some(v) = parse(&text) {
                 found.push((v, conf));
             }
-            seen.push(text);
+            first.get_or_insert(text);
         }
-        if found.iter().any(|(v, _)| *v != found[0].0) {
-            let values: Vec<&T> = found.iter().map(|(v, _)| v).collect();
-            return Err(CardFaceError::Unreadable(format!(
-                "{what} (read as {values:?})"
-            )));
-        }
-        let best = found
-            .iter()
-            .map(|(_, c)| *c)
-            .max()
-            .unwrap_or(0)
-            .clamp(0, 100) as f32
-            / 100.0;
-        match found.len() {
-            0 => Err(CardFaceError::Unreadable(format!("{what} {:?}", seen[0]))),
-            1 => Ok((found.swap_remove(0).0, 0.5 * best.min(0.99))),
-            n => Ok((
-                found.swap_remove(0).0,
-                0.5 + 0.5 * best * (n as f32 - 1.0) / 2.0,
-            )),
-        }
+        Ok(Readings {
+            found,
+            first: first.unwrap_or_default(),
+        })
     }
+}
 
+/// The readings of one field that parsed, and the first text seen.
+struct Readings<T> {
+    found: Vec<(T, i32)>,
+    first: String,
+}
+
+/// Readings that parse but disagree mean no read (never a guess). The confidence (0–1) puts
+/// agreement first: a single reading stays under 0.5, two that agree reach up to 0.75, three up
+/// to 1 (with Tesseract's own confidence).
+fn decide<T: PartialEq + std::fmt::Debug>(
+    r: Readings<T>,
+    what: &str,
+) -> Result<(T, f32), CardFaceError> {
+    let Readings { mut found, first } = r;
+    if found.iter().any(|(v, _)| *v != found[0].0) {
+        let values: Vec<&T> = found.iter().map(|(v, _)| v).collect();
+        return Err(CardFaceError::Unreadable(format!(
+            "{what} (read as {values:?})"
+        )));
+    }
+    let best = found
+        .iter()
+        .map(|(_, c)| *c)
+        .max()
+        .unwrap_or(0)
+        .clamp(0, 100) as f32
+        / 100.0;
+    match found.len() {
+        0 => Err(CardFaceError::Unreadable(format!("{what} {first:?}"))),
+        1 => Ok((found.swap_remove(0).0, 0.5 * best.min(0.99))),
+        n => Ok((
+            found.swap_remove(0).0,
+            0.5 + 0.5 * best * (n as f32 - 1.0) / 2.0,
+        )),
+    }
+}
+
+impl Reader {
     /// Reads the fields of a rectified front.
     pub fn read_rectified(&mut self, card: &RgbImage) -> Result<NumberBRead, CardFaceError> {
         self.read_grey(&image::DynamicImage::ImageRgb8(card.clone()).into_luma8())
@@ -144,21 +176,15 @@ impl Reader {
 
     /// Reads the fields of a rectified front, in grey.
     fn read_grey(&mut self, grey: &GrayImage) -> Result<NumberBRead, CardFaceError> {
-        let (birth, c0) = self.field_value(
-            0,
-            grey,
-            layout::BIRTH.grow(1.8, 0.8),
-            "birth date",
-            layout::parse_birth,
-        )?;
+        let births = self.readings(0, grey, layout::BIRTH.grow(1.8, 0.8), layout::parse_birth)?;
         // Inside the expiry box: its lines are not text.
-        let (expiry, c1) = self.field_value(
+        let expiries = self.readings(
             1,
             grey,
             layout::EXPIRY.grow(-0.6, -0.6),
-            "expiry",
             layout::parse_expiry,
         )?;
+        let (birth, c0, expiry, c1) = cross_checked(births, expiries)?;
         let (security_code, c2) = self.field_value(
             2,
             grey,
@@ -233,4 +259,92 @@ fn spread_of(g: &GrayImage) -> (u8, u8) {
     v.sort_unstable();
     let (lo, hi) = (v[v.len() / 100], v[v.len() - 1 - v.len() / 100]);
     (lo, hi.max(lo.saturating_add(1)))
+}
+
+/// The birth date and the expiry, each decided from its readings; when one field's readings
+/// split but the other's are sure, the card's own rule — a card expires on a birthday — sets
+/// aside the readings that cannot be this card's (a 「 6日」 read as 「16日」 has the wrong day
+/// for the expiry read three times alike), and what remains must still agree.
+fn cross_checked(
+    births: Readings<chrono::NaiveDate>,
+    expiries: Readings<chrono::NaiveDate>,
+) -> Result<(chrono::NaiveDate, f32, chrono::NaiveDate, f32), CardFaceError> {
+    let sure = |r: &Readings<chrono::NaiveDate>, what| {
+        decide(
+            Readings {
+                found: r.found.clone(),
+                first: r.first.clone(),
+            },
+            what,
+        )
+    };
+    let (b, e) = (sure(&births, "birth date"), sure(&expiries, "expiry"));
+    let keep =
+        |r: Readings<chrono::NaiveDate>, fits: &dyn Fn(chrono::NaiveDate) -> bool| Readings {
+            found: r.found.into_iter().filter(|(d, _)| fits(*d)).collect(),
+            first: r.first,
+        };
+    match (b, e) {
+        (Ok((birth, c0)), Ok((expiry, c1))) => Ok((birth, c0, expiry, c1)),
+        (Ok((birth, c0)), Err(_)) => {
+            let (expiry, c1) = decide(keep(expiries, &|e| layout::plausible(birth, e)), "expiry")?;
+            Ok((birth, c0, expiry, c1))
+        }
+        (Err(_), Ok((expiry, c1))) => {
+            let (birth, c0) = decide(
+                keep(births, &|b| layout::plausible(b, expiry)),
+                "birth date",
+            )?;
+            Ok((birth, c0, expiry, c1))
+        }
+        (Err(e), Err(_)) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn readings(days: &[&str]) -> Readings<NaiveDate> {
+        Readings {
+            found: days.iter().map(|d| (d.parse().unwrap(), 90)).collect(),
+            first: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_split_field_is_settled_only_by_the_other_fields_sure_birthday() {
+        // 「 6日」 read once as 「16日」 elsewhere: the expiry, read alike three times, falls on the
+        // 16th, so the 6th cannot be this card's birthday.
+        let (birth, c0, expiry, _) = cross_checked(
+            readings(&["1966-02-06", "1966-02-16", "1966-02-16"]),
+            readings(&["2036-02-16", "2036-02-16", "2036-02-16"]),
+        )
+        .unwrap();
+        assert_eq!(
+            (birth.to_string(), expiry.to_string()),
+            ("1966-02-16".into(), "2036-02-16".into())
+        );
+        assert!(c0 >= 0.5, "two readings agree: {c0}");
+        // A split in the year is no day's matter: never guessed.
+        assert!(cross_checked(
+            readings(&["1990-03-11", "2010-03-11", "2010-03-11"]),
+            readings(&["2030-03-11", "2030-03-11"]),
+        )
+        .is_err());
+        // Both split: nothing to lean on.
+        assert!(cross_checked(
+            readings(&["1966-02-06", "1966-02-16"]),
+            readings(&["2036-02-16", "2036-01-16"]),
+        )
+        .is_err());
+        // One reading left after the filter is not sure enough to be tried.
+        let (_, c0, _, _) = cross_checked(
+            readings(&["1966-02-06", "1966-02-16"]),
+            readings(&["2036-02-16", "2036-02-16", "2036-02-16"]),
+        )
+        .unwrap();
+        assert!(!kakunin_core::card_face::sure_enough(c0), "{c0}");
+    }
 }
