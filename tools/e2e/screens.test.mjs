@@ -371,6 +371,8 @@ test('a card whose certificate expired weeks ago: eligibility only, no consent s
 
   const desk = await signIn(matchBrowser, server.base, 'staff-reception', 'demo-reception');
   await desk.waitForSelector('tr[data-next=done] button');
+  // The queue already says so, before the visit is opened.
+  assert.match(await desk.textContent('tr[data-next=done] [data-testid=queue-grace]'), /電子証明書 期限切れ（猶予中・要更新）/);
   await desk.click('tr[data-next=done] button');
   await desk.waitForSelector('[data-testid=certificate-grace]');
   const text = await desk.textContent('#detail');

@@ -111,7 +111,9 @@
       h('td', {}, K.time(v.started_at), h('div', { class: 'muted small' }, elapsed(v.started_at))),
       h('td', { 'data-testid': 'queue-name' }, v.holder ? (mask.checked ? masked(v.holder.name) : v.holder.name) : '—',
         v.holder && !mask.checked ? h('div', { class: 'muted small' }, v.holder.name_kana) : null),
-      h('td', {}, kindLabel[v.card_kind] || v.card_kind, v.placed_by === 'helper' ? T('（介助者が操作）', ' (helper)') : ''),
+      h('td', {}, kindLabel[v.card_kind] || v.card_kind, v.placed_by === 'helper' ? T('（介助者が操作）', ' (helper)') : '',
+        // Staff tell the patient at the counter to renew the certificate.
+        v.certificate_grace_until ? h('div', { class: 'small', 'data-testid': 'queue-grace' }, T('電子証明書 期限切れ（猶予中・要更新）', 'Certificate expired (grace; renew)')) : null),
       h('td', {}, h('span', { class: 'badge ' + (v.next === 'visual_mode' ? 'visual' : v.next === 'done' ? 'done' : v.next === 'fallback' ? 'fallback' : '') },
         v.abandoned ? T('放置（期限切れ）', 'Abandoned (expired)') : nextLabel[v.next] || v.next)),
       h('td', {}, v.identity ? methodLabel[v.identity] || v.identity : ''),
