@@ -1,8 +1,6 @@
 //! The My Number card's applets as the card exposes them (public: OpenSC `card-jpki.c` /
 //! `jpki.h`, and the open readers jpki/myna and AokiApp's mynacard).
 
-use chrono::NaiveDate;
-
 /// 公的個人認証 (JPKI) applet. OpenSC jpki.h `AID_JPKI`.
 pub const AID_JPKI: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
 /// 券面事項確認AP (card-face applet).
@@ -42,46 +40,4 @@ pub mod ins {
     pub const VERIFY: u8 = 0x20;
     /// COMPUTE DIGITAL SIGNATURE, with CLA 80 (OpenSC `jpki_compute_signature`).
     pub const COMPUTE_SIGNATURE: u8 = 0x2A;
-}
-
-/// 照合番号B: birth date as era YYMMDD + the Gregorian year the card expires + the 4-digit
-/// security code (14 digits). 昭和55年2月17日 → `550217`. The rule is the domain's
-/// ([`kakunin_core::card_face::number_b`]).
-pub fn verify_number_b(birth: NaiveDate, expiry_year: i32, security_code: &str) -> String {
-    kakunin_core::card_face::number_b(birth, expiry_year, security_code)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn era_years_and_number_b() {
-        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert_eq!(
-            &verify_number_b(d("1989-01-07"), 2030, "0000")[..6],
-            "640107"
-        ); // 昭和64年
-        assert_eq!(
-            &verify_number_b(d("1989-01-08"), 2030, "0000")[..6],
-            "010108"
-        ); // 平成元年
-        assert_eq!(
-            &verify_number_b(d("2019-04-30"), 2030, "0000")[..6],
-            "310430"
-        ); // 平成31年
-        assert_eq!(
-            &verify_number_b(d("2019-05-01"), 2030, "0000")[..6],
-            "010501"
-        ); // 令和元年
-        assert_eq!(
-            &verify_number_b(d("1926-12-24"), 2030, "0000")[..6],
-            "151224"
-        ); // 大正15年
-        assert_eq!(
-            verify_number_b(d("1980-02-17"), 2034, "1234"),
-            "55021720341234"
-        );
-        assert_eq!(verify_number_b(d("1980-02-17"), 2034, "1234").len(), 14);
-    }
 }

@@ -62,7 +62,7 @@ impl VirtualCard {
             pin: pin.to_owned(),
             pin_tries: AUTH_PIN_TRIES,
             pin_verified: false,
-            number_b: verify_number_b(birth, expiry_year, security_code),
+            number_b: kakunin_core::card_face::number_b(birth, expiry_year, security_code),
             number_b_tries: NUMBER_B_TRIES,
             number_b_verified: false,
             face: face.to_ef(),

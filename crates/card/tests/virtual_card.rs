@@ -2,7 +2,6 @@
 
 use chrono::{Duration, Utc};
 use kakunin_card::client::MyNumberCard;
-use kakunin_card::mynumber::verify_number_b;
 use kakunin_card::virtual_card::{CardFace, VirtualCard};
 use kakunin_card::{CardChannel, CardError};
 use kakunin_evidence::ca::DemoCa;
@@ -57,7 +56,7 @@ fn certificate_pin_signature_and_card_face() {
     let sig = c.sign_with_pin("1234", b"server-challenge", false).unwrap();
     kakunin_evidence::challenge::verify_card_signature(&cert, b"server-challenge", &sig).unwrap();
     assert_eq!(
-        verify_number_b("1980-02-17".parse().unwrap(), 2034, "5678"),
+        kakunin_core::card_face::number_b("1980-02-17".parse().unwrap(), 2034, "5678"),
         NUMBER_B
     );
     let f = c.read_card_face(NUMBER_B).unwrap();

@@ -88,7 +88,7 @@ impl Reader {
     }
 
     /// One field, decided from its readings ([`decide`]).
-    fn field_value<T: PartialEq + std::fmt::Debug>(
+    fn field_value<T: Clone + PartialEq + std::fmt::Debug>(
         &mut self,
         which: usize,
         grey: &GrayImage,
@@ -96,8 +96,7 @@ impl Reader {
         what: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Result<(T, f32), CardFaceError> {
-        let r = self.readings(which, grey, area, parse)?;
-        decide(r, what)
+        decide(&self.readings(which, grey, area, parse)?, what)
     }
 
     /// A field read three ways — binarised here at two strengths and sizes, and as grey for
@@ -137,14 +136,29 @@ struct Readings<T> {
     first: String,
 }
 
+impl<T: Clone> Readings<T> {
+    /// Only the readings `fits` keeps.
+    fn only(&self, fits: impl Fn(&T) -> bool) -> Readings<T> {
+        Readings {
+            found: self
+                .found
+                .iter()
+                .filter(|(v, _)| fits(v))
+                .cloned()
+                .collect(),
+            first: self.first.clone(),
+        }
+    }
+}
+
 /// Readings that parse but disagree mean no read (never a guess). The confidence (0–1) puts
 /// agreement first: a single reading stays under 0.5, two that agree reach up to 0.75, three up
 /// to 1 (with Tesseract's own confidence).
-fn decide<T: PartialEq + std::fmt::Debug>(
-    r: Readings<T>,
+fn decide<T: Clone + PartialEq + std::fmt::Debug>(
+    r: &Readings<T>,
     what: &str,
 ) -> Result<(T, f32), CardFaceError> {
-    let Readings { mut found, first } = r;
+    let Readings { found, first } = r;
     if found.iter().any(|(v, _)| *v != found[0].0) {
         let values: Vec<&T> = found.iter().map(|(v, _)| v).collect();
         return Err(CardFaceError::Unreadable(format!(
@@ -160,9 +174,9 @@ fn decide<T: PartialEq + std::fmt::Debug>(
         / 100.0;
     match found.len() {
         0 => Err(CardFaceError::Unreadable(format!("{what} {first:?}"))),
-        1 => Ok((found.swap_remove(0).0, 0.5 * best.min(0.99))),
+        1 => Ok((found[0].0.clone(), 0.5 * best.min(0.99))),
         n => Ok((
-            found.swap_remove(0).0,
+            found[0].0.clone(),
             0.5 + 0.5 * best * (n as f32 - 1.0) / 2.0,
         )),
     }
@@ -269,32 +283,16 @@ fn cross_checked(
     births: Readings<chrono::NaiveDate>,
     expiries: Readings<chrono::NaiveDate>,
 ) -> Result<(chrono::NaiveDate, f32, chrono::NaiveDate, f32), CardFaceError> {
-    let sure = |r: &Readings<chrono::NaiveDate>, what| {
-        decide(
-            Readings {
-                found: r.found.clone(),
-                first: r.first.clone(),
-            },
-            what,
-        )
-    };
-    let (b, e) = (sure(&births, "birth date"), sure(&expiries, "expiry"));
-    let keep =
-        |r: Readings<chrono::NaiveDate>, fits: &dyn Fn(chrono::NaiveDate) -> bool| Readings {
-            found: r.found.into_iter().filter(|(d, _)| fits(*d)).collect(),
-            first: r.first,
-        };
-    match (b, e) {
+    match (decide(&births, "birth date"), decide(&expiries, "expiry")) {
         (Ok((birth, c0)), Ok((expiry, c1))) => Ok((birth, c0, expiry, c1)),
         (Ok((birth, c0)), Err(_)) => {
-            let (expiry, c1) = decide(keep(expiries, &|e| layout::plausible(birth, e)), "expiry")?;
+            let fits = expiries.only(|e| layout::plausible(birth, *e));
+            let (expiry, c1) = decide(&fits, "expiry")?;
             Ok((birth, c0, expiry, c1))
         }
         (Err(_), Ok((expiry, c1))) => {
-            let (birth, c0) = decide(
-                keep(births, &|b| layout::plausible(b, expiry)),
-                "birth date",
-            )?;
+            let fits = births.only(|b| layout::plausible(*b, expiry));
+            let (birth, c0) = decide(&fits, "birth date")?;
             Ok((birth, c0, expiry, c1))
         }
         (Err(e), Err(_)) => Err(e),

@@ -131,6 +131,14 @@ mod tests {
         assert_eq!(number_b(d, 2034, "1234"), "55021720341234");
         let reiwa = NaiveDate::from_ymd_opt(2019, 5, 1).unwrap();
         assert_eq!(number_b(reiwa, 2029, "0007"), "01050120290007");
+        // The era boundaries (formerly the card crate's own arithmetic, now this one rule).
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(&number_b(d("1989-01-07"), 2030, "0000")[..6], "640107"); // 昭和64年
+        assert_eq!(&number_b(d("1989-01-08"), 2030, "0000")[..6], "010108"); // 平成元年
+        assert_eq!(&number_b(d("2019-04-30"), 2030, "0000")[..6], "310430"); // 平成31年
+        assert_eq!(&number_b(d("2019-05-01"), 2030, "0000")[..6], "010501"); // 令和元年
+        assert_eq!(&number_b(d("1926-12-24"), 2030, "0000")[..6], "151224"); // 大正15年
+        assert_eq!(number_b(d("1980-02-17"), 2034, "1234").len(), 14);
     }
 
     #[test]

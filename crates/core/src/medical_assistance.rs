@@ -73,6 +73,17 @@ pub enum MedicalAssistance {
     OtherInstitution,
 }
 
+impl MedicalAssistance {
+    /// The status alone, as the audit records it (never the ticket itself).
+    pub fn status(&self) -> &'static str {
+        match self {
+            MedicalAssistance::Ticket { .. } => "ticket",
+            MedicalAssistance::NotEntrusted => "not_entrusted",
+            MedicalAssistance::OtherInstitution => "other_institution",
+        }
+    }
+}
+
 /// Whether a record's insurer is a welfare office: its 8-digit number is a 公費負担者番号 of law
 /// 12 (生活保護法), so the record is a public-assistance recipient's.
 pub fn is_recipient(insurer_number: &str) -> bool {

@@ -116,6 +116,8 @@ pub fn decode(bytes: &[u8]) -> Result<Rgb, FaceError> {
     })
 }
 
+pub use crate::jp2::is_jpeg2000;
+
 /// Encodes an image as a greyscale JPEG 2000 card photo (see [`crate::jp2`]'s `encode_grey`),
 /// lossy at about `ratio`:1.
 pub fn encode_jp2_grey(img: &Rgb, ratio: f32) -> Result<Vec<u8>, FaceError> {

@@ -178,7 +178,8 @@ pub(crate) async fn open_card_face<C: CardChannel>(
     reader: &ReaderClient,
     visit: &str,
     card: &mut MyNumberCard<C>,
-    (number_b, offer): (&str, Offer),
+    number_b: &str,
+    offer: Offer,
     failed_before: u32,
 ) -> std::result::Result<CardFace, CardError> {
     use kakunin_api::visits::{CardFaceTry, NumberBOutcome};
@@ -212,7 +213,7 @@ async fn by_face<C: CardChannel>(
     t: Instant,
 ) -> Result<VisitView> {
     let id = view.id.clone();
-    let photo = open_card_face(reader, &id, card, (p.number_b, Offer::Known), 0)
+    let photo = open_card_face(reader, &id, card, p.number_b, Offer::Known, 0)
         .await?
         .photo;
     step(t, "read the card-face photo with 照合番号B");

@@ -10,14 +10,16 @@ const BIRTH: (i32, u32, u32) = (1980, 2, 17);
 const EXPIRY_YEAR: i32 = 2034;
 /// The demo cards' 4-digit security code (セキュリティコード).
 const SECURITY_CODE: &str = "1234";
+/// The demo card holder's name and address as printed (and as the chip's images show them).
+const NAME: &str = "デモ 太郎";
+const ADDRESS: [&str; 2] = ["東京都千代田区霞が関一丁目", "1番1号"];
 
 /// 照合番号B of the demo cards: from their card face (birth date 1980-02-17 = 昭和55年, expiring
-/// 2034, security code 1234). A real card's 照合番号B comes from its printed face, which the
-/// kiosk does not read yet: it never guesses one (wrong tries count towards the card-face
-/// applet's lock), so with real cards the photo is not read and staff confirm visually.
+/// 2034, security code 1234). A real card's comes from its printed face, which the kiosk reads
+/// through its camera (`kiosk::card_face`); the demo kiosk knows this one unless told to read it.
 pub fn number_b() -> String {
     let (y, m, d) = BIRTH;
-    kakunin_card::mynumber::verify_number_b(
+    kakunin_core::card_face::number_b(
         chrono::NaiveDate::from_ymd_opt(y, m, d).expect("a date"),
         EXPIRY_YEAR,
         SECURITY_CODE,
@@ -39,8 +41,8 @@ pub fn face(photo: Vec<u8>) -> CardFace {
         None => kakunin_cardface::render::blank_png(200, px as u32 + 8),
     };
     CardFace {
-        name_image: image(&["デモ 太郎"], 42.0),
-        address_image: image(&["東京都千代田区霞が関一丁目", "1番1号"], 34.0),
+        name_image: image(&[NAME], 42.0),
+        address_image: image(&ADDRESS, 34.0),
         birth_date: format!("{y:04}{m:02}{d:02}"),
         sex: 1,
         expiry: format!("{EXPIRY_YEAR}{m:02}{d:02}"),
@@ -54,7 +56,7 @@ pub fn face(photo: Vec<u8>) -> CardFace {
 /// one (its centre cut to 3:4, 240×320, about 12:1), so the reader decodes on demo cards what
 /// it decodes on real ones. A photo that cannot be read stays as it is (the kiosk then says so).
 fn chip_photo(photo: Vec<u8>) -> Vec<u8> {
-    if photo.starts_with(&[0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50]) {
+    if kakunin_face::image::is_jpeg2000(&photo) {
         return photo;
     }
     let converted = kakunin_face::image::decode(&photo).and_then(|rgb| {
@@ -93,13 +95,8 @@ pub fn printed_face(photo: Option<&[u8]>, other: bool) -> kakunin_cardface::rend
     let (y, m, d) = if other { (1985, 7, 3) } else { BIRTH };
     let birth = chrono::NaiveDate::from_ymd_opt(y, m, d).expect("a date");
     kakunin_cardface::render::CardData {
-        name: if other {
-            "別人 花子"
-        } else {
-            "デモ 太郎"
-        }
-        .into(),
-        address: vec!["東京都千代田区霞が関一丁目".into(), "1番1号".into()],
+        name: if other { "別人 花子" } else { NAME }.into(),
+        address: ADDRESS.map(String::from).to_vec(),
         birth,
         sex: if other { 2 } else { 1 },
         expiry: chrono::NaiveDate::from_ymd_opt(EXPIRY_YEAR, m, d).expect("a date"),

@@ -3,7 +3,7 @@
 //! office has not registered yet — 「未委託」); 公費 recipient certificates (受給者証) recorded for
 //! a person (the demo's: person 2, the face-auth card holder, receives 難病医療費助成).
 
-use crate::{get, Result, Store, StoreError};
+use crate::{get, parse_date, Result, Store};
 use chrono::{Datelike, NaiveDate, Utc};
 use kakunin_core::medical_assistance::{MedicalTicket, TicketKind};
 use kakunin_core::public_expense::RecipientCertificate;
@@ -28,11 +28,7 @@ impl Store {
             .bind(person_id)
             .fetch_all(&self.pool)
             .await?;
-        let day = |r: &sqlx::any::AnyRow, c: &str| -> Result<NaiveDate> {
-            get::<String>(r, c)?
-                .parse()
-                .map_err(|e| StoreError::Corrupt(format!("medical_tickets.{c}: {e}")))
-        };
+        let day = |r: &sqlx::any::AnyRow, c: &str| parse_date(&get::<String>(r, c)?);
         rows.iter()
             .map(|r| {
                 Ok(MedicalTicket {
@@ -63,11 +59,7 @@ impl Store {
             .await?;
         rows.iter()
             .map(|r| {
-                let day = |c: &str| -> Result<NaiveDate> {
-                    get::<String>(r, c)?.parse().map_err(|e| {
-                        StoreError::Corrupt(format!("recipient_certificates.{c}: {e}"))
-                    })
-                };
+                let day = |c: &str| parse_date(&get::<String>(r, c)?);
                 Ok(RecipientCertificate {
                     program: get(r, "program")?,
                     payer_number: get(r, "payer_number")?,

@@ -155,7 +155,7 @@ pub(super) async fn card_face_frame(
     };
     let seen = match read {
         Ok(r) if kakunin_core::card_face::sure_enough(r.confidence) => {
-            let offered = open_card_face(&k, s, (&r.number_b, Offer::Camera(r.confidence))).await;
+            let offered = open_card_face(&k, s, &r.number_b, Offer::Camera(r.confidence)).await;
             return match offered {
                 Ok(photo) => {
                     s.photo = Some(photo);

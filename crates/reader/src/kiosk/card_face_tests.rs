@@ -44,6 +44,11 @@ async fn reception(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// Where reception asks for visit `id`'s card photo.
+fn photo_path(id: &str) -> String {
+    format!("/api/v1/visits/{id}/photo")
+}
+
 /// Reception types `number` for the visit at `path` (`…/number-b`); answers the status and
 /// the error code, if any, and the body.
 async fn type_number(base: &str, path: &str, number: &str) -> (u16, Option<String>, Value) {
@@ -85,13 +90,7 @@ async fn without_its_number_a_face_auth_card_is_never_opened_by_guess() {
     let r = post(&app, "/kiosk/api/visual", json!({})).await;
     assert_eq!(r.1["visit"]["next"], "visual_mode", "{:?}", r.1);
     assert!(audited(&base, "card_face_verify", &id).await.is_empty());
-    let photo = reception(
-        &base,
-        reqwest::Method::GET,
-        &format!("/api/v1/visits/{id}/photo"),
-        None,
-    )
-    .await;
+    let photo = reception(&base, reqwest::Method::GET, &photo_path(&id), None).await;
     assert_eq!(
         (photo.0, photo.1["error"]["code"].as_str()),
         (404, Some("no_photo"))
@@ -174,13 +173,7 @@ async fn a_typed_number_the_card_refuses_is_shown_with_its_tries_left_and_not_re
     let status = reception(&base, reqwest::Method::GET, &path, None).await;
     assert_eq!(status.1["last"]["outcome"], "wrong", "{:?}", status.1);
     assert_eq!(status.1["last"]["tries_left"], 10, "tries before the offer");
-    let photo = reception(
-        &base,
-        reqwest::Method::GET,
-        &format!("/api/v1/visits/{id}/photo"),
-        None,
-    )
-    .await;
+    let photo = reception(&base, reqwest::Method::GET, &photo_path(&id), None).await;
     assert_eq!(photo.0, 404);
     // Staff may type once more (tries to spare); the right number then opens it.
     type_number(&base, &path, "55021720341234").await;
@@ -258,13 +251,7 @@ mod camera {
         );
         // Staff now get the card photo without typing anything.
         post(&app, "/kiosk/api/visual", json!({})).await;
-        let photo = reception(
-            &base,
-            reqwest::Method::GET,
-            &format!("/api/v1/visits/{id}/photo"),
-            None,
-        )
-        .await;
+        let photo = reception(&base, reqwest::Method::GET, &photo_path(&id), None).await;
         assert_ne!(photo.0, 404);
     }
 

@@ -172,9 +172,14 @@ struct Step {
 
 impl Step {
     fn of(view: VisitView) -> Step {
+        Step::judged(StepVisit::Server(view), None)
+    }
+
+    /// A face step's answer: the visit, and the engine's judgement of the frame.
+    fn judged(visit: StepVisit, face: Option<Decision>) -> Step {
         Step {
-            visit: StepVisit::Server(view),
-            face: None,
+            visit,
+            face,
             read_card_face: false,
         }
     }
@@ -253,13 +258,15 @@ async fn place_card(State(k): State<Arc<Kiosk>>, Json(p): Json<Place>) -> KioskR
 async fn open_card_face(
     k: &Kiosk,
     s: &mut Session,
-    number_b: (&str, crate::agent::Offer),
+    number_b: &str,
+    offer: crate::agent::Offer,
 ) -> Result<Vec<u8>, CardError> {
     let got = crate::agent::open_card_face(
         &k.reader,
         &s.visit,
         &mut s.card,
         number_b,
+        offer,
         s.number_b_failures,
     )
     .await;
@@ -316,7 +323,7 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
         let photo = match (s.photo.clone(), k.cards.number_b()) {
             (Some(photo), _) => photo,
             (None, Some(number_b)) => {
-                open_card_face(&k, s, (&number_b, crate::agent::Offer::Known)).await?
+                open_card_face(&k, s, &number_b, crate::agent::Offer::Known).await?
             }
             (None, None) => return Err(err(
                 KioskCode::CardPhotoUnusable,
@@ -360,8 +367,8 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
         // Quality problems ask for another frame and are not attempts.
         Verdict::Retry(frame) => {
             s.quality_retries += 1;
-            return Ok(Json(Step {
-                visit: StepVisit::Identity(IdentityInProgress {
+            return Ok(Json(Step::judged(
+                StepVisit::Identity(IdentityInProgress {
                     id: s.visit.clone(),
                     next: NextStep::Identity,
                     quality_retries_left: Some(
@@ -369,21 +376,19 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
                     ),
                     instruction: None,
                 }),
-                face: Some(frame),
-                read_card_face: false,
-            }));
+                Some(frame),
+            )));
         }
         Verdict::Continue { instruction, frame } => {
-            return Ok(Json(Step {
-                visit: StepVisit::Identity(IdentityInProgress {
+            return Ok(Json(Step::judged(
+                StepVisit::Identity(IdentityInProgress {
                     id: s.visit.clone(),
                     next: NextStep::Identity,
                     quality_retries_left: None,
                     instruction: Some(instruction.as_str()),
                 }),
-                face: Some(frame),
-                read_card_face: false,
-            }));
+                Some(frame),
+            )));
         }
         Verdict::Done(outcome) => outcome,
     };
@@ -397,11 +402,7 @@ async fn face_frame(State(k): State<Arc<Kiosk>>, frame: Bytes) -> KioskResult<Js
         .reader
         .identity(&id, &IdentityEvidence::Face { attestation })
         .await?;
-    Ok(Json(Step {
-        visit: StepVisit::Server(v),
-        face: Some(decision),
-        read_card_face: false,
-    }))
+    Ok(Json(Step::judged(StepVisit::Server(v), Some(decision))))
 }
 
 #[derive(Deserialize)]
@@ -456,7 +457,7 @@ async fn to_staff(State(k): State<Arc<Kiosk>>) -> KioskResult<Json<Step>> {
     if let (None, Some(number_b)) = (&s.photo, k.cards.number_b()) {
         // Staff still get the visit when the card-face applet stays shut (they confirm against
         // the card in the patient's hand).
-        if let Ok(photo) = open_card_face(&k, s, (&number_b, crate::agent::Offer::Known)).await {
+        if let Ok(photo) = open_card_face(&k, s, &number_b, crate::agent::Offer::Known).await {
             s.photo = Some(photo);
         }
     }
@@ -492,7 +493,7 @@ async fn typed_number_b(k: &Kiosk, s: &mut Session) -> KioskResult<()> {
     let Some(number_b) = k.reader.take_number_b(&s.visit).await?.number_b else {
         return Ok(());
     };
-    match open_card_face(k, s, (&number_b, crate::agent::Offer::Typed)).await {
+    match open_card_face(k, s, &number_b, crate::agent::Offer::Typed).await {
         Ok(photo) => {
             let handed = for_staff(&photo);
             s.photo = Some(photo);

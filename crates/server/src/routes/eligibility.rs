@@ -60,7 +60,7 @@ pub async fn visit_result(
             s,
             AuditAction::EligibilityCheck,
             &id,
-            json!({ "by": "card", "person": person, "validity": result.validity, "medical_assistance": result.medical_assistance.as_ref().map(status_of), "recipient_certificates": recipient_certificates.len() }),
+            json!({ "by": "card", "person": person, "validity": result.validity, "medical_assistance": result.medical_assistance.as_ref().map(MedicalAssistance::status), "recipient_certificates": recipient_certificates.len() }),
         )
         .await?;
     Ok(Json(VisitResult {
@@ -135,15 +135,6 @@ async fn assistance(
     )))
 }
 
-/// The audit's word for what a check told about medical assistance (never the ticket itself).
-fn status_of(a: &MedicalAssistance) -> &'static str {
-    match a {
-        MedicalAssistance::Ticket { .. } => "ticket",
-        MedicalAssistance::NotEntrusted => "not_entrusted",
-        MedicalAssistance::OtherInstitution => "other_institution",
-    }
-}
-
 pub(crate) async fn lookup(state: &AppState, req: &NumbersCheck) -> ApiResult<QualificationRecord> {
     let numbers = InsuredNumbers {
         insurer: InsurerNumber::parse(&req.insurer_number)?,
@@ -213,7 +204,7 @@ pub async fn check_by_numbers(
     state
         .audit_by(s, AuditAction::EligibilityCheck,
             &q.person_id.to_string(),
-            json!({ "by": "numbers", "document": result.document, "validity": result.validity, "limit_consent": req.limit_consent, "on": on, "medical_assistance": result.medical_assistance.as_ref().map(status_of) }),
+            json!({ "by": "numbers", "document": result.document, "validity": result.validity, "limit_consent": req.limit_consent, "on": on, "medical_assistance": result.medical_assistance.as_ref().map(MedicalAssistance::status) }),
         )
         .await?;
     Ok(Json(result))

@@ -163,20 +163,14 @@ pub async fn enter_number_b(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<NumberBEntry>,
 ) -> ApiResult<Json<NumberBStatus>> {
-    let s = staff.require(Permission::Reception)?.clone();
+    let s = staff.require(Permission::Reception)?;
     let number = kakunin_core::card_face::typed(&req.number_b)
         .map_err(|e| ApiError::unprocessable(ApiCode::NumberBFormat, e.to_string()))?;
     let visit = state.store.visit(&id).await?;
     staff.same_institution(&visit.institution_code)?;
     visit.visit.waiting_for_staff("typing 照合番号B")?;
     state
-        .audit(
-            &s.id,
-            Some(&visit.institution_code),
-            AuditAction::NumberBTyped,
-            &id,
-            json!({ "staff": s.id }),
-        )
+        .audit_by(s, AuditAction::NumberBTyped, &id, json!({ "staff": s.id }))
         .await?;
     let mut typed = state.typed_numbers();
     typed.hand(&id, number);
